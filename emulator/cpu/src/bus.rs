@@ -1,0 +1,37 @@
+//! The CPU's view of the memory system.
+
+/// Why a bus access failed. Small and `Copy`: it travels through the hot path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BusError {
+    /// Nothing is mapped at this address.
+    Unmapped,
+    /// The region exists but refuses this access (write to ROM, bad access size for a device).
+    Denied,
+    /// A device model failed while handling the access (e.g. a crashed plugin).
+    DeviceError,
+}
+
+/// Memory as the CPU sees it: little-endian, byte-addressed, 32-bit.
+///
+/// Implementations must accept unaligned 16- and 32-bit addresses (the CPU only passes them
+/// where the architecture allows unaligned access) and must never panic for any address.
+/// The RAM fast path should be `#[inline]` so it disappears into the interpreter loop.
+pub trait Bus {
+    /// Read one byte.
+    fn read8(&mut self, addr: u32) -> Result<u8, BusError>;
+    /// Read a little-endian halfword.
+    fn read16(&mut self, addr: u32) -> Result<u16, BusError>;
+    /// Read a little-endian word.
+    fn read32(&mut self, addr: u32) -> Result<u32, BusError>;
+    /// Write one byte.
+    fn write8(&mut self, addr: u32, val: u8) -> Result<(), BusError>;
+    /// Write a little-endian halfword.
+    fn write16(&mut self, addr: u32, val: u16) -> Result<(), BusError>;
+    /// Write a little-endian word.
+    fn write32(&mut self, addr: u32, val: u32) -> Result<(), BusError>;
+    /// Fetch an instruction halfword. Defaults to a data read.
+    #[inline]
+    fn fetch16(&mut self, addr: u32) -> Result<u16, BusError> {
+        self.read16(addr)
+    }
+}

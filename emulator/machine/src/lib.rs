@@ -1,0 +1,12 @@
+//! armlet machines: the memory bus, the ELF loader, semihosting, boards and the run loop.
+//!
+//! `Machine::run(budget)` is the one way to execute guest code; the CLI runner and (later)
+//! the GDB server both drive a `Machine`.
+
+pub mod board;
+pub mod loader;
+pub mod machine;
+pub mod memory;
+pub mod semihosting;
+
+pub use board::Board;

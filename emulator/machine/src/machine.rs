@@ -1,0 +1,3 @@
+//! The machine: CPU + bus + semihosting, and the run loop.
+//!
+//! TODO(lead): implement.
