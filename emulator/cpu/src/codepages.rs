@@ -1,0 +1,80 @@
+//! Which memory holds decoded code: a bitmap of 1 KiB pages over the 4 GiB address space.
+//!
+//! Stores consult it (one bit test); a store into a code page records the page so the run
+//! loop can drop the blocks decoded from it before executing anything else.
+
+/// log2 of the page size.
+pub const PAGE_SHIFT: u32 = 10;
+const PAGES: usize = 1 << (32 - PAGE_SHIFT);
+
+/// The code-page bitmap plus the pages written since the last check.
+#[derive(Debug)]
+pub struct CodePages {
+    bits: Vec<u64>,
+    written: Vec<u32>,
+}
+
+impl Default for CodePages {
+    fn default() -> Self {
+        // `vec![0; n]` is a zeroed allocation: untouched parts cost no memory.
+        CodePages {
+            bits: vec![0; PAGES / 64],
+            written: Vec::new(),
+        }
+    }
+}
+
+impl CodePages {
+    #[inline(always)]
+    fn test(&self, page: u32) -> bool {
+        self.bits[(page as usize >> 6) & (PAGES / 64 - 1)] & (1 << (page & 63)) != 0
+    }
+
+    /// Mark every page of `[start, end)` as holding decoded code.
+    pub fn mark(&mut self, start: u32, end: u32) {
+        let mut p = start >> PAGE_SHIFT;
+        let last = end.wrapping_sub(1) >> PAGE_SHIFT;
+        loop {
+            self.bits[(p as usize >> 6) & (PAGES / 64 - 1)] |= 1 << (p & 63);
+            if p == last {
+                break;
+            }
+            p = p.wrapping_add(1);
+        }
+    }
+
+    /// Forget that a page holds code.
+    pub fn clear(&mut self, page: u32) {
+        self.bits[(page as usize >> 6) & (PAGES / 64 - 1)] &= !(1 << (page & 63));
+    }
+
+    /// Record a guest write of `size` bytes at `addr`.
+    #[inline(always)]
+    pub fn note_write(&mut self, addr: u32, size: u32) {
+        let first = addr >> PAGE_SHIFT;
+        let last = addr.wrapping_add(size - 1) >> PAGE_SHIFT;
+        if self.test(first) {
+            self.written.push(first);
+        }
+        if last != first && self.test(last) {
+            self.written.push(last);
+        }
+    }
+
+    /// True if a write hit code since the last [`CodePages::take_written`].
+    #[inline(always)]
+    pub fn dirty(&self) -> bool {
+        !self.written.is_empty()
+    }
+
+    /// The code pages written since the last call.
+    pub fn take_written(&mut self) -> Vec<u32> {
+        std::mem::take(&mut self.written)
+    }
+
+    /// Forget everything.
+    pub fn reset(&mut self) {
+        self.bits.iter_mut().for_each(|w| *w = 0);
+        self.written.clear();
+    }
+}

@@ -1,0 +1,352 @@
+//! The CPU: state + decoded-instruction cache + run loop.
+
+use crate::bus::Bus;
+use crate::codepages::{CodePages, PAGE_SHIFT};
+use crate::decode::{decode, is_32bit, Ctx};
+use crate::exec::{Exec, Flow};
+use crate::ops::{Disasm, Op};
+use crate::state::{CpuState, Fault, StopReason};
+use rustc_hash::FxHashMap;
+
+/// Longest block, in instructions.
+const MAX_BLOCK: usize = 64;
+
+/// One decoded instruction inside a block.
+#[derive(Debug, Clone, Copy)]
+pub struct DecodedInsn {
+    /// The operation.
+    pub op: Op,
+    /// Its address.
+    pub pc: u32,
+    /// Its encoding (`hw1 << 16 | hw2` for 32-bit).
+    pub raw: u32,
+    /// 2 or 4.
+    pub len: u8,
+    /// Condition under which it executes (14 = always): from an IT block or a B<cond>.
+    pub cond: u8,
+    /// ITSTATE after it.
+    pub it_next: u8,
+}
+
+impl DecodedInsn {
+    /// Disassembly, e.g. `adds r0, r1, #0x1`.
+    pub fn disasm(&self) -> String {
+        let cond = if matches!(self.op, Op::B { .. }) {
+            14
+        } else {
+            self.cond
+        };
+        Disasm { op: &self.op, cond }.to_string()
+    }
+}
+
+/// A run of straight-line instructions, ending at the first one that may branch or stop.
+#[derive(Debug)]
+pub struct Block {
+    insns: Box<[DecodedInsn]>,
+    /// ITSTATE at entry.
+    it: u8,
+    start: u32,
+    end: u32,
+}
+
+fn ends_block(op: &Op) -> bool {
+    use crate::ops::Hint;
+    match *op {
+        Op::AluImm { op, rd, .. } | Op::AluReg { op, rd, .. } => rd == 15 && !op.is_compare(),
+        Op::MemImm { kind, rt, .. } | Op::MemReg { kind, rt, .. } | Op::MemLit { kind, rt, .. } => {
+            rt == 15 && !kind.is_store()
+        }
+        Op::Multi { load, list, .. } => load && list & 0x8000 != 0,
+        Op::B { .. }
+        | Op::Bl { .. }
+        | Op::Bx { .. }
+        | Op::Cbz { .. }
+        | Op::Table { .. }
+        | Op::Msr { .. }
+        | Op::Cps { .. }
+        | Op::Svc { .. }
+        | Op::Bkpt { .. }
+        | Op::Undefined { .. }
+        | Op::NoCoprocessor { .. } => true,
+        Op::Hint(h) => matches!(h, Hint::Wfi | Hint::Wfe | Hint::Isb),
+        _ => false,
+    }
+}
+
+/// `ITAdvance()`.
+fn it_advance(it: u8) -> u8 {
+    if it & 7 == 0 {
+        0
+    } else {
+        (it & 0xe0) | ((it << 1) & 0x1f)
+    }
+}
+
+/// Decode one instruction at `pc` with ITSTATE `it`. Returns `None` if it cannot be fetched.
+pub fn decode_at<B: Bus>(bus: &mut B, pc: u32, it: u8) -> Result<DecodedInsn, Fault> {
+    let hw1 = bus
+        .fetch16(pc)
+        .map_err(|_| Fault::InstructionBus { addr: pc })?;
+    let (raw, len) = if is_32bit(hw1) {
+        let a2 = pc.wrapping_add(2);
+        let hw2 = bus
+            .fetch16(a2)
+            .map_err(|_| Fault::InstructionBus { addr: a2 })?;
+        ((u32::from(hw1) << 16) | u32::from(hw2), 4)
+    } else {
+        (u32::from(hw1), 2)
+    };
+    let in_it = it & 0xf != 0;
+    let ctx = Ctx {
+        pc,
+        in_it,
+        last_in_it: !in_it || it & 0xf == 0x8,
+    };
+    let op = decode(raw, len, &ctx);
+    let cond = match op {
+        Op::B { cond, .. } if cond < 14 => cond,
+        Op::Bkpt { .. } => 14, // BKPT is unconditional, even in an IT block
+        _ if in_it => it >> 4,
+        _ => 14,
+    };
+    let it_next = match op {
+        Op::It { firstcond, mask } => (firstcond << 4) | mask,
+        _ if in_it => it_advance(it),
+        _ => 0,
+    };
+    Ok(DecodedInsn {
+        op,
+        pc,
+        raw,
+        len,
+        cond,
+        it_next,
+    })
+}
+
+fn decode_block<B: Bus>(bus: &mut B, pc: u32, it: u8, max: usize) -> Result<Block, Fault> {
+    let mut insns = Vec::with_capacity(8);
+    let (mut addr, mut state) = (pc, it);
+    loop {
+        let insn = match decode_at(bus, addr, state) {
+            Ok(i) => i,
+            // The first instruction faults now; a later one faults when execution gets there.
+            Err(f) if insns.is_empty() => return Err(f),
+            Err(_) => break,
+        };
+        insns.push(insn);
+        addr = addr.wrapping_add(u32::from(insn.len));
+        state = insn.it_next;
+        if ends_block(&insn.op) || insns.len() >= max || addr < pc {
+            break;
+        }
+    }
+    Ok(Block {
+        insns: insns.into_boxed_slice(),
+        it,
+        start: pc,
+        end: addr,
+    })
+}
+
+/// Decoded blocks keyed by (PC, ITSTATE).
+#[derive(Debug, Default)]
+struct BlockCache {
+    map: FxHashMap<u64, Block>,
+}
+
+impl BlockCache {
+    fn key(pc: u32, it: u8) -> u64 {
+        (u64::from(pc) << 8) | u64::from(it)
+    }
+
+    fn invalidate_page(&mut self, page: u32, code: &mut CodePages) {
+        let lo = page << PAGE_SHIFT;
+        let hi = lo.wrapping_add(1 << PAGE_SHIFT);
+        self.map.retain(|_, b| {
+            let overlaps = if b.end > b.start {
+                b.start < hi && b.end > lo
+            } else {
+                true
+            };
+            !overlaps
+        });
+        code.clear(page);
+    }
+}
+
+/// An ARMv7-M core with its decoded-instruction cache.
+#[derive(Debug)]
+pub struct Cpu {
+    /// Architectural state.
+    pub state: CpuState,
+    /// Instructions executed since reset.
+    pub icount: u64,
+    cache: BlockCache,
+    code: CodePages,
+    icache: bool,
+}
+
+impl Default for Cpu {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Cpu {
+    /// A core in its reset state, with the decoded-instruction cache on.
+    pub fn new() -> Cpu {
+        Cpu {
+            state: CpuState::default(),
+            icount: 0,
+            cache: BlockCache::default(),
+            code: CodePages::default(),
+            icache: true,
+        }
+    }
+
+    /// Turn the decoded-instruction cache on or off. Off, every instruction is decoded each
+    /// time it executes; results and instruction counts are identical either way.
+    pub fn set_icache(&mut self, on: bool) {
+        self.icache = on;
+        self.flush_icache();
+    }
+
+    /// Drop every decoded block.
+    pub fn flush_icache(&mut self) {
+        self.cache.map.clear();
+        self.code.reset();
+    }
+
+    /// Memory changed behind the CPU's back (loader, debugger, DMA): drop what it must.
+    pub fn invalidate(&mut self, addr: u32, len: u32) {
+        if len == 0 {
+            return;
+        }
+        let first = addr >> PAGE_SHIFT;
+        let last = addr.wrapping_add(len - 1) >> PAGE_SHIFT;
+        let mut p = first;
+        loop {
+            self.cache.invalidate_page(p, &mut self.code);
+            if p == last {
+                break;
+            }
+            p = p.wrapping_add(1);
+        }
+    }
+
+    /// Number of blocks in the cache (for statistics and tests).
+    pub fn cached_blocks(&self) -> usize {
+        self.cache.map.len()
+    }
+
+    /// Complete a BKPT the run loop stopped at (after the machine handled it).
+    pub fn step_over_bkpt(&mut self) {
+        self.state.r[15] = self.state.r[15].wrapping_add(2);
+        self.state.itstate = it_advance(self.state.itstate);
+        self.icount += 1;
+    }
+
+    /// Decode the instruction at the current PC (for fault reports and traces).
+    pub fn current_insn<B: Bus>(&self, bus: &mut B) -> Result<DecodedInsn, Fault> {
+        decode_at(bus, self.state.r[15], self.state.itstate)
+    }
+
+    /// Run until `budget` instructions have executed or something stops execution.
+    pub fn run<B: Bus>(&mut self, bus: &mut B, budget: u64) -> StopReason {
+        let end = self.icount.saturating_add(budget);
+        loop {
+            if self.code.dirty() {
+                for page in self.code.take_written() {
+                    self.cache.invalidate_page(page, &mut self.code);
+                }
+            }
+            if self.icount >= end {
+                return StopReason::Budget;
+            }
+            if !self.state.thumb {
+                return StopReason::Fault(Fault::InvalidState);
+            }
+            let pc = self.state.r[15];
+            let it = self.state.itstate;
+            let tmp;
+            let block: &Block = if self.icache {
+                match self.cache.map.entry(BlockCache::key(pc, it)) {
+                    std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                    std::collections::hash_map::Entry::Vacant(v) => {
+                        match decode_block(bus, pc, it, MAX_BLOCK) {
+                            Ok(b) => {
+                                self.code.mark(b.start, b.end);
+                                v.insert(b)
+                            }
+                            Err(f) => return StopReason::Fault(f),
+                        }
+                    }
+                }
+            } else {
+                match decode_block(bus, pc, it, 1) {
+                    Ok(b) => {
+                        tmp = b;
+                        &tmp
+                    }
+                    Err(f) => return StopReason::Fault(f),
+                }
+            };
+            let avail = (end - self.icount).min(block.insns.len() as u64) as usize;
+            let mut ex = Exec {
+                s: &mut self.state,
+                code: &mut self.code,
+            };
+            let mut outcome = None;
+            for (i, insn) in block.insns[..avail].iter().enumerate() {
+                ex.s.r[15] = insn.pc.wrapping_add(4);
+                let flow = if insn.cond >= 14 || ex.s.cond_passed(insn.cond) {
+                    ex.exec(bus, &insn.op, insn.pc, insn.len)
+                } else {
+                    Flow::Next
+                };
+                if flow != Flow::Next {
+                    outcome = Some((i, flow));
+                    break;
+                }
+            }
+            match outcome {
+                None | Some((_, Flow::Next)) => {
+                    let last = &block.insns[avail - 1];
+                    self.state.r[15] = last.pc.wrapping_add(u32::from(last.len));
+                    self.state.itstate = last.it_next;
+                    self.icount += avail as u64;
+                }
+                Some((i, Flow::Branch(target))) => {
+                    self.state.r[15] = target;
+                    self.state.itstate = block.insns[i].it_next;
+                    self.icount += i as u64 + 1;
+                }
+                Some((i, Flow::EndBlock)) => {
+                    let insn = &block.insns[i];
+                    self.state.r[15] = insn.pc.wrapping_add(u32::from(insn.len));
+                    self.state.itstate = insn.it_next;
+                    self.icount += i as u64 + 1;
+                }
+                Some((i, Flow::Stop(reason))) => {
+                    let insn = &block.insns[i];
+                    if reason.completed() {
+                        self.state.r[15] = insn.pc.wrapping_add(u32::from(insn.len));
+                        self.state.itstate = insn.it_next;
+                        self.icount += i as u64 + 1;
+                    } else {
+                        self.state.r[15] = insn.pc;
+                        self.state.itstate = if i == 0 {
+                            block.it
+                        } else {
+                            block.insns[i - 1].it_next
+                        };
+                        self.icount += i as u64;
+                    }
+                    return reason;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,359 @@
+//! Architectural state of an ARMv7-M core (B1.4) and the reasons execution stops.
+
+use crate::bus::BusError;
+use std::fmt;
+
+/// A synchronous fault raised by an instruction. The names follow the CFSR status bits
+/// (ARMv7-M ARM B3.2.15) the fault will set once the exception model takes them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// UFSR.UNDEFINSTR: an undefined (or, on this core, UNPREDICTABLE) encoding.
+    UndefinedInstruction {
+        /// The encoding (`hw1 << 16 | hw2` for 32-bit instructions).
+        raw: u32,
+    },
+    /// UFSR.INVSTATE: execution with EPSR.T == 0.
+    InvalidState,
+    /// UFSR.NOCP: a coprocessor instruction with no coprocessor present or enabled.
+    NoCoprocessor {
+        /// The encoding.
+        raw: u32,
+    },
+    /// UFSR.UNALIGNED: an unaligned access that the architecture (or CCR.UNALIGN_TRP) forbids.
+    Unaligned {
+        /// The address.
+        addr: u32,
+    },
+    /// UFSR.DIVBYZERO: SDIV/UDIV by zero with CCR.DIV_0_TRP set.
+    DivideByZero,
+    /// BFSR.PRECISERR: a data access the bus refused.
+    DataBus {
+        /// The address.
+        addr: u32,
+        /// A write (true) or a read.
+        write: bool,
+        /// What the bus said.
+        error: BusError,
+    },
+    /// BFSR.IBUSERR: an instruction fetch the bus refused.
+    InstructionBus {
+        /// The address.
+        addr: u32,
+    },
+}
+
+impl fmt::Display for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Fault::UndefinedInstruction { raw } => {
+                write!(f, "UsageFault (UNDEFINSTR): undefined instruction {raw:#x}")
+            }
+            Fault::InvalidState => {
+                write!(f, "UsageFault (INVSTATE): execution with the Thumb bit clear (interworking branch to an even address?)")
+            }
+            Fault::NoCoprocessor { raw } => {
+                write!(
+                    f,
+                    "UsageFault (NOCP): coprocessor instruction {raw:#010x} with no coprocessor"
+                )
+            }
+            Fault::Unaligned { addr } => write!(
+                f,
+                "UsageFault (UNALIGNED): unaligned access to {addr:#010x}"
+            ),
+            Fault::DivideByZero => write!(f, "UsageFault (DIVBYZERO): division by zero"),
+            Fault::DataBus { addr, write, error } => write!(
+                f,
+                "BusFault (PRECISERR): {} {addr:#010x} failed: {}",
+                if write { "write to" } else { "read from" },
+                match error {
+                    BusError::Unmapped => "nothing is mapped there",
+                    BusError::Denied => "access denied (read-only memory or bad access size)",
+                    BusError::DeviceError => "the device model failed",
+                }
+            ),
+            Fault::InstructionBus { addr } => {
+                write!(f, "BusFault (IBUSERR): instruction fetch from {addr:#010x} failed (nothing executable mapped there)")
+            }
+        }
+    }
+}
+
+/// Why [`crate::Cpu::run`] returned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopReason {
+    /// The instruction budget is used up.
+    Budget,
+    /// BKPT #imm. PC is at the BKPT, which has not been counted as executed; call
+    /// [`crate::Cpu::step_over_bkpt`] to complete it (e.g. after a semihosting call).
+    Bkpt {
+        /// The immediate.
+        imm: u8,
+    },
+    /// SVC #imm. PC is after the SVC (the return address); it has been counted.
+    Svc {
+        /// The immediate.
+        imm: u8,
+    },
+    /// WFI executed; PC is after it.
+    Wfi,
+    /// WFE executed with the event register clear; PC is after it.
+    Wfe,
+    /// A synchronous fault; PC is at the faulting instruction, which has not been counted.
+    Fault(Fault),
+}
+
+impl StopReason {
+    /// True if the stopping instruction completed (PC is past it).
+    pub fn completed(&self) -> bool {
+        matches!(
+            self,
+            StopReason::Svc { .. } | StopReason::Wfi | StopReason::Wfe
+        )
+    }
+}
+
+/// Core configuration bits that live in the System Control Block on real hardware.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CoreConfig {
+    /// CCR.UNALIGN_TRP: fault on any unaligned word/halfword access.
+    pub unalign_trp: bool,
+    /// CCR.DIV_0_TRP: fault on division by zero.
+    pub div_0_trp: bool,
+}
+
+/// Registers and processor state.
+#[derive(Debug, Clone)]
+pub struct CpuState {
+    /// R0–R15. R13 is the active stack pointer; R15 is the address of the next instruction
+    /// between instructions (and reads as instruction address + 4 while one executes).
+    pub r: [u32; 16],
+    /// The inactive stack pointer (PSP when MSP is active and vice versa).
+    pub other_sp: u32,
+    /// APSR.N
+    pub n: bool,
+    /// APSR.Z
+    pub z: bool,
+    /// APSR.C
+    pub c: bool,
+    /// APSR.V
+    pub v: bool,
+    /// APSR.Q
+    pub q: bool,
+    /// EPSR.IT as the 8-bit ITSTATE.
+    pub itstate: u8,
+    /// EPSR.T
+    pub thumb: bool,
+    /// IPSR: the active exception number (0 = Thread mode).
+    pub ipsr: u16,
+    /// PRIMASK
+    pub primask: bool,
+    /// FAULTMASK
+    pub faultmask: bool,
+    /// BASEPRI
+    pub basepri: u8,
+    /// CONTROL (bit 0 nPRIV, bit 1 SPSEL)
+    pub control: u8,
+    /// The event register (SEV/WFE).
+    pub event: bool,
+    /// The local exclusive monitor: tagged address and size, if open.
+    pub monitor: Option<(u32, u8)>,
+    /// CCR bits the core consults.
+    pub config: CoreConfig,
+}
+
+impl Default for CpuState {
+    fn default() -> Self {
+        CpuState {
+            r: [0; 16],
+            other_sp: 0,
+            n: false,
+            z: false,
+            c: false,
+            v: false,
+            q: false,
+            itstate: 0,
+            thumb: true,
+            ipsr: 0,
+            primask: false,
+            faultmask: false,
+            basepri: 0,
+            control: 0,
+            event: false,
+            monitor: None,
+            config: CoreConfig::default(),
+        }
+    }
+}
+
+impl CpuState {
+    /// Read a register (R15 reads as whatever it holds now).
+    #[inline(always)]
+    pub fn reg(&self, n: u8) -> u32 {
+        self.r[(n & 15) as usize]
+    }
+
+    /// Write a register other than PC.
+    #[inline(always)]
+    pub fn set_reg(&mut self, n: u8, v: u32) {
+        self.r[(n & 15) as usize] = v;
+    }
+
+    /// The APSR flags as bits 31..27.
+    pub fn apsr(&self) -> u32 {
+        (self.n as u32) << 31
+            | (self.z as u32) << 30
+            | (self.c as u32) << 29
+            | (self.v as u32) << 28
+            | (self.q as u32) << 27
+    }
+
+    /// Set N, Z, C, V, Q from bits 31..27.
+    pub fn set_apsr(&mut self, v: u32) {
+        self.n = v & (1 << 31) != 0;
+        self.z = v & (1 << 30) != 0;
+        self.c = v & (1 << 29) != 0;
+        self.v = v & (1 << 28) != 0;
+        self.q = v & (1 << 27) != 0;
+    }
+
+    /// The combined xPSR (APSR | EPSR | IPSR).
+    pub fn xpsr(&self) -> u32 {
+        let it = self.itstate as u32;
+        self.apsr()
+            | (self.thumb as u32) << 24
+            | (it & 3) << 25
+            | (it >> 2) << 10
+            | u32::from(self.ipsr & 0x1ff)
+    }
+
+    /// Set the whole xPSR (as on exception return or from a debugger).
+    pub fn set_xpsr(&mut self, v: u32) {
+        self.set_apsr(v);
+        self.thumb = v & (1 << 24) != 0;
+        self.itstate = (((v >> 25) & 3) | (((v >> 10) & 0x3f) << 2)) as u8;
+        self.ipsr = (v & 0x1ff) as u16;
+    }
+
+    /// True if the current mode is privileged.
+    pub fn privileged(&self) -> bool {
+        self.ipsr != 0 || self.control & 1 == 0
+    }
+
+    /// The main stack pointer.
+    pub fn msp(&self) -> u32 {
+        if self.psp_active() {
+            self.other_sp
+        } else {
+            self.r[13]
+        }
+    }
+
+    /// The process stack pointer.
+    pub fn psp(&self) -> u32 {
+        if self.psp_active() {
+            self.r[13]
+        } else {
+            self.other_sp
+        }
+    }
+
+    /// True if R13 is currently the process stack pointer.
+    pub fn psp_active(&self) -> bool {
+        self.ipsr == 0 && self.control & 2 != 0
+    }
+
+    /// Write the main stack pointer (bits 1:0 are always zero).
+    pub fn set_msp(&mut self, v: u32) {
+        if self.psp_active() {
+            self.other_sp = v & !3;
+        } else {
+            self.r[13] = v & !3;
+        }
+    }
+
+    /// Write the process stack pointer (bits 1:0 are always zero).
+    pub fn set_psp(&mut self, v: u32) {
+        if self.psp_active() {
+            self.r[13] = v & !3;
+        } else {
+            self.other_sp = v & !3;
+        }
+    }
+
+    /// Write CONTROL, switching the active stack pointer if SPSEL changes in Thread mode.
+    pub fn set_control(&mut self, v: u8) {
+        let was_psp = self.psp_active();
+        // SPSEL cannot be written in Handler mode (B5.2.3 MSR).
+        let spsel = if self.ipsr == 0 {
+            v & 2
+        } else {
+            self.control & 2
+        };
+        self.control = (v & 1) | spsel;
+        if was_psp != self.psp_active() {
+            std::mem::swap(&mut self.r[13], &mut self.other_sp);
+        }
+    }
+
+    /// `ConditionPassed()` for a 4-bit condition code.
+    #[inline(always)]
+    pub fn cond_passed(&self, cond: u8) -> bool {
+        let r = match cond >> 1 {
+            0 => self.z,
+            1 => self.c,
+            2 => self.n,
+            3 => self.v,
+            4 => self.c && !self.z,
+            5 => self.n == self.v,
+            6 => !self.z && self.n == self.v,
+            _ => return true,
+        };
+        r != (cond & 1 != 0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn xpsr_round_trips() {
+        let mut s = CpuState::default();
+        s.set_xpsr(0xf900_fc03 | (1 << 24));
+        assert_eq!(s.xpsr(), 0xf900_fc03 | (1 << 24));
+        assert!(s.n && s.z && s.c && s.v && s.q);
+        assert_eq!(s.ipsr, 3);
+        assert_eq!(s.itstate, 0xff);
+    }
+
+    #[test]
+    fn conditions() {
+        let mut s = CpuState {
+            z: true,
+            ..Default::default()
+        };
+        assert!(s.cond_passed(0)); // EQ
+        assert!(!s.cond_passed(1)); // NE
+        assert!(s.cond_passed(9)); // LS: C==0 || Z==1
+        s.z = false;
+        s.c = true;
+        assert!(s.cond_passed(8)); // HI
+        s.n = true;
+        assert!(s.cond_passed(11)); // LT: N != V
+        assert!(s.cond_passed(14));
+        assert!(s.cond_passed(15));
+    }
+
+    #[test]
+    fn control_switches_stacks() {
+        let mut s = CpuState::default();
+        s.r[13] = 0x2000_1000;
+        s.set_psp(0x2000_0800);
+        s.set_control(2);
+        assert_eq!(s.r[13], 0x2000_0800);
+        assert_eq!(s.msp(), 0x2000_1000);
+        s.set_control(0);
+        assert_eq!(s.r[13], 0x2000_1000);
+    }
+}
