@@ -1446,3 +1446,89 @@ pub fn decode(raw: u32, len: u8, ctx: &Ctx) -> Op {
         None => Op::Undefined { raw },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::Disasm;
+
+    /// xorshift: deterministic, dependency-free.
+    fn rng(seed: &mut u64) -> u32 {
+        *seed ^= *seed << 13;
+        *seed ^= *seed >> 7;
+        *seed ^= *seed << 17;
+        (*seed >> 16) as u32
+    }
+
+    #[test]
+    fn patterns_have_the_right_width() {
+        for e in T16 {
+            assert_eq!(e.pattern.len(), 16, "{}", e.name);
+            assert_eq!(e.mask >> 16, 0);
+        }
+        for e in T32 {
+            assert_eq!(e.pattern.len(), 32, "{}", e.name);
+            assert!(is_32bit((e.value >> 16) as u16), "{} is not a 32-bit encoding", e.name);
+        }
+    }
+
+    #[test]
+    fn every_entry_is_reachable() {
+        let mut seed = 0x1234_5678_9abc_def0u64;
+        for (table, wide) in [(T16, false), (T32, true)] {
+            for e in table {
+                let hit = (0..2000).any(|_| {
+                    let r = rng(&mut seed) | if wide { rng(&mut seed) << 16 } else { 0 };
+                    let x = (r & !e.mask) | e.value;
+                    let found = if wide { lookup32(x) } else { lookup16(x as u16) };
+                    found.is_some_and(|f| std::ptr::eq(f, e))
+                });
+                assert!(hit, "table entry '{}' ({}) is shadowed by more specific entries", e.name, e.pattern);
+            }
+        }
+    }
+
+    #[test]
+    fn every_16bit_encoding_decodes_and_disassembles() {
+        for raw in 0..=u16::MAX {
+            if is_32bit(raw) {
+                continue;
+            }
+            for (in_it, last) in [(false, true), (true, false), (true, true)] {
+                let ctx = Ctx { pc: 0x1000, in_it, last_in_it: last };
+                let op = decode(u32::from(raw), 2, &ctx);
+                let _ = Disasm { op: &op, cond: 14 }.to_string();
+            }
+        }
+    }
+
+    #[test]
+    fn random_32bit_encodings_decode_and_disassemble() {
+        let mut seed = 42u64;
+        for _ in 0..200_000 {
+            let mut raw = rng(&mut seed) | (rng(&mut seed) << 16);
+            if !is_32bit((raw >> 16) as u16) {
+                raw |= 0xe800_0000;
+            }
+            let ctx = Ctx { pc: 0xffff_fffc, in_it: raw & 1 != 0, last_in_it: raw & 2 != 0 };
+            let op = decode(raw, 4, &ctx);
+            let _ = Disasm { op: &op, cond: (raw & 15) as u8 }.to_string();
+        }
+    }
+
+    #[test]
+    fn unpredictable_forms_are_undefined() {
+        let c = Ctx { pc: 0, in_it: false, last_in_it: true };
+        // ADD PC, PC (16-bit) is UNPREDICTABLE
+        assert!(matches!(decode(0x44ff, 2, &c), Op::Undefined { .. }));
+        // LDM with an empty register list
+        assert!(matches!(decode(0xc800, 2, &c), Op::Undefined { .. }));
+        // CBZ inside an IT block
+        let it = Ctx { pc: 0, in_it: true, last_in_it: false };
+        assert!(matches!(decode(0xb100, 2, &it), Op::Undefined { .. }));
+        // UDF.W
+        assert!(matches!(decode(0xf7f0_a000, 4, &c), Op::Undefined { .. }));
+        // A VFP instruction on a core without FPU
+        assert!(matches!(decode(0xee30_0a00, 4, &c), Op::NoCoprocessor { .. }));
+    }
+}
