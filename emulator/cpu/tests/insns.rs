@@ -1,5 +1,6 @@
 //! Instruction tests as data: `tests/data/insns.txt`, one case per line —
-//! `ENCODING "disassembly" INPUTS => OUTPUTS` — recorded from Unicorn (an independent
+//! `ENCODING[_ENCODING...] "disassembly" INPUTS => OUTPUTS` (registers, flags n/z/c/v/q and
+//! memory words `m32@ADDR`; a case of several instructions runs them all) — recorded from Unicorn (an independent
 //! Cortex-M3 model) by `tests/data/gen_insns.py` and readable against the ARM ARM.
 
 use armlet_cpu::{Bus, BusError, Cpu, StopReason};
@@ -78,10 +79,14 @@ fn parse_num(s: &str) -> u32 {
     }
 }
 
-fn apply(cpu: &mut Cpu, assignments: &str) {
+fn apply(cpu: &mut Cpu, bus: &mut TestBus, assignments: &str) {
     for tok in assignments.split_whitespace() {
         let (k, v) = tok.split_once('=').expect("key=value");
         let v = parse_num(v);
+        if let Some(addr) = k.strip_prefix("m32@") {
+            bus.write(parse_num(addr), 4, v).expect("m32 address in test RAM");
+            continue;
+        }
         let s = &mut cpu.state;
         match k {
             "n" => s.n = v != 0,
@@ -94,12 +99,19 @@ fn apply(cpu: &mut Cpu, assignments: &str) {
     }
 }
 
-fn check(cpu: &Cpu, expected: &str, next_pc: u32) -> Vec<String> {
+fn check(cpu: &Cpu, bus: &mut TestBus, expected: &str, next_pc: u32) -> Vec<String> {
     let mut errs = Vec::new();
     let mut pc_checked = false;
     for tok in expected.split_whitespace() {
         let (k, v) = tok.split_once('=').expect("key=value");
         let want = parse_num(v);
+        if let Some(addr) = k.strip_prefix("m32@") {
+            let got = bus.read(parse_num(addr), 4).expect("m32 address in test RAM");
+            if got != want {
+                errs.push(format!("{k}: got {got:#x}, want {want:#x}"));
+            }
+            continue;
+        }
         let s = &cpu.state;
         let got = match k {
             "n" => s.n as u32,
@@ -133,27 +145,33 @@ fn instruction_cases_match_the_reference() {
         let (_, rest) = rest.split_once('"').expect("disassembly");
         let (asm, rest) = rest.split_once('"').expect("disassembly");
         let (inputs, outputs) = rest.split_once("=>").expect("=>");
-        let mut bus = TestBus::new();
-        let len = (enc.len() / 2) as u32;
-        let raw = u32::from_str_radix(enc, 16).expect("hex encoding");
-        if len == 4 {
-            bus.write(CODE, 2, raw >> 16).unwrap();
-            bus.write(CODE + 2, 2, raw & 0xffff).unwrap();
-        } else {
-            bus.write(CODE, 2, raw).unwrap();
-        }
+        let encodings: Vec<&str> = enc.split('_').collect();
         for icache in [true, false] {
+            let mut bus = TestBus::new();
+            let mut addr = CODE;
+            for e in &encodings {
+                let raw = u32::from_str_radix(e, 16).expect("hex encoding");
+                if e.len() == 8 {
+                    bus.write(addr, 2, raw >> 16).unwrap();
+                    bus.write(addr + 2, 2, raw & 0xffff).unwrap();
+                    addr += 4;
+                } else {
+                    bus.write(addr, 2, raw).unwrap();
+                    addr += 2;
+                }
+            }
             let mut cpu = Cpu::new();
             cpu.set_icache(icache);
             cpu.state.r[13] = RAM + 0x8000;
             cpu.state.r[15] = CODE;
-            apply(&mut cpu, inputs);
-            let stop = cpu.run(&mut bus, 1);
-            let mut errs = check(&cpu, outputs, CODE + len);
+            apply(&mut cpu, &mut bus, inputs);
+            let n = encodings.len() as u64;
+            let stop = cpu.run(&mut bus, n);
+            let mut errs = check(&cpu, &mut bus, outputs, addr);
             if stop != StopReason::Budget {
                 errs.push(format!("stopped: {stop:?}"));
             }
-            if cpu.icount != 1 {
+            if cpu.icount != n {
                 errs.push(format!("icount {}", cpu.icount));
             }
             if !errs.is_empty() {

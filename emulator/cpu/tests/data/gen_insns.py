@@ -19,7 +19,10 @@ def assemble(lines):
         with open(src, "w") as f:
             f.write(".syntax unified\n.thumb\n")
             for i, l in enumerate(lines):
-                f.write(f"L{i}: {l}\n.balign 4\n")
+                f.write(f"L{i}:\n")
+                for part in l.split(";"):
+                    f.write(f"  {part.strip()}\n")
+                f.write(f"E{i}:\n.balign 4\n")
         obj = os.path.join(d, "a.o")
         subprocess.run(["arm-none-eabi-as", "-mcpu=cortex-m3", "-mthumb", "-o", obj, src], check=True)
         binf = os.path.join(d, "a.bin")
@@ -27,15 +30,18 @@ def assemble(lines):
         data = open(binf, "rb").read()
     out = []
     off = 0
-    for _ in lines:
-        hw1 = int.from_bytes(data[off:off+2], "little")
-        if hw1 >> 11 >= 0b11101:
-            hw2 = int.from_bytes(data[off+2:off+4], "little")
-            out.append(f"{hw1:04x}{hw2:04x}")
-            off += 4
-        else:
-            out.append(f"{hw1:04x}")
-            off += 2
+    for l in lines:
+        encs = []
+        for _ in l.split(";"):
+            hw1 = int.from_bytes(data[off:off+2], "little")
+            if hw1 >> 11 >= 0b11101:
+                hw2 = int.from_bytes(data[off+2:off+4], "little")
+                encs.append(f"{hw1:04x}{hw2:04x}")
+                off += 4
+            else:
+                encs.append(f"{hw1:04x}")
+                off += 2
+        out.append("_".join(encs))
         off = (off + 3) & ~3
     return out
 
@@ -45,12 +51,16 @@ def parse_state(s):
         k, v = tok.split("=")
         st[k] = int(v, 0)
     return st
+# Cases may be several instructions separated by ';' (run as many instructions as there are).
+# Inputs/outputs: registers (r0..r12, sp, lr, pc), flags (n z c v q), memory words m32@ADDR.
 
 def run(enc, inputs):
     uc = Uc(UC_ARCH_ARM, UC_MODE_THUMB | UC_MODE_MCLASS)
     uc.mem_map(0, 0x400000)
     uc.mem_map(RAM, 0x10000)
-    code = bytes.fromhex(enc[:4])[::-1] + (bytes.fromhex(enc[4:])[::-1] if len(enc) == 8 else b"")
+    code = b""
+    for e in enc.split("_"):
+        code += bytes.fromhex(e[:4])[::-1] + (bytes.fromhex(e[4:])[::-1] if len(e) == 8 else b"")
     uc.mem_write(CODE, code)
     for k, v in inputs.items():
         if k.startswith("r") and k[1:].isdigit():
@@ -59,11 +69,16 @@ def run(enc, inputs):
             uc.reg_write(UC_ARM_REG_LR, v)
         elif k == "sp":
             uc.reg_write(UC_ARM_REG_SP, v)
+        elif k.startswith("m32@"):
+            uc.mem_write(int(k[4:], 0), v.to_bytes(4, "little"))
     uc.reg_write(UC_ARM_REG_SP, inputs.get("sp", RAM + 0x8000))
     flags = (inputs.get("n", 0) << 31) | (inputs.get("z", 0) << 30) | (inputs.get("c", 0) << 29) | (inputs.get("v", 0) << 28) | (inputs.get("q", 0) << 27)
     uc.reg_write(UC_ARM_REG_XPSR, flags | (1 << 24))
     before = [uc.reg_read(r) for r in REGS]
-    uc.emu_start(CODE | 1, CODE + len(code), count=1)
+    ram_before = bytes(uc.mem_read(RAM, 0x10000))
+    n = len(enc.split("_"))
+    uc.emu_start(CODE | 1, CODE + len(code), count=n)
+    ram_after = bytes(uc.mem_read(RAM, 0x10000))
     after = [uc.reg_read(r) for r in REGS]
     xpsr = uc.reg_read(UC_ARM_REG_XPSR)
     res = []
@@ -73,6 +88,9 @@ def run(enc, inputs):
                 res.append(f"pc={a:#x}")
         elif b != a or n in ("r0", "r1", "r2", "r3") or n in inputs:
             res.append(f"{n}={a:#x}")
+    for off in range(0, 0x10000, 4):
+        if ram_before[off:off+4] != ram_after[off:off+4]:
+            res.append(f"m32@{RAM + off:#x}={int.from_bytes(ram_after[off:off+4], 'little'):#x}")
     for i, f in enumerate("nzcvq"):
         res.append(f"{f}={(xpsr >> (31 - i)) & 1}")
     return " ".join(res)
