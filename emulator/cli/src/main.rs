@@ -1,1 +1,196 @@
-fn main() {}
+//! `armlet`: the command-line front end.
+
+use anyhow::Context as _;
+use armlet_machine::semihosting::StdConsole;
+use armlet_machine::{Board, Exit, Machine, MachineOptions};
+use clap::{ArgAction, Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Process exit codes other than the firmware's own.
+mod code {
+    /// The instruction limit (`--max-instructions`) or the wall-clock timeout was reached.
+    pub const LIMIT: u8 = 124;
+    /// Bad input or an emulator error: unreadable or malformed ELF, unknown machine, ...
+    pub const ERROR: u8 = 125;
+    /// The guest faulted with nothing to handle it, locked up, or hit an unhandled BKPT.
+    pub const FAULT: u8 = 126;
+    /// Interrupted by a signal: 128 + the signal number (130 for SIGINT, 143 for SIGTERM).
+    pub const SIGNAL_BASE: u8 = 128;
+}
+
+const AFTER_HELP: &str = "\
+Exit status of `armlet run`:
+  0-255  the firmware's own exit status (semihosting SYS_EXIT / SYS_EXIT_EXTENDED)
+  124    instruction limit or timeout reached
+  125    bad input or emulator error (e.g. not an ELF, unknown machine)
+  126    guest fault, lockup or unhandled breakpoint
+  130    interrupted (SIGINT); 143 for SIGTERM
+  2      bad command line";
+
+#[derive(Parser, Debug)]
+#[command(name = "armlet", version, about = "A headless ARMv7-M full-system emulator", after_help = AFTER_HELP)]
+struct Cli {
+    /// More log output (-v info, -vv debug, -vvv trace). RUST_LOG overrides.
+    #[arg(short, long, action = ArgAction::Count, global = true)]
+    verbose: u8,
+    /// Only errors on stderr.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    quiet: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run a firmware ELF until it exits; its exit status becomes armlet's.
+    #[command(after_help = AFTER_HELP)]
+    Run(RunArgs),
+    /// List the built-in machines.
+    Machines,
+}
+
+#[derive(clap::Args, Debug)]
+struct RunArgs {
+    /// Firmware ELF file.
+    firmware: PathBuf,
+    /// Board to run on (see `armlet machines`).
+    #[arg(long, short = 'M', default_value = "mps2-an385")]
+    machine: String,
+    /// Stop after this many guest instructions (exit status 124).
+    #[arg(long, value_name = "N")]
+    max_instructions: Option<u64>,
+    /// Stop after this many seconds of wall-clock time (exit status 124).
+    #[arg(long, value_name = "SECONDS")]
+    timeout: Option<f64>,
+    /// Decode every instruction each time instead of using the decoded-instruction cache.
+    #[arg(long)]
+    no_icache: bool,
+    /// Allow semihosting file operations, confined to DIR.
+    #[arg(long, value_name = "DIR")]
+    semihosting_root: Option<PathBuf>,
+    /// Allow semihosting SYS_SYSTEM (runs host commands inside the semihosting root).
+    #[arg(long, requires = "semihosting_root")]
+    allow_system: bool,
+    /// Print instruction count, virtual time and speed to stderr at exit.
+    #[arg(long)]
+    stats: bool,
+    /// Arguments for the firmware (SYS_GET_CMDLINE).
+    #[arg(last = true)]
+    args: Vec<String>,
+}
+
+fn init_logging(verbose: u8, quiet: bool) {
+    use tracing_subscriber::EnvFilter;
+    let level = if quiet {
+        "error"
+    } else {
+        match verbose {
+            0 => "warn",
+            1 => "info",
+            2 => "debug",
+            _ => "trace",
+        }
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).init();
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.verbose, cli.quiet);
+    let result = match cli.command {
+        Command::Run(args) => run(args),
+        Command::Machines => {
+            for b in Board::builtin() {
+                println!("{:<16} {}", b.name, b.description);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("armlet: error: {e:#}");
+            ExitCode::from(code::ERROR)
+        }
+    }
+}
+
+/// Instructions per `Machine::run` call: small enough that timeouts and signals are noticed
+/// within milliseconds.
+const CHUNK: u64 = 1 << 20;
+
+fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
+    let board = Board::by_name(&args.machine).with_context(|| {
+        let names: Vec<&str> = Board::builtin().iter().map(|b| b.name).collect();
+        format!("unknown machine '{}' (built-in machines: {})", args.machine, names.join(", "))
+    })?;
+    let path = &args.firmware;
+    let bytes = std::fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?;
+    let mut cmdline = vec![path.display().to_string()];
+    cmdline.extend(args.args.iter().cloned());
+    let opts = MachineOptions {
+        no_icache: args.no_icache,
+        semihosting_root: args.semihosting_root.clone(),
+        allow_system: args.allow_system,
+        cmdline,
+    };
+    let mut m = Machine::new(board, opts, Box::new(StdConsole::new()))?;
+    m.load_elf(&bytes).with_context(|| path.display().to_string())?;
+
+    let signal = Arc::new(AtomicUsize::new(0));
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register_usize(sig, Arc::clone(&signal), sig as usize)
+            .context("cannot install signal handler")?;
+    }
+    let start = Instant::now();
+    let deadline = args.timeout.map(|t| start + Duration::from_secs_f64(t.max(0.0)));
+    let limit = args.max_instructions.unwrap_or(u64::MAX);
+
+    let code = loop {
+        let left = limit.saturating_sub(m.instructions());
+        if left == 0 {
+            eprintln!("armlet: instruction limit reached ({limit} instructions)");
+            break ExitCode::from(code::LIMIT);
+        }
+        match m.run(left.min(CHUNK)) {
+            Exit::Budget => {}
+            Exit::Exited(status) => break ExitCode::from(status as u8),
+            Exit::Fault(f) => {
+                eprintln!("armlet: guest fault: {f}\n{}", m.state_report());
+                break ExitCode::from(code::FAULT);
+            }
+            Exit::Breakpoint(imm) => {
+                eprintln!("armlet: guest hit BKPT #{imm:#x} with no debugger attached\n{}", m.state_report());
+                break ExitCode::from(code::FAULT);
+            }
+            Exit::Unsupported(what) => {
+                eprintln!("armlet: unsupported: {what}\n{}", m.state_report());
+                break ExitCode::from(code::FAULT);
+            }
+        }
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            eprintln!("armlet: timeout after {:.3} s (wall clock)", start.elapsed().as_secs_f64());
+            break ExitCode::from(code::LIMIT);
+        }
+        let sig = signal.load(Ordering::Relaxed);
+        if sig != 0 {
+            eprintln!("armlet: interrupted by signal {sig}\n{}", m.state_report());
+            break ExitCode::from(code::SIGNAL_BASE + sig as u8);
+        }
+    };
+    if args.stats {
+        let secs = start.elapsed().as_secs_f64();
+        let n = m.instructions();
+        eprintln!(
+            "armlet: stats: instructions={n} virtual_ns={} wall_s={secs:.6} mips={:.1}",
+            m.virtual_ns(),
+            n as f64 / secs.max(1e-9) / 1e6
+        );
+    }
+    Ok(code)
+}

@@ -1,0 +1,149 @@
+//! The `armlet` command line as a user sees it: exit codes, error messages, limits.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const EXIT_LIMIT: i32 = 124;
+const EXIT_ERROR: i32 = 125;
+const EXIT_FAULT: i32 = 126;
+
+fn fw(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../firmware-tests").join(rel)
+}
+
+fn built(name: &str) -> PathBuf {
+    let p = fw(&format!("build/{name}.elf"));
+    assert!(p.exists(), "{} missing: run `make -C firmware-tests`", p.display());
+    p
+}
+
+fn armlet(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_armlet")).args(args).output().expect("run armlet")
+}
+
+fn run_file(path: &Path, extra: &[&str]) -> Output {
+    let mut args = vec!["run", path.to_str().expect("utf-8 path")];
+    args.extend_from_slice(extra);
+    armlet(&args)
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// One line on stderr naming the file, the documented exit code, and no panic.
+fn assert_bad_input(o: &Output, path: &Path, what: &str) {
+    let err = stderr(o);
+    assert_eq!(o.status.code(), Some(EXIT_ERROR), "stderr: {err}");
+    assert!(!err.contains("panicked"), "panic: {err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "want one line, got: {err}");
+    assert!(err.contains(&path.display().to_string()), "error does not name the file: {err}");
+    assert!(err.to_lowercase().contains(what), "error does not say '{what}': {err}");
+}
+
+#[test]
+fn prebuilt_hello_greets_and_exits_zero() {
+    let o = run_file(&fw("prebuilt/hello.elf"), &[]);
+    assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(&o));
+    assert_eq!(stdout(&o), "Hello from armlet!\n");
+}
+
+#[test]
+fn garbage_file_is_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("garbage.elf");
+    std::fs::write(&p, b"this is certainly not an ELF file, just text\n").unwrap();
+    assert_bad_input(&run_file(&p, &[]), &p, "not an elf");
+}
+
+#[test]
+fn empty_file_is_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("empty.elf");
+    std::fs::write(&p, b"").unwrap();
+    assert_bad_input(&run_file(&p, &[]), &p, "empty");
+}
+
+#[test]
+fn truncated_elf_is_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    let hello = std::fs::read(fw("prebuilt/hello.elf")).unwrap();
+    for cut in [20, 52, 100, hello.len() / 2] {
+        let p = dir.path().join(format!("cut{cut}.elf"));
+        std::fs::write(&p, &hello[..cut]).unwrap();
+        assert_bad_input(&run_file(&p, &[]), &p, "truncated");
+    }
+}
+
+#[test]
+fn x86_64_elf_is_rejected() {
+    let p = PathBuf::from("/bin/true");
+    let bytes = std::fs::read(&p).unwrap();
+    assert_eq!(&bytes[..4], b"\x7fELF");
+    assert_bad_input(&run_file(&p, &[]), &p, "x86-64");
+}
+
+#[test]
+fn missing_file_is_rejected() {
+    let p = PathBuf::from("/nonexistent/firmware.elf");
+    assert_bad_input(&run_file(&p, &[]), &p, "cannot read");
+}
+
+#[test]
+fn unknown_machine_lists_the_known_ones() {
+    let o = run_file(&fw("prebuilt/hello.elf"), &["--machine", "pdp11"]);
+    assert_eq!(o.status.code(), Some(EXIT_ERROR));
+    assert!(stderr(&o).contains("mps2-an385"), "{}", stderr(&o));
+}
+
+#[test]
+fn exit_extended_passes_the_subcode_through() {
+    let o = run_file(&built("exit3"), &[]);
+    assert_eq!(o.status.code(), Some(3), "stderr: {}", stderr(&o));
+}
+
+#[test]
+fn instruction_limit_stops_a_spinning_firmware_and_keeps_its_output() {
+    let o = run_file(&built("loop"), &["--max-instructions", "100000", "--stats"]);
+    assert_eq!(o.status.code(), Some(EXIT_LIMIT), "stderr: {}", stderr(&o));
+    assert_eq!(stdout(&o), "looping\n");
+    assert!(stderr(&o).contains("instruction limit"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("instructions=100000 "), "{}", stderr(&o));
+}
+
+#[test]
+fn timeout_stops_a_spinning_firmware_and_keeps_its_output() {
+    let start = std::time::Instant::now();
+    let o = run_file(&built("loop"), &["--timeout", "1"]);
+    let took = start.elapsed().as_secs_f64();
+    assert_eq!(o.status.code(), Some(EXIT_LIMIT), "stderr: {}", stderr(&o));
+    assert_eq!(stdout(&o), "looping\n");
+    assert!(stderr(&o).contains("timeout"), "{}", stderr(&o));
+    assert!((0.9..5.0).contains(&took), "took {took} s");
+}
+
+#[test]
+fn undefined_instruction_reports_the_fault() {
+    let o = run_file(&built("udf"), &[]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(EXIT_FAULT), "stderr: {err}");
+    assert_eq!(stdout(&o), "about to fault\n");
+    assert!(err.contains("UNDEFINSTR"), "{err}");
+    assert!(err.contains("udf"), "no disassembly: {err}");
+    assert!(err.contains("pc="), "no registers: {err}");
+    assert!(err.contains("<main"), "no symbol: {err}");
+}
+
+#[test]
+fn help_documents_exit_codes() {
+    let o = armlet(&["run", "--help"]);
+    assert_eq!(o.status.code(), Some(0));
+    let s = stdout(&o);
+    for code in ["124", "125", "126"] {
+        assert!(s.contains(code), "--help lacks exit code {code}: {s}");
+    }
+}

@@ -1,0 +1,123 @@
+//! Runs every firmware test listed in `firmware-tests/tests.toml` through the `armlet`
+//! binary, with and without the decoded-instruction cache, and checks exit status, exact
+//! output, and that both runs execute the same number of instructions.
+//!
+//! The firmware is built by `make -C firmware-tests` (arm-none-eabi-gcc). Missing firmware is
+//! a failure, not a skip: set `ARMLET_SKIP_FIRMWARE=1` to skip deliberately.
+
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+#[derive(Debug, Deserialize)]
+struct Manifest {
+    test: Vec<TestCase>,
+}
+
+#[derive(Debug, Deserialize)]
+struct TestCase {
+    name: String,
+    elf: String,
+    exit_code: i32,
+    stdout: Option<String>,
+    stdout_contains: Option<String>,
+    #[serde(default)]
+    args: Vec<String>,
+    #[serde(default)]
+    semihosting_root: bool,
+    max_instructions: Option<u64>,
+}
+
+fn firmware_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../firmware-tests")
+}
+
+struct Outcome {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+    instructions: Option<u64>,
+}
+
+fn run(case: &TestCase, no_icache: bool) -> Outcome {
+    let dir = firmware_dir();
+    let root = tempfile::tempdir().expect("tempdir");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_armlet"));
+    cmd.arg("run").arg(dir.join(&case.elf)).arg("--stats");
+    if no_icache {
+        cmd.arg("--no-icache");
+    }
+    if case.semihosting_root {
+        cmd.arg("--semihosting-root").arg(root.path());
+    }
+    if let Some(n) = case.max_instructions {
+        cmd.arg("--max-instructions").arg(n.to_string());
+    }
+    cmd.arg("--timeout").arg("120");
+    if !case.args.is_empty() {
+        cmd.arg("--").args(&case.args);
+    }
+    let out = cmd.output().expect("run armlet");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let instructions = stderr
+        .lines()
+        .find_map(|l| l.split("instructions=").nth(1))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok());
+    Outcome { code: out.status.code(), stdout: String::from_utf8_lossy(&out.stdout).into_owned(), stderr, instructions }
+}
+
+#[test]
+fn firmware_tests_pass_with_and_without_icache() {
+    if std::env::var_os("ARMLET_SKIP_FIRMWARE").is_some() {
+        eprintln!("ARMLET_SKIP_FIRMWARE set: skipping firmware tests");
+        return;
+    }
+    let dir = firmware_dir();
+    let manifest: Manifest =
+        toml::from_str(&std::fs::read_to_string(dir.join("tests.toml")).expect("read firmware-tests/tests.toml"))
+            .expect("parse tests.toml");
+    let mut failures = Vec::new();
+    let mut ran = 0;
+    for case in &manifest.test {
+        if !dir.join(&case.elf).exists() {
+            failures.push(format!("{}: {} not built (run `make -C firmware-tests`)", case.name, case.elf));
+            continue;
+        }
+        let expected = case.stdout.as_ref().map(|f| std::fs::read_to_string(dir.join(f)).expect("expected stdout file"));
+        let mut counts = Vec::new();
+        let mut outputs = Vec::new();
+        for no_icache in [false, true] {
+            let o = run(case, no_icache);
+            let mode = if no_icache { "--no-icache" } else { "icache" };
+            if o.code != Some(case.exit_code) {
+                failures.push(format!(
+                    "{} ({mode}): exit {:?}, want {}\nstdout:\n{}\nstderr:\n{}",
+                    case.name, o.code, case.exit_code, o.stdout, o.stderr
+                ));
+            }
+            if let Some(want) = &expected {
+                if &o.stdout != want {
+                    failures.push(format!("{} ({mode}): stdout differs\n--- want\n{want}\n--- got\n{}", case.name, o.stdout));
+                }
+            }
+            if let Some(want) = &case.stdout_contains {
+                if !o.stdout.contains(want.as_str()) {
+                    failures.push(format!("{} ({mode}): stdout lacks {want:?}\n--- got\n{}", case.name, o.stdout));
+                }
+            }
+            counts.push(o.instructions);
+            outputs.push(o.stdout);
+        }
+        if counts[0].is_none() || counts[0] != counts[1] {
+            failures.push(format!("{}: instruction counts differ: icache {:?}, no-icache {:?}", case.name, counts[0], counts[1]));
+        }
+        if outputs[0] != outputs[1] {
+            failures.push(format!("{}: output differs between icache and --no-icache", case.name));
+        }
+        eprintln!("firmware {}: ok? {} instructions", case.name, counts[0].unwrap_or(0));
+        ran += 1;
+    }
+    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n\n"));
+    assert!(ran >= 10, "only {ran} firmware tests ran");
+}
