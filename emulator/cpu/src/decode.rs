@@ -230,7 +230,7 @@ fn t16_dp(x: u32, c: &Ctx) -> Op {
 fn t16_add_hi(x: u32, c: &Ctx) -> Op {
     let rd = (bits(x, 7, 7) << 3 | bits(x, 2, 0)) as u8;
     let rm = reg(x, 3);
-    if (rd == 15 && rm == 15) || (rd == 15 && c.it_not_last()) {
+    if rd == 15 && (rm == 15 || c.it_not_last()) {
         return undef(x);
     }
     Op::AluReg {
@@ -604,7 +604,7 @@ fn t32_multi(x: u32, c: &Ctx) -> Op {
     if rn == 15 || list.count_ones() < 2 || list & 0x2000 != 0 || (wback && list & (1 << rn) != 0) {
         return undef(x);
     }
-    if load && ((p && m) || (p && c.it_not_last())) {
+    if load && p && (m || c.it_not_last()) {
         return undef(x);
     }
     if !load && p {
@@ -1468,7 +1468,11 @@ mod tests {
         }
         for e in T32 {
             assert_eq!(e.pattern.len(), 32, "{}", e.name);
-            assert!(is_32bit((e.value >> 16) as u16), "{} is not a 32-bit encoding", e.name);
+            assert!(
+                is_32bit((e.value >> 16) as u16),
+                "{} is not a 32-bit encoding",
+                e.name
+            );
         }
     }
 
@@ -1480,10 +1484,18 @@ mod tests {
                 let hit = (0..2000).any(|_| {
                     let r = rng(&mut seed) | if wide { rng(&mut seed) << 16 } else { 0 };
                     let x = (r & !e.mask) | e.value;
-                    let found = if wide { lookup32(x) } else { lookup16(x as u16) };
+                    let found = if wide {
+                        lookup32(x)
+                    } else {
+                        lookup16(x as u16)
+                    };
                     found.is_some_and(|f| std::ptr::eq(f, e))
                 });
-                assert!(hit, "table entry '{}' ({}) is shadowed by more specific entries", e.name, e.pattern);
+                assert!(
+                    hit,
+                    "table entry '{}' ({}) is shadowed by more specific entries",
+                    e.name, e.pattern
+                );
             }
         }
     }
@@ -1495,7 +1507,11 @@ mod tests {
                 continue;
             }
             for (in_it, last) in [(false, true), (true, false), (true, true)] {
-                let ctx = Ctx { pc: 0x1000, in_it, last_in_it: last };
+                let ctx = Ctx {
+                    pc: 0x1000,
+                    in_it,
+                    last_in_it: last,
+                };
                 let op = decode(u32::from(raw), 2, &ctx);
                 let _ = Disasm { op: &op, cond: 14 }.to_string();
             }
@@ -1510,25 +1526,44 @@ mod tests {
             if !is_32bit((raw >> 16) as u16) {
                 raw |= 0xe800_0000;
             }
-            let ctx = Ctx { pc: 0xffff_fffc, in_it: raw & 1 != 0, last_in_it: raw & 2 != 0 };
+            let ctx = Ctx {
+                pc: 0xffff_fffc,
+                in_it: raw & 1 != 0,
+                last_in_it: raw & 2 != 0,
+            };
             let op = decode(raw, 4, &ctx);
-            let _ = Disasm { op: &op, cond: (raw & 15) as u8 }.to_string();
+            let _ = Disasm {
+                op: &op,
+                cond: (raw & 15) as u8,
+            }
+            .to_string();
         }
     }
 
     #[test]
     fn unpredictable_forms_are_undefined() {
-        let c = Ctx { pc: 0, in_it: false, last_in_it: true };
+        let c = Ctx {
+            pc: 0,
+            in_it: false,
+            last_in_it: true,
+        };
         // ADD PC, PC (16-bit) is UNPREDICTABLE
         assert!(matches!(decode(0x44ff, 2, &c), Op::Undefined { .. }));
         // LDM with an empty register list
         assert!(matches!(decode(0xc800, 2, &c), Op::Undefined { .. }));
         // CBZ inside an IT block
-        let it = Ctx { pc: 0, in_it: true, last_in_it: false };
+        let it = Ctx {
+            pc: 0,
+            in_it: true,
+            last_in_it: false,
+        };
         assert!(matches!(decode(0xb100, 2, &it), Op::Undefined { .. }));
         // UDF.W
         assert!(matches!(decode(0xf7f0_a000, 4, &c), Op::Undefined { .. }));
         // A VFP instruction on a core without FPU
-        assert!(matches!(decode(0xee30_0a00, 4, &c), Op::NoCoprocessor { .. }));
+        assert!(matches!(
+            decode(0xee30_0a00, 4, &c),
+            Op::NoCoprocessor { .. }
+        ));
     }
 }

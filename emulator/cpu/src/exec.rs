@@ -138,7 +138,10 @@ impl Exec<'_> {
     /// `BXWritePC` / `LoadWritePC`: interworking branch.
     #[inline]
     fn bx_write_pc(&mut self, target: u32) -> Flow {
-        // EXC_RETURN values (0xFxxxxxxx in Handler mode) arrive with the exception model.
+        if self.s.ipsr != 0 && target >> 28 == 0xf {
+            // An EXC_RETURN value in Handler mode: the machine performs the return (B1.5.8).
+            return Flow::Stop(StopReason::ExceptionReturn { exc_return: target });
+        }
         self.s.thumb = target & 1 != 0;
         Flow::Branch(target & !1)
     }
@@ -222,12 +225,8 @@ impl Exec<'_> {
                     s.basepri = nv;
                 }
             }
-            19 => {
-                // FAULTMASK cannot be set from NMI or HardFault (execution priority -1/-2).
-                if !(v & 1 != 0 && (s.ipsr == 2 || s.ipsr == 3)) {
-                    s.faultmask = v & 1 != 0;
-                }
-            }
+            // FAULTMASK cannot be set from NMI or HardFault (execution priority -1/-2).
+            19 if !(v & 1 != 0 && (s.ipsr == 2 || s.ipsr == 3)) => s.faultmask = v & 1 != 0,
             20 => s.set_control(v as u8 & 3),
             _ => {}
         }
@@ -668,9 +667,9 @@ impl Exec<'_> {
         let mut addr = start;
         if load {
             let mut vals = [0u32; 16];
-            for i in 0..16 {
+            for (i, v) in vals.iter_mut().enumerate() {
                 if list & (1 << i) != 0 {
-                    vals[i] = tri!(Self::read32_aligned(bus, addr));
+                    *v = tri!(Self::read32_aligned(bus, addr));
                     addr = addr.wrapping_add(4);
                 }
             }

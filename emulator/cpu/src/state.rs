@@ -14,6 +14,8 @@ pub enum Fault {
     },
     /// UFSR.INVSTATE: execution with EPSR.T == 0.
     InvalidState,
+    /// UFSR.INVPC: an illegal EXC_RETURN or exception return state.
+    InvalidPc,
     /// UFSR.NOCP: a coprocessor instruction with no coprocessor present or enabled.
     NoCoprocessor {
         /// The encoding.
@@ -51,6 +53,7 @@ impl fmt::Display for Fault {
             Fault::InvalidState => {
                 write!(f, "UsageFault (INVSTATE): execution with the Thumb bit clear (interworking branch to an even address?)")
             }
+            Fault::InvalidPc => write!(f, "UsageFault (INVPC): illegal exception return"),
             Fault::NoCoprocessor { raw } => {
                 write!(
                     f,
@@ -101,6 +104,13 @@ pub enum StopReason {
     Wfe,
     /// A synchronous fault; PC is at the faulting instruction, which has not been counted.
     Fault(Fault),
+    /// An interworking branch (BX, POP/LDM/LDR into PC) loaded an EXC_RETURN value in Handler
+    /// mode; the instruction has completed. The machine validates it against the exception
+    /// state and calls [`crate::Cpu::exception_return`].
+    ExceptionReturn {
+        /// The value loaded into PC.
+        exc_return: u32,
+    },
 }
 
 impl StopReason {
@@ -278,6 +288,21 @@ impl CpuState {
             self.r[13] = v & !3;
         } else {
             self.other_sp = v & !3;
+        }
+    }
+
+    /// Change IPSR and CONTROL together, keeping MSP and PSP in place (R13 follows the newly
+    /// active one).
+    pub fn set_mode(&mut self, ipsr: u16, control: u8) {
+        let (msp, psp) = (self.msp(), self.psp());
+        self.ipsr = ipsr;
+        self.control = control & 3;
+        if self.psp_active() {
+            self.r[13] = psp;
+            self.other_sp = msp;
+        } else {
+            self.r[13] = msp;
+            self.other_sp = psp;
         }
     }
 

@@ -16,7 +16,10 @@ struct TestBus {
 
 impl TestBus {
     fn new() -> Self {
-        TestBus { low: vec![0; 0x40_0000], ram: vec![0; 0x1_0000] }
+        TestBus {
+            low: vec![0; 0x40_0000],
+            ram: vec![0; 0x1_0000],
+        }
     }
     fn slot(&mut self, addr: u32) -> Result<&mut u8, BusError> {
         if (addr as usize) < self.low.len() {
@@ -68,7 +71,11 @@ fn reg_index(name: &str) -> Option<usize> {
         "sp" => Some(13),
         "lr" => Some(14),
         "pc" => Some(15),
-        _ => name.strip_prefix('r')?.parse().ok().filter(|&n: &usize| n < 13),
+        _ => name
+            .strip_prefix('r')?
+            .parse()
+            .ok()
+            .filter(|&n: &usize| n < 13),
     }
 }
 
@@ -84,7 +91,8 @@ fn apply(cpu: &mut Cpu, bus: &mut TestBus, assignments: &str) {
         let (k, v) = tok.split_once('=').expect("key=value");
         let v = parse_num(v);
         if let Some(addr) = k.strip_prefix("m32@") {
-            bus.write(parse_num(addr), 4, v).expect("m32 address in test RAM");
+            bus.write(parse_num(addr), 4, v)
+                .expect("m32 address in test RAM");
             continue;
         }
         let s = &mut cpu.state;
@@ -106,7 +114,9 @@ fn check(cpu: &Cpu, bus: &mut TestBus, expected: &str, next_pc: u32) -> Vec<Stri
         let (k, v) = tok.split_once('=').expect("key=value");
         let want = parse_num(v);
         if let Some(addr) = k.strip_prefix("m32@") {
-            let got = bus.read(parse_num(addr), 4).expect("m32 address in test RAM");
+            let got = bus
+                .read(parse_num(addr), 4)
+                .expect("m32 address in test RAM");
             if got != want {
                 errs.push(format!("{k}: got {got:#x}, want {want:#x}"));
             }
@@ -140,7 +150,11 @@ fn instruction_cases_match_the_reference() {
     let text = include_str!("data/insns.txt");
     let mut failures = Vec::new();
     let mut count = 0;
-    for line in text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
+    for line in text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+    {
         let (enc, rest) = line.split_once(' ').expect("encoding");
         let (_, rest) = rest.split_once('"').expect("disassembly");
         let (asm, rest) = rest.split_once('"').expect("disassembly");
@@ -175,11 +189,19 @@ fn instruction_cases_match_the_reference() {
                 errs.push(format!("icount {}", cpu.icount));
             }
             if !errs.is_empty() {
-                failures.push(format!("{enc} \"{asm}\" (icache {icache}): {}", errs.join("; ")));
+                failures.push(format!(
+                    "{enc} \"{asm}\" (icache {icache}): {}",
+                    errs.join("; ")
+                ));
             }
         }
         count += 1;
     }
     assert!(count > 100, "only {count} cases");
-    assert!(failures.is_empty(), "{} failing cases:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failing cases:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
