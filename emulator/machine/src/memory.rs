@@ -1,18 +1,12 @@
 //! The system bus: RAM/ROM as host memory, aliases, MMIO regions dispatched to devices.
 //!
-//! TODO(helper): implement. Contract:
-//! - `Memory::from_board(&Board)` builds the map (RAM zero-filled lazily: `vec![0; n]`).
-//! - `impl armlet_cpu::Bus for Memory`: little-endian, unaligned 16/32-bit accesses allowed,
-//!   RAM fast path `#[inline]`, unmapped -> `BusError::Unmapped`, guest write to ROM ->
-//!   `BusError::Denied`, never panics for any address (including accesses that straddle the
-//!   end of a region or wrap around 0xFFFF_FFFF).
-//! - `load(addr, bytes)`: privileged write used by the ELF loader and the debugger; writes ROM
-//!   too; `Err` naming the first address not backed by RAM/ROM.
-//! - `peek(addr, buf)`: side-effect-free read (debugger, fault reports); MMIO via
-//!   `Device::peek`.
-//! - `add_device(name, base, size, Box<dyn Device>)`: overlapping regions are an error.
+//! Every mapping is a window `[base, base + size)` onto a backing store (RAM or ROM bytes,
+//! shared by aliases) or a device. The fast path checks the last mapping hit and reads the
+//! bytes directly; anything else (other mappings, accesses straddling a mapping's end,
+//! devices) takes the slow path, which never panics.
 
-use armlet_cpu::BusError;
+use crate::board::{Board, RegionKind};
+use armlet_cpu::{Bus, BusError};
 
 /// A memory-mapped device. Devices see offsets, never absolute addresses.
 pub trait Device: Send + std::fmt::Debug {
@@ -24,4 +18,459 @@ pub trait Device: Send + std::fmt::Debug {
     fn peek(&self, offset: u32, size: u8) -> Option<u32>;
     /// Return to the power-on state.
     fn reset(&mut self) {}
+}
+
+/// Errors in a memory map.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum MemoryMapError {
+    /// Two regions overlap.
+    #[error("region '{0}' overlaps region '{1}'")]
+    Overlap(String, String),
+    /// An alias names no region at its target address.
+    #[error("alias '{0}' points at {1:#010x}, where no RAM or ROM region starts")]
+    BadAlias(String, u32),
+    /// A region is empty or runs past the end of the address space.
+    #[error("region '{0}' has a bad size")]
+    BadSize(String),
+}
+
+/// A privileged write (loader, debugger) hit memory that is not RAM or ROM.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("address {addr:#010x} is not backed by RAM or ROM")]
+pub struct MemoryError {
+    /// The first address that failed.
+    pub addr: u32,
+}
+
+#[derive(Debug)]
+struct Store {
+    data: Vec<u8>,
+    writable: bool,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Target {
+    Store(usize),
+    Device(usize),
+}
+
+#[derive(Debug, Clone)]
+struct Mapping {
+    name: String,
+    base: u32,
+    size: u32,
+    target: Target,
+    kind: RegionKind,
+}
+
+/// The system bus.
+#[derive(Debug, Default)]
+pub struct Memory {
+    stores: Vec<Store>,
+    devices: Vec<Box<dyn Device>>,
+    maps: Vec<Mapping>,
+    /// Index of the mapping that served the last access.
+    last: usize,
+}
+
+/// A mapping as seen from outside (GDB memory map, error messages).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegionInfo {
+    /// Name.
+    pub name: String,
+    /// First address.
+    pub base: u32,
+    /// Size in bytes.
+    pub size: u32,
+    /// Kind (`None` for devices).
+    pub kind: Option<RegionKind>,
+}
+
+impl Memory {
+    /// Build the bus for a board.
+    pub fn from_board(board: &Board) -> Result<Memory, MemoryMapError> {
+        let mut m = Memory::default();
+        for r in &board.regions {
+            match r.kind {
+                RegionKind::Ram | RegionKind::Rom => {
+                    m.check(r.name, r.base, r.size)?;
+                    m.stores.push(Store { data: vec![0; r.size as usize], writable: r.kind == RegionKind::Ram });
+                    let idx = m.stores.len() - 1;
+                    m.maps.push(Mapping {
+                        name: r.name.into(),
+                        base: r.base,
+                        size: r.size,
+                        target: Target::Store(idx),
+                        kind: r.kind,
+                    });
+                }
+                RegionKind::Alias(_) => {}
+            }
+        }
+        for r in &board.regions {
+            if let RegionKind::Alias(target) = r.kind {
+                m.check(r.name, r.base, r.size)?;
+                let t = m
+                    .maps
+                    .iter()
+                    .find(|x| x.base == target && matches!(x.target, Target::Store(_)))
+                    .ok_or_else(|| MemoryMapError::BadAlias(r.name.into(), target))?;
+                if r.size > t.size {
+                    return Err(MemoryMapError::BadSize(r.name.into()));
+                }
+                let map = Mapping { name: r.name.into(), base: r.base, size: r.size, target: t.target, kind: r.kind };
+                m.maps.push(map);
+            }
+        }
+        Ok(m)
+    }
+
+    fn check(&self, name: &str, base: u32, size: u32) -> Result<(), MemoryMapError> {
+        if size == 0 || u64::from(base) + u64::from(size) > 1 << 32 {
+            return Err(MemoryMapError::BadSize(name.into()));
+        }
+        let end = u64::from(base) + u64::from(size);
+        for m in &self.maps {
+            let mend = u64::from(m.base) + u64::from(m.size);
+            if u64::from(base) < mend && u64::from(m.base) < end {
+                return Err(MemoryMapError::Overlap(name.into(), m.name.clone()));
+            }
+        }
+        Ok(())
+    }
+
+    /// Map a device at `[base, base + size)`.
+    pub fn add_device(&mut self, name: &str, base: u32, size: u32, dev: Box<dyn Device>) -> Result<(), MemoryMapError> {
+        self.check(name, base, size)?;
+        self.devices.push(dev);
+        let idx = self.devices.len() - 1;
+        self.maps.push(Mapping { name: name.into(), base, size, target: Target::Device(idx), kind: RegionKind::Ram });
+        Ok(())
+    }
+
+    /// The memory map.
+    pub fn regions(&self) -> impl Iterator<Item = RegionInfo> + '_ {
+        self.maps.iter().map(|m| RegionInfo {
+            name: m.name.clone(),
+            base: m.base,
+            size: m.size,
+            kind: match m.target {
+                Target::Store(_) => Some(m.kind),
+                Target::Device(_) => None,
+            },
+        })
+    }
+
+    /// Reset devices (memory contents survive a reset, as on hardware).
+    pub fn reset(&mut self) {
+        for d in &mut self.devices {
+            d.reset();
+        }
+    }
+
+    /// The mapping holding `addr`, trying the last one hit first.
+    #[inline(always)]
+    fn find(&self, addr: u32) -> Option<usize> {
+        if let Some(m) = self.maps.get(self.last) {
+            if addr.wrapping_sub(m.base) < m.size {
+                return Some(self.last);
+            }
+        }
+        self.maps.iter().position(|m| addr.wrapping_sub(m.base) < m.size)
+    }
+
+    /// Host bytes for `[addr, addr + n)` if they lie in one RAM/ROM mapping.
+    #[inline(always)]
+    fn bytes(&mut self, addr: u32, n: u32) -> Option<(&mut Store, usize)> {
+        let i = self.find(addr)?;
+        self.last = i;
+        let m = &self.maps[i];
+        let off = addr.wrapping_sub(m.base);
+        if off.checked_add(n)? > m.size {
+            return None;
+        }
+        match m.target {
+            Target::Store(s) => Some((&mut self.stores[s], off as usize)),
+            Target::Device(_) => None,
+        }
+    }
+
+    #[inline(always)]
+    fn fast_read<const N: usize>(&mut self, addr: u32) -> Option<[u8; N]> {
+        let (store, off) = self.bytes(addr, N as u32)?;
+        store.data.get(off..off + N)?.try_into().ok()
+    }
+
+    #[inline(always)]
+    fn fast_write<const N: usize>(&mut self, addr: u32, v: [u8; N]) -> Option<Result<(), BusError>> {
+        let (store, off) = self.bytes(addr, N as u32)?;
+        if !store.writable {
+            return Some(Err(BusError::Denied));
+        }
+        store.data.get_mut(off..off + N)?.copy_from_slice(&v);
+        Some(Ok(()))
+    }
+
+    /// Slow path: devices, or byte by byte across mappings.
+    #[cold]
+    fn slow_read(&mut self, addr: u32, size: u8) -> Result<u32, BusError> {
+        let i = self.find(addr).ok_or(BusError::Unmapped)?;
+        let m = &self.maps[i];
+        if let Target::Device(d) = m.target {
+            let off = addr.wrapping_sub(m.base);
+            if u64::from(off) + u64::from(size) > u64::from(m.size) {
+                return Err(BusError::Denied);
+            }
+            return self.devices[d].read(off, size);
+        }
+        let mut v = 0u32;
+        for k in (0..u32::from(size)).rev() {
+            let b = self.fast_read::<1>(addr.wrapping_add(k)).ok_or(BusError::Unmapped)?;
+            v = (v << 8) | u32::from(b[0]);
+        }
+        Ok(v)
+    }
+
+    #[cold]
+    fn slow_write(&mut self, addr: u32, size: u8, v: u32) -> Result<(), BusError> {
+        let i = self.find(addr).ok_or(BusError::Unmapped)?;
+        let m = &self.maps[i];
+        if let Target::Device(d) = m.target {
+            let off = addr.wrapping_sub(m.base);
+            if u64::from(off) + u64::from(size) > u64::from(m.size) {
+                return Err(BusError::Denied);
+            }
+            return self.devices[d].write(off, size, v);
+        }
+        // Check every byte first so a failing access writes nothing.
+        for k in 0..u32::from(size) {
+            let a = addr.wrapping_add(k);
+            let j = self.find(a).ok_or(BusError::Unmapped)?;
+            match self.maps[j].target {
+                Target::Store(s) if self.stores[s].writable => {}
+                Target::Store(_) => return Err(BusError::Denied),
+                Target::Device(_) => return Err(BusError::Denied),
+            }
+        }
+        for k in 0..u32::from(size) {
+            let r = self.fast_write::<1>(addr.wrapping_add(k), [(v >> (8 * k)) as u8]);
+            r.ok_or(BusError::Unmapped)??;
+        }
+        Ok(())
+    }
+
+    /// Privileged write for the loader and the debugger: writes ROM too, never touches
+    /// devices.
+    pub fn load(&mut self, addr: u32, bytes: &[u8]) -> Result<(), MemoryError> {
+        let mut done = 0usize;
+        while done < bytes.len() {
+            let a = addr.wrapping_add(done as u32);
+            let i = self.find(a).ok_or(MemoryError { addr: a })?;
+            let m = &self.maps[i];
+            let Target::Store(s) = m.target else {
+                return Err(MemoryError { addr: a });
+            };
+            let off = (a - m.base) as usize;
+            let n = (m.size as usize - off).min(bytes.len() - done);
+            self.stores[s].data[off..off + n].copy_from_slice(&bytes[done..done + n]);
+            done += n;
+            if a.checked_add(n as u32).is_none() && done < bytes.len() {
+                return Err(MemoryError { addr: 0 });
+            }
+        }
+        Ok(())
+    }
+
+    /// Side-effect-free read (debugger, fault reports). Devices answer through
+    /// [`Device::peek`].
+    pub fn peek(&self, addr: u32, buf: &mut [u8]) -> Result<(), BusError> {
+        for (k, b) in buf.iter_mut().enumerate() {
+            let a = addr.wrapping_add(k as u32);
+            let i = self.find(a).ok_or(BusError::Unmapped)?;
+            let m = &self.maps[i];
+            let off = a - m.base;
+            *b = match m.target {
+                Target::Store(s) => self.stores[s].data[off as usize],
+                Target::Device(d) => self.devices[d].peek(off, 1).ok_or(BusError::Denied)? as u8,
+            };
+        }
+        Ok(())
+    }
+}
+
+impl Bus for Memory {
+    #[inline(always)]
+    fn read8(&mut self, addr: u32) -> Result<u8, BusError> {
+        match self.fast_read::<1>(addr) {
+            Some(b) => Ok(b[0]),
+            None => self.slow_read(addr, 1).map(|v| v as u8),
+        }
+    }
+    #[inline(always)]
+    fn read16(&mut self, addr: u32) -> Result<u16, BusError> {
+        match self.fast_read::<2>(addr) {
+            Some(b) => Ok(u16::from_le_bytes(b)),
+            None => self.slow_read(addr, 2).map(|v| v as u16),
+        }
+    }
+    #[inline(always)]
+    fn read32(&mut self, addr: u32) -> Result<u32, BusError> {
+        match self.fast_read::<4>(addr) {
+            Some(b) => Ok(u32::from_le_bytes(b)),
+            None => self.slow_read(addr, 4),
+        }
+    }
+    #[inline(always)]
+    fn write8(&mut self, addr: u32, val: u8) -> Result<(), BusError> {
+        match self.fast_write(addr, [val]) {
+            Some(r) => r,
+            None => self.slow_write(addr, 1, u32::from(val)),
+        }
+    }
+    #[inline(always)]
+    fn write16(&mut self, addr: u32, val: u16) -> Result<(), BusError> {
+        match self.fast_write(addr, val.to_le_bytes()) {
+            Some(r) => r,
+            None => self.slow_write(addr, 2, u32::from(val)),
+        }
+    }
+    #[inline(always)]
+    fn write32(&mut self, addr: u32, val: u32) -> Result<(), BusError> {
+        match self.fast_write(addr, val.to_le_bytes()) {
+            Some(r) => r,
+            None => self.slow_write(addr, 4, val),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::board::RegionDesc;
+    use std::collections::HashMap;
+
+    fn board() -> Board {
+        Board {
+            name: "test",
+            description: "test",
+            cpu_hz: 1_000_000,
+            regions: vec![
+                RegionDesc { name: "rom", base: 0, size: 0x1000, kind: RegionKind::Rom },
+                RegionDesc { name: "ram", base: 0x1000, size: 0x1000, kind: RegionKind::Ram },
+                RegionDesc { name: "ram-mirror", base: 0x8000, size: 0x1000, kind: RegionKind::Alias(0x1000) },
+                RegionDesc { name: "top", base: 0xffff_f000, size: 0x1000, kind: RegionKind::Ram },
+            ],
+        }
+    }
+
+    #[derive(Debug, Default)]
+    struct Reg {
+        value: u32,
+        reads: u32,
+    }
+    impl Device for Reg {
+        fn read(&mut self, offset: u32, _size: u8) -> Result<u32, BusError> {
+            self.reads += 1;
+            Ok(self.value + offset)
+        }
+        fn write(&mut self, _offset: u32, _size: u8, value: u32) -> Result<(), BusError> {
+            self.value = value;
+            Ok(())
+        }
+        fn peek(&self, offset: u32, _size: u8) -> Option<u32> {
+            Some(self.value + offset)
+        }
+    }
+
+    #[test]
+    fn ram_rom_alias_and_unmapped() {
+        let mut m = Memory::from_board(&board()).unwrap();
+        m.write32(0x1000, 0x1234_5678).unwrap();
+        assert_eq!(m.read32(0x8000), Ok(0x1234_5678), "alias sees the same bytes");
+        assert_eq!(m.read16(0x1001), Ok(0x3456), "unaligned");
+        assert_eq!(m.write32(0x10, 1), Err(BusError::Denied), "ROM is read-only to the guest");
+        m.load(0x10, &[1, 2, 3, 4]).unwrap();
+        assert_eq!(m.read32(0x10), Ok(0x0403_0201), "loader writes ROM");
+        assert_eq!(m.read8(0x4000), Err(BusError::Unmapped));
+        // straddling the end of the address space wraps to 0 (ROM): read works, write denied
+        m.write8(0xffff_ffff, 0xaa).unwrap();
+        assert_eq!(m.read16(0xffff_ffff), Ok(0x00aa));
+        assert_eq!(m.write16(0xffff_ffff, 0), Err(BusError::Denied));
+        assert_eq!(m.read8(0xffff_ffff), Ok(0xaa), "failed write changed nothing");
+        // straddling RAM end into unmapped space
+        assert_eq!(m.read32(0x1ffe), Err(BusError::Unmapped));
+        assert_eq!(m.load(0x1ffe, &[0; 4]), Err(MemoryError { addr: 0x2000 }));
+    }
+
+    #[test]
+    fn devices_see_offsets_and_peek_has_no_side_effects() {
+        let mut m = Memory::from_board(&board()).unwrap();
+        m.add_device("reg", 0x4000_0000, 0x100, Box::new(Reg::default())).unwrap();
+        m.write32(0x4000_0000, 7).unwrap();
+        assert_eq!(m.read32(0x4000_0004), Ok(11));
+        let mut b = [0u8; 1];
+        m.peek(0x4000_0001, &mut b).unwrap();
+        assert_eq!(b[0], 8);
+        assert_eq!(m.read32(0x4000_00fe), Err(BusError::Denied), "access past the device's end");
+        assert!(matches!(
+            m.add_device("clash", 0x1800, 0x10, Box::new(Reg::default())),
+            Err(MemoryMapError::Overlap(..))
+        ));
+    }
+
+    #[test]
+    fn matches_a_byte_model_under_random_traffic() {
+        let mut m = Memory::from_board(&board()).unwrap();
+        let mut model: HashMap<u32, u8> = HashMap::new();
+        let mapped = |a: u32| (0x1000..0x2000).contains(&a) || (0x8000..0x9000).contains(&a) || a >= 0xffff_f000;
+        let rom = |a: u32| a < 0x1000;
+        let canon = |a: u32| if (0x8000..0x9000).contains(&a) { a - 0x7000 } else { a };
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let pick = [0x0ffeu32, 0x1000, 0x1ffd, 0x8ffe, 0xffff_fffe, 0x4000, 0x1800, 0x7fff];
+        for _ in 0..20_000 {
+            let r = next();
+            let addr = pick[(r % 8) as usize].wrapping_add((r >> 8) as u32 % 5);
+            let size = [1u32, 2, 4][((r >> 16) % 3) as usize];
+            let val = (r >> 24) as u32;
+            let ok_all = (0..size).all(|k| {
+                let a = addr.wrapping_add(k);
+                mapped(a) || rom(a)
+            });
+            if r & (1 << 60) != 0 {
+                let writable = (0..size).all(|k| mapped(addr.wrapping_add(k)));
+                let res = match size {
+                    1 => m.write8(addr, val as u8),
+                    2 => m.write16(addr, val as u16),
+                    _ => m.write32(addr, val),
+                };
+                assert_eq!(res.is_ok(), writable, "write {addr:#x}/{size}");
+                if writable {
+                    for k in 0..size {
+                        model.insert(canon(addr.wrapping_add(k)), (val >> (8 * k)) as u8);
+                    }
+                }
+            } else {
+                let res = match size {
+                    1 => m.read8(addr).map(u32::from),
+                    2 => m.read16(addr).map(u32::from),
+                    _ => m.read32(addr),
+                };
+                assert_eq!(res.is_ok(), ok_all, "read {addr:#x}/{size}");
+                if let Ok(v) = res {
+                    let mut want = 0u32;
+                    for k in (0..size).rev() {
+                        let a = canon(addr.wrapping_add(k));
+                        want = (want << 8) | u32::from(*model.get(&a).unwrap_or(&0));
+                    }
+                    assert_eq!(v, want, "read {addr:#x}/{size}");
+                }
+            }
+        }
+    }
 }
