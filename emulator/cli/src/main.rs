@@ -96,7 +96,11 @@ fn init_logging(verbose: u8, quiet: bool) {
         }
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
 }
 
 fn main() -> ExitCode {
@@ -127,7 +131,11 @@ const CHUNK: u64 = 1 << 20;
 fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let board = Board::by_name(&args.machine).with_context(|| {
         let names: Vec<&str> = Board::builtin().iter().map(|b| b.name).collect();
-        format!("unknown machine '{}' (built-in machines: {})", args.machine, names.join(", "))
+        format!(
+            "unknown machine '{}' (built-in machines: {})",
+            args.machine,
+            names.join(", ")
+        )
     })?;
     let path = &args.firmware;
     let bytes = std::fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?;
@@ -140,7 +148,8 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         cmdline,
     };
     let mut m = Machine::new(board, opts, Box::new(StdConsole::new()))?;
-    m.load_elf(&bytes).with_context(|| path.display().to_string())?;
+    m.load_elf(&bytes)
+        .with_context(|| path.display().to_string())?;
 
     let signal = Arc::new(AtomicUsize::new(0));
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
@@ -148,7 +157,9 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             .context("cannot install signal handler")?;
     }
     let start = Instant::now();
-    let deadline = args.timeout.map(|t| start + Duration::from_secs_f64(t.max(0.0)));
+    let deadline = args
+        .timeout
+        .map(|t| start + Duration::from_secs_f64(t.max(0.0)));
     let limit = args.max_instructions.unwrap_or(u64::MAX);
 
     let code = loop {
@@ -165,7 +176,10 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
                 break ExitCode::from(code::FAULT);
             }
             Exit::Breakpoint(imm) => {
-                eprintln!("armlet: guest hit BKPT #{imm:#x} with no debugger attached\n{}", m.state_report());
+                eprintln!(
+                    "armlet: guest hit BKPT #{imm:#x} with no debugger attached\n{}",
+                    m.state_report()
+                );
                 break ExitCode::from(code::FAULT);
             }
             Exit::Unsupported(what) => {
@@ -174,7 +188,10 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             }
         }
         if deadline.is_some_and(|d| Instant::now() >= d) {
-            eprintln!("armlet: timeout after {:.3} s (wall clock)", start.elapsed().as_secs_f64());
+            eprintln!(
+                "armlet: timeout after {:.3} s (wall clock)",
+                start.elapsed().as_secs_f64()
+            );
             break ExitCode::from(code::LIMIT);
         }
         let sig = signal.load(Ordering::Relaxed);

@@ -8,17 +8,26 @@ const EXIT_ERROR: i32 = 125;
 const EXIT_FAULT: i32 = 126;
 
 fn fw(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../firmware-tests").join(rel)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../firmware-tests")
+        .join(rel)
 }
 
 fn built(name: &str) -> PathBuf {
     let p = fw(&format!("build/{name}.elf"));
-    assert!(p.exists(), "{} missing: run `make -C firmware-tests`", p.display());
+    assert!(
+        p.exists(),
+        "{} missing: run `make -C firmware-tests`",
+        p.display()
+    );
     p
 }
 
 fn armlet(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_armlet")).args(args).output().expect("run armlet")
+    Command::new(env!("CARGO_BIN_EXE_armlet"))
+        .args(args)
+        .output()
+        .expect("run armlet")
 }
 
 fn run_file(path: &Path, extra: &[&str]) -> Output {
@@ -40,9 +49,19 @@ fn assert_bad_input(o: &Output, path: &Path, what: &str) {
     let err = stderr(o);
     assert_eq!(o.status.code(), Some(EXIT_ERROR), "stderr: {err}");
     assert!(!err.contains("panicked"), "panic: {err}");
-    assert_eq!(err.trim_end().lines().count(), 1, "want one line, got: {err}");
-    assert!(err.contains(&path.display().to_string()), "error does not name the file: {err}");
-    assert!(err.to_lowercase().contains(what), "error does not say '{what}': {err}");
+    assert_eq!(
+        err.trim_end().lines().count(),
+        1,
+        "want one line, got: {err}"
+    );
+    assert!(
+        err.contains(&path.display().to_string()),
+        "error does not name the file: {err}"
+    );
+    assert!(
+        err.to_lowercase().contains(what),
+        "error does not say '{what}': {err}"
+    );
 }
 
 #[test]
@@ -112,7 +131,11 @@ fn instruction_limit_stops_a_spinning_firmware_and_keeps_its_output() {
     assert_eq!(o.status.code(), Some(EXIT_LIMIT), "stderr: {}", stderr(&o));
     assert_eq!(stdout(&o), "looping\n");
     assert!(stderr(&o).contains("instruction limit"), "{}", stderr(&o));
-    assert!(stderr(&o).contains("instructions=100000 "), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("instructions=100000 "),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]

@@ -64,7 +64,12 @@ fn run(case: &TestCase, no_icache: bool) -> Outcome {
         .find_map(|l| l.split("instructions=").nth(1))
         .and_then(|rest| rest.split_whitespace().next())
         .and_then(|n| n.parse().ok());
-    Outcome { code: out.status.code(), stdout: String::from_utf8_lossy(&out.stdout).into_owned(), stderr, instructions }
+    Outcome {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr,
+        instructions,
+    }
 }
 
 #[test]
@@ -74,17 +79,24 @@ fn firmware_tests_pass_with_and_without_icache() {
         return;
     }
     let dir = firmware_dir();
-    let manifest: Manifest =
-        toml::from_str(&std::fs::read_to_string(dir.join("tests.toml")).expect("read firmware-tests/tests.toml"))
-            .expect("parse tests.toml");
+    let manifest: Manifest = toml::from_str(
+        &std::fs::read_to_string(dir.join("tests.toml")).expect("read firmware-tests/tests.toml"),
+    )
+    .expect("parse tests.toml");
     let mut failures = Vec::new();
     let mut ran = 0;
     for case in &manifest.test {
         if !dir.join(&case.elf).exists() {
-            failures.push(format!("{}: {} not built (run `make -C firmware-tests`)", case.name, case.elf));
+            failures.push(format!(
+                "{}: {} not built (run `make -C firmware-tests`)",
+                case.name, case.elf
+            ));
             continue;
         }
-        let expected = case.stdout.as_ref().map(|f| std::fs::read_to_string(dir.join(f)).expect("expected stdout file"));
+        let expected = case
+            .stdout
+            .as_ref()
+            .map(|f| std::fs::read_to_string(dir.join(f)).expect("expected stdout file"));
         let mut counts = Vec::new();
         let mut outputs = Vec::new();
         for no_icache in [false, true] {
@@ -98,26 +110,47 @@ fn firmware_tests_pass_with_and_without_icache() {
             }
             if let Some(want) = &expected {
                 if &o.stdout != want {
-                    failures.push(format!("{} ({mode}): stdout differs\n--- want\n{want}\n--- got\n{}", case.name, o.stdout));
+                    failures.push(format!(
+                        "{} ({mode}): stdout differs\n--- want\n{want}\n--- got\n{}",
+                        case.name, o.stdout
+                    ));
                 }
             }
             if let Some(want) = &case.stdout_contains {
                 if !o.stdout.contains(want.as_str()) {
-                    failures.push(format!("{} ({mode}): stdout lacks {want:?}\n--- got\n{}", case.name, o.stdout));
+                    failures.push(format!(
+                        "{} ({mode}): stdout lacks {want:?}\n--- got\n{}",
+                        case.name, o.stdout
+                    ));
                 }
             }
             counts.push(o.instructions);
             outputs.push(o.stdout);
         }
         if counts[0].is_none() || counts[0] != counts[1] {
-            failures.push(format!("{}: instruction counts differ: icache {:?}, no-icache {:?}", case.name, counts[0], counts[1]));
+            failures.push(format!(
+                "{}: instruction counts differ: icache {:?}, no-icache {:?}",
+                case.name, counts[0], counts[1]
+            ));
         }
         if outputs[0] != outputs[1] {
-            failures.push(format!("{}: output differs between icache and --no-icache", case.name));
+            failures.push(format!(
+                "{}: output differs between icache and --no-icache",
+                case.name
+            ));
         }
-        eprintln!("firmware {}: ok? {} instructions", case.name, counts[0].unwrap_or(0));
+        eprintln!(
+            "firmware {}: ok? {} instructions",
+            case.name,
+            counts[0].unwrap_or(0)
+        );
         ran += 1;
     }
-    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
     assert!(ran >= 10, "only {ran} firmware tests ran");
 }

@@ -304,7 +304,8 @@ pub enum Op {
     NoCoprocessor { raw: u32 },
 }
 
-pub(crate) const REG_NAMES: [&str; 16] = [
+/// Register names, R0 to R15.
+pub const REG_NAMES: [&str; 16] = [
     "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "r12", "sp", "lr",
     "pc",
 ];

@@ -10,3 +10,4 @@ pub mod memory;
 pub mod semihosting;
 
 pub use board::Board;
+pub use machine::{Exit, Machine, MachineError, MachineOptions};

@@ -54,7 +54,11 @@ impl Symbols {
     pub fn lookup(&self, addr: u32) -> Option<(&str, u32)> {
         let idx = self.syms.partition_point(|s| s.0 <= addr);
         let candidates = &self.syms[..idx];
-        let covering = candidates.iter().rev().take(64).find(|s| s.1 > 0 && addr - s.0 < s.1);
+        let covering = candidates
+            .iter()
+            .rev()
+            .take(64)
+            .find(|s| s.1 > 0 && addr - s.0 < s.1);
         let s = covering.or_else(|| candidates.last())?;
         Some((s.2.as_str(), addr - s.0))
     }
@@ -116,7 +120,10 @@ fn precheck(b: &[u8]) -> Result<(), LoadError> {
         return Err(LoadError::NotElf);
     }
     if b.len() < 20 {
-        return Err(LoadError::Truncated(format!("{} bytes, shorter than the ELF header", b.len())));
+        return Err(LoadError::Truncated(format!(
+            "{} bytes, shorter than the ELF header",
+            b.len()
+        )));
     }
     match b[4] {
         1 => {}
@@ -133,27 +140,45 @@ fn precheck(b: &[u8]) -> Result<(), LoadError> {
         return Err(LoadError::WrongMachine(machine_name(machine)));
     }
     if b.len() < 52 {
-        return Err(LoadError::Truncated(format!("{} bytes, shorter than the ELF header", b.len())));
+        return Err(LoadError::Truncated(format!(
+            "{} bytes, shorter than the ELF header",
+            b.len()
+        )));
     }
     let (phoff, phentsize, phnum) = (u32le(b, 28), u16le(b, 42), u16le(b, 44));
     let (shoff, shentsize, shnum) = (u32le(b, 32), u16le(b, 46), u16le(b, 48));
     if phnum > 0 && phentsize < 32 {
-        return Err(LoadError::Malformed(format!("program header size {phentsize}")));
+        return Err(LoadError::Malformed(format!(
+            "program header size {phentsize}"
+        )));
     }
     if phoff.saturating_add(phentsize.saturating_mul(phnum)) > b.len() {
-        return Err(LoadError::Truncated("program headers past the end of the file".into()));
+        return Err(LoadError::Truncated(
+            "program headers past the end of the file".into(),
+        ));
     }
     if shnum > 0 && shoff.saturating_add(shentsize.saturating_mul(shnum)) > b.len() {
-        return Err(LoadError::Truncated("section headers past the end of the file".into()));
+        return Err(LoadError::Truncated(
+            "section headers past the end of the file".into(),
+        ));
     }
     for i in 0..phnum {
         let p = phoff + i * phentsize;
-        let (ptype, off, filesz, memsz) = (u32le(b, p), u32le(b, p + 4), u32le(b, p + 16), u32le(b, p + 20));
+        let (ptype, off, filesz, memsz) = (
+            u32le(b, p),
+            u32le(b, p + 4),
+            u32le(b, p + 16),
+            u32le(b, p + 20),
+        );
         if ptype == PT_LOAD as usize && off.saturating_add(filesz) > b.len() {
-            return Err(LoadError::Truncated(format!("segment {i} data past the end of the file")));
+            return Err(LoadError::Truncated(format!(
+                "segment {i} data past the end of the file"
+            )));
         }
         if ptype == PT_LOAD as usize && filesz > memsz {
-            return Err(LoadError::Malformed(format!("segment {i} file size exceeds its memory size")));
+            return Err(LoadError::Malformed(format!(
+                "segment {i} file size exceeds its memory size"
+            )));
         }
     }
     Ok(())
@@ -163,25 +188,41 @@ fn precheck(b: &[u8]) -> Result<(), LoadError> {
 pub fn load_elf(bytes: &[u8], mem: &mut Memory) -> Result<Image, LoadError> {
     precheck(bytes)?;
     let elf = Elf::parse(bytes).map_err(|e| match e {
-        goblin::error::Error::Malformed(m) if m.contains("size") || m.contains("offset") => LoadError::Truncated(m),
-        goblin::error::Error::Scroll(_) => LoadError::Truncated("a table lies past the end of the file".into()),
+        goblin::error::Error::Malformed(m) if m.contains("size") || m.contains("offset") => {
+            LoadError::Truncated(m)
+        }
+        goblin::error::Error::Scroll(_) => {
+            LoadError::Truncated("a table lies past the end of the file".into())
+        }
         e => LoadError::Malformed(e.to_string()),
     })?;
     let mut segments = Vec::new();
-    for ph in elf.program_headers.iter().filter(|p| p.p_type == PT_LOAD && p.p_memsz > 0) {
-        let (addr, memsz, filesz, off) = (ph.p_paddr as u32, ph.p_memsz as u32, ph.p_filesz as usize, ph.p_offset as usize);
+    for ph in elf
+        .program_headers
+        .iter()
+        .filter(|p| p.p_type == PT_LOAD && p.p_memsz > 0)
+    {
+        let (addr, memsz, filesz, off) = (
+            ph.p_paddr as u32,
+            ph.p_memsz as u32,
+            ph.p_filesz as usize,
+            ph.p_offset as usize,
+        );
         let out = LoadError::OutOfRange { addr, len: memsz };
         if u64::from(addr) + u64::from(memsz) > 1 << 32 {
             return Err(out);
         }
-        let data = bytes.get(off..off + filesz).ok_or_else(|| LoadError::Truncated("segment data".into()))?;
+        let data = bytes
+            .get(off..off + filesz)
+            .ok_or_else(|| LoadError::Truncated("segment data".into()))?;
         mem.load(addr, data).map_err(|_| out.clone())?;
         // Zero-fill the rest in chunks to avoid a large temporary buffer.
         let zeros = [0u8; 4096];
         let mut a = filesz as u32;
         while a < memsz {
             let n = (memsz - a).min(zeros.len() as u32);
-            mem.load(addr + a, &zeros[..n as usize]).map_err(|_| out.clone())?;
+            mem.load(addr + a, &zeros[..n as usize])
+                .map_err(|_| out.clone())?;
             a += n;
         }
         segments.push((addr, memsz));
@@ -207,7 +248,11 @@ pub fn load_elf(bytes: &[u8], mem: &mut Memory) -> Result<Image, LoadError> {
         .collect();
     syms.sort();
     syms.dedup_by(|a, b| a.0 == b.0 && a.2 == b.2);
-    Ok(Image { entry: elf.entry as u32, symbols: Symbols { syms }, segments })
+    Ok(Image {
+        entry: elf.entry as u32,
+        symbols: Symbols { syms },
+        segments,
+    })
 }
 
 #[cfg(test)]
@@ -264,23 +309,43 @@ mod tests {
             let r = load_elf(&elf[..cut], &mut mem());
             assert!(r.is_err(), "cut at {cut} loaded");
             if cut >= 20 {
-                assert!(matches!(r, Err(LoadError::Truncated(_))), "cut at {cut}: {r:?}");
+                assert!(
+                    matches!(r, Err(LoadError::Truncated(_))),
+                    "cut at {cut}: {r:?}"
+                );
             }
         }
     }
 
     #[test]
     fn rejects_bad_files_with_clear_messages() {
-        assert_eq!(load_elf(b"", &mut mem()).unwrap_err().to_string(), "empty file");
-        assert_eq!(load_elf(b"hello world", &mut mem()).unwrap_err().to_string(), "not an ELF file");
+        assert_eq!(
+            load_elf(b"", &mut mem()).unwrap_err().to_string(),
+            "empty file"
+        );
+        assert_eq!(
+            load_elf(b"hello world", &mut mem())
+                .unwrap_err()
+                .to_string(),
+            "not an ELF file"
+        );
         let mut x86 = tiny_elf(0x100, &[0; 4]);
         x86[18] = 62;
-        assert_eq!(load_elf(&x86, &mut mem()).unwrap_err().to_string(), "ELF is for x86-64, not ARM");
+        assert_eq!(
+            load_elf(&x86, &mut mem()).unwrap_err().to_string(),
+            "ELF is for x86-64, not ARM"
+        );
         let mut wide = tiny_elf(0x100, &[0; 4]);
         wide[4] = 2;
-        assert_eq!(load_elf(&wide, &mut mem()).unwrap_err(), LoadError::SixtyFourBit);
+        assert_eq!(
+            load_elf(&wide, &mut mem()).unwrap_err(),
+            LoadError::SixtyFourBit
+        );
         let out = load_elf(&tiny_elf(0x1000_0000, &[0; 4]), &mut mem()).unwrap_err();
-        assert_eq!(out.to_string(), "segment at 0x10000000 (20 bytes) is outside the board's memory");
+        assert_eq!(
+            out.to_string(),
+            "segment at 0x10000000 (20 bytes) is outside the board's memory"
+        );
     }
 
     #[test]
@@ -302,7 +367,10 @@ mod tests {
 
     #[test]
     fn prebuilt_hello_has_symbols() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../firmware-tests/prebuilt/hello.elf");
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../firmware-tests/prebuilt/hello.elf"
+        );
         let Ok(bytes) = std::fs::read(path) else {
             panic!("{path} missing");
         };

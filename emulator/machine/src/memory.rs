@@ -94,7 +94,10 @@ impl Memory {
             match r.kind {
                 RegionKind::Ram | RegionKind::Rom => {
                     m.check(r.name, r.base, r.size)?;
-                    m.stores.push(Store { data: vec![0; r.size as usize], writable: r.kind == RegionKind::Ram });
+                    m.stores.push(Store {
+                        data: vec![0; r.size as usize],
+                        writable: r.kind == RegionKind::Ram,
+                    });
                     let idx = m.stores.len() - 1;
                     m.maps.push(Mapping {
                         name: r.name.into(),
@@ -118,7 +121,13 @@ impl Memory {
                 if r.size > t.size {
                     return Err(MemoryMapError::BadSize(r.name.into()));
                 }
-                let map = Mapping { name: r.name.into(), base: r.base, size: r.size, target: t.target, kind: r.kind };
+                let map = Mapping {
+                    name: r.name.into(),
+                    base: r.base,
+                    size: r.size,
+                    target: t.target,
+                    kind: r.kind,
+                };
                 m.maps.push(map);
             }
         }
@@ -140,11 +149,23 @@ impl Memory {
     }
 
     /// Map a device at `[base, base + size)`.
-    pub fn add_device(&mut self, name: &str, base: u32, size: u32, dev: Box<dyn Device>) -> Result<(), MemoryMapError> {
+    pub fn add_device(
+        &mut self,
+        name: &str,
+        base: u32,
+        size: u32,
+        dev: Box<dyn Device>,
+    ) -> Result<(), MemoryMapError> {
         self.check(name, base, size)?;
         self.devices.push(dev);
         let idx = self.devices.len() - 1;
-        self.maps.push(Mapping { name: name.into(), base, size, target: Target::Device(idx), kind: RegionKind::Ram });
+        self.maps.push(Mapping {
+            name: name.into(),
+            base,
+            size,
+            target: Target::Device(idx),
+            kind: RegionKind::Ram,
+        });
         Ok(())
     }
 
@@ -176,7 +197,9 @@ impl Memory {
                 return Some(self.last);
             }
         }
-        self.maps.iter().position(|m| addr.wrapping_sub(m.base) < m.size)
+        self.maps
+            .iter()
+            .position(|m| addr.wrapping_sub(m.base) < m.size)
     }
 
     /// Host bytes for `[addr, addr + n)` if they lie in one RAM/ROM mapping.
@@ -202,7 +225,11 @@ impl Memory {
     }
 
     #[inline(always)]
-    fn fast_write<const N: usize>(&mut self, addr: u32, v: [u8; N]) -> Option<Result<(), BusError>> {
+    fn fast_write<const N: usize>(
+        &mut self,
+        addr: u32,
+        v: [u8; N],
+    ) -> Option<Result<(), BusError>> {
         let (store, off) = self.bytes(addr, N as u32)?;
         if !store.writable {
             return Some(Err(BusError::Denied));
@@ -225,7 +252,9 @@ impl Memory {
         }
         let mut v = 0u32;
         for k in (0..u32::from(size)).rev() {
-            let b = self.fast_read::<1>(addr.wrapping_add(k)).ok_or(BusError::Unmapped)?;
+            let b = self
+                .fast_read::<1>(addr.wrapping_add(k))
+                .ok_or(BusError::Unmapped)?;
             v = (v << 8) | u32::from(b[0]);
         }
         Ok(v)
@@ -355,10 +384,30 @@ mod tests {
             description: "test",
             cpu_hz: 1_000_000,
             regions: vec![
-                RegionDesc { name: "rom", base: 0, size: 0x1000, kind: RegionKind::Rom },
-                RegionDesc { name: "ram", base: 0x1000, size: 0x1000, kind: RegionKind::Ram },
-                RegionDesc { name: "ram-mirror", base: 0x8000, size: 0x1000, kind: RegionKind::Alias(0x1000) },
-                RegionDesc { name: "top", base: 0xffff_f000, size: 0x1000, kind: RegionKind::Ram },
+                RegionDesc {
+                    name: "rom",
+                    base: 0,
+                    size: 0x1000,
+                    kind: RegionKind::Rom,
+                },
+                RegionDesc {
+                    name: "ram",
+                    base: 0x1000,
+                    size: 0x1000,
+                    kind: RegionKind::Ram,
+                },
+                RegionDesc {
+                    name: "ram-mirror",
+                    base: 0x8000,
+                    size: 0x1000,
+                    kind: RegionKind::Alias(0x1000),
+                },
+                RegionDesc {
+                    name: "top",
+                    base: 0xffff_f000,
+                    size: 0x1000,
+                    kind: RegionKind::Ram,
+                },
             ],
         }
     }
@@ -386,9 +435,17 @@ mod tests {
     fn ram_rom_alias_and_unmapped() {
         let mut m = Memory::from_board(&board()).unwrap();
         m.write32(0x1000, 0x1234_5678).unwrap();
-        assert_eq!(m.read32(0x8000), Ok(0x1234_5678), "alias sees the same bytes");
+        assert_eq!(
+            m.read32(0x8000),
+            Ok(0x1234_5678),
+            "alias sees the same bytes"
+        );
         assert_eq!(m.read16(0x1001), Ok(0x3456), "unaligned");
-        assert_eq!(m.write32(0x10, 1), Err(BusError::Denied), "ROM is read-only to the guest");
+        assert_eq!(
+            m.write32(0x10, 1),
+            Err(BusError::Denied),
+            "ROM is read-only to the guest"
+        );
         m.load(0x10, &[1, 2, 3, 4]).unwrap();
         assert_eq!(m.read32(0x10), Ok(0x0403_0201), "loader writes ROM");
         assert_eq!(m.read8(0x4000), Err(BusError::Unmapped));
@@ -396,7 +453,11 @@ mod tests {
         m.write8(0xffff_ffff, 0xaa).unwrap();
         assert_eq!(m.read16(0xffff_ffff), Ok(0x00aa));
         assert_eq!(m.write16(0xffff_ffff, 0), Err(BusError::Denied));
-        assert_eq!(m.read8(0xffff_ffff), Ok(0xaa), "failed write changed nothing");
+        assert_eq!(
+            m.read8(0xffff_ffff),
+            Ok(0xaa),
+            "failed write changed nothing"
+        );
         // straddling RAM end into unmapped space
         assert_eq!(m.read32(0x1ffe), Err(BusError::Unmapped));
         assert_eq!(m.load(0x1ffe, &[0; 4]), Err(MemoryError { addr: 0x2000 }));
@@ -405,13 +466,18 @@ mod tests {
     #[test]
     fn devices_see_offsets_and_peek_has_no_side_effects() {
         let mut m = Memory::from_board(&board()).unwrap();
-        m.add_device("reg", 0x4000_0000, 0x100, Box::new(Reg::default())).unwrap();
+        m.add_device("reg", 0x4000_0000, 0x100, Box::new(Reg::default()))
+            .unwrap();
         m.write32(0x4000_0000, 7).unwrap();
         assert_eq!(m.read32(0x4000_0004), Ok(11));
         let mut b = [0u8; 1];
         m.peek(0x4000_0001, &mut b).unwrap();
         assert_eq!(b[0], 8);
-        assert_eq!(m.read32(0x4000_00fe), Err(BusError::Denied), "access past the device's end");
+        assert_eq!(
+            m.read32(0x4000_00fe),
+            Err(BusError::Denied),
+            "access past the device's end"
+        );
         assert!(matches!(
             m.add_device("clash", 0x1800, 0x10, Box::new(Reg::default())),
             Err(MemoryMapError::Overlap(..))
@@ -422,9 +488,17 @@ mod tests {
     fn matches_a_byte_model_under_random_traffic() {
         let mut m = Memory::from_board(&board()).unwrap();
         let mut model: HashMap<u32, u8> = HashMap::new();
-        let mapped = |a: u32| (0x1000..0x2000).contains(&a) || (0x8000..0x9000).contains(&a) || a >= 0xffff_f000;
+        let mapped = |a: u32| {
+            (0x1000..0x2000).contains(&a) || (0x8000..0x9000).contains(&a) || a >= 0xffff_f000
+        };
         let rom = |a: u32| a < 0x1000;
-        let canon = |a: u32| if (0x8000..0x9000).contains(&a) { a - 0x7000 } else { a };
+        let canon = |a: u32| {
+            if (0x8000..0x9000).contains(&a) {
+                a - 0x7000
+            } else {
+                a
+            }
+        };
         let mut seed = 0x9e37_79b9_7f4a_7c15u64;
         let mut next = || {
             seed ^= seed << 13;
@@ -432,7 +506,16 @@ mod tests {
             seed ^= seed << 17;
             seed
         };
-        let pick = [0x0ffeu32, 0x1000, 0x1ffd, 0x8ffe, 0xffff_fffe, 0x4000, 0x1800, 0x7fff];
+        let pick = [
+            0x0ffeu32,
+            0x1000,
+            0x1ffd,
+            0x8ffe,
+            0xffff_fffe,
+            0x4000,
+            0x1800,
+            0x7fff,
+        ];
         for _ in 0..20_000 {
             let r = next();
             let addr = pick[(r % 8) as usize].wrapping_add((r >> 8) as u32 % 5);
