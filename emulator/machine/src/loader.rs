@@ -125,6 +125,15 @@ fn precheck(b: &[u8]) -> Result<(), LoadError> {
             b.len()
         )));
     }
+    // e_machine sits at the same offset in ELF32 and ELF64; name the architecture first.
+    let machine = if b[5] == 2 {
+        u16::from_be_bytes([b[18], b[19]])
+    } else {
+        u16le(b, 18) as u16
+    };
+    if machine != 40 {
+        return Err(LoadError::WrongMachine(machine_name(machine)));
+    }
     match b[4] {
         1 => {}
         2 => return Err(LoadError::SixtyFourBit),
@@ -134,10 +143,6 @@ fn precheck(b: &[u8]) -> Result<(), LoadError> {
         1 => {}
         2 => return Err(LoadError::BigEndian),
         d => return Err(LoadError::Malformed(format!("bad data encoding {d}"))),
-    }
-    let machine = u16le(b, 18) as u16;
-    if machine != 40 {
-        return Err(LoadError::WrongMachine(machine_name(machine)));
     }
     if b.len() < 52 {
         return Err(LoadError::Truncated(format!(

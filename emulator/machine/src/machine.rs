@@ -44,7 +44,7 @@ pub enum MachineError {
     #[error("bad memory map: {0}")]
     MemoryMap(#[from] MemoryMapError),
     /// The ELF could not be loaded.
-    #[error("{0}")]
+    #[error(transparent)]
     Load(#[from] LoadError),
 }
 
