@@ -150,13 +150,35 @@ fn timeout_stops_a_spinning_firmware_and_keeps_its_output() {
 }
 
 #[test]
+fn sigint_stops_the_run_and_keeps_the_output() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_armlet"))
+        .args(["run", built("loop").to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn armlet");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let killed = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let start = std::time::Instant::now();
+    let o = child.wait_with_output().unwrap();
+    assert!(start.elapsed().as_secs_f64() < 2.0, "took too long to stop");
+    assert_eq!(o.status.code(), Some(130), "stderr: {}", stderr(&o));
+    assert_eq!(stdout(&o), "looping\n");
+    assert!(stderr(&o).contains("interrupted"), "{}", stderr(&o));
+}
+
+#[test]
 fn undefined_instruction_reports_the_fault() {
     let o = run_file(&built("udf"), &[]);
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(EXIT_FAULT), "stderr: {err}");
     assert_eq!(stdout(&o), "about to fault\n");
     assert!(err.contains("UNDEFINSTR"), "{err}");
-    assert!(err.contains("udf"), "no disassembly: {err}");
+    assert!(err.contains("udf #0"), "no disassembly: {err}");
     assert!(err.contains("pc="), "no registers: {err}");
     assert!(err.contains("<main"), "no symbol: {err}");
 }

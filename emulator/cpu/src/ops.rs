@@ -749,7 +749,15 @@ impl fmt::Display for Disasm<'_> {
             }
             Op::Svc { imm } => write!(f, "svc{c} #{imm}"),
             Op::Bkpt { imm } => write!(f, "bkpt #{imm:#04x}"),
-            Op::Undefined { raw } => write!(f, "udf ; undefined encoding {raw:#x}"),
+            Op::Undefined { raw } => {
+                if raw >> 8 == 0xde {
+                    write!(f, "udf #{}", raw & 0xff)
+                } else if raw & 0xfff0_f000 == 0xf7f0_a000 {
+                    write!(f, "udf.w #{}", ((raw >> 4) & 0xf000) | (raw & 0xfff))
+                } else {
+                    write!(f, "<undefined or unpredictable encoding {raw:#x}>")
+                }
+            }
             Op::NoCoprocessor { raw } => write!(f, "<coprocessor {raw:#010x}>"),
         }
     }
