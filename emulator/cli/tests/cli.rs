@@ -151,7 +151,7 @@ fn timeout_stops_a_spinning_firmware_and_keeps_its_output() {
 
 #[test]
 fn sigint_stops_the_run_and_keeps_the_output() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_armlet"))
+    let child = Command::new(env!("CARGO_BIN_EXE_armlet"))
         .args(["run", built("loop").to_str().unwrap()])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
