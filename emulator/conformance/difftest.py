@@ -1,0 +1,311 @@
+#!/usr/bin/env python3
+"""Differential testing of armlet's CPU against Unicorn (an independent, QEMU-derived model).
+
+Cases are generated from armlet's decoder table (so a new table entry is covered without
+touching this file): random valid encodings for every entry, register inputs from edge values,
+random values and pointers into a scratch area, random flags, IT blocks with every condition.
+Each case runs on Unicorn here and on armlet through `armlet-conformance run`; registers,
+flags, ITSTATE, scratch memory and fault kind are compared. Known, reviewed deviations are
+excluded by the rules in exclusions.toml and counted per reason, never dropped silently.
+
+usage: difftest.py --runner PATH [--tier fast|long] [--seed N] [--cases N] [--coverage FILE]
+"""
+import argparse
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+import tomllib
+
+from unicorn import Uc, UcError, UC_ARCH_ARM, UC_MODE_THUMB, UC_MODE_MCLASS, UC_HOOK_CODE
+from unicorn import unicorn_const as U
+from unicorn.arm_const import *
+
+CODE, SCRATCH, LEN = 0x00100000, 0x20000000, 0x1000
+EDGE = [0, 1, 2, 3, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF, 0xFFFFFFFE, 0x80000001, 31, 32, 33, 0xFF, 0x100, 0xFFFF, 0x8000]
+HERE = os.path.dirname(os.path.abspath(__file__))
+RULES = []
+# Fields worth steering towards their defined values (the rest are UNPREDICTABLE).
+SYSM = [0, 1, 2, 3, 5, 6, 7, 8, 9, 16, 17, 18, 19, 20]
+FIELD_HINTS = {
+    "MRS T1": {"s": SYSM},
+    "MSR T1": {"s": SYSM, "k": [2]},
+    # see rule "unicorn-unallocated-hints" in exclusions.toml
+    "NOP/YIELD/WFE/WFI/SEV/DBG T2": {"h": [0, 1, 2, 3, 4]},
+}
+FORCED_HINTS = {"NOP/YIELD/WFE/WFI/SEV/DBG T2"}
+
+
+def scratch_fill(seed):
+    x = (seed | 1) & 0xFFFFFFFF
+    out = bytearray()
+    for _ in range(LEN // 4):
+        x ^= (x << 13) & 0xFFFFFFFF
+        x ^= x >> 17
+        x ^= (x << 5) & 0xFFFFFFFF
+        out += x.to_bytes(4, "little")
+    return bytes(out)
+
+
+class Entry:
+    def __init__(self, line):
+        idx, width, mask, value, pattern, name = line.split(" ", 5)
+        self.idx, self.width = int(idx), int(width)
+        self.mask, self.value, self.pattern, self.name = int(mask, 16), int(value, 16), pattern, name
+        # fields: runs of the same letter, as (letter, shift, width)
+        self.fields = []
+        i = 0
+        while i < len(pattern):
+            c = pattern[i]
+            j = i
+            while j < len(pattern) and pattern[j] == c:
+                j += 1
+            if c not in "01":
+                self.fields.append((c, len(pattern) - j, j - i))
+            i = j
+
+    def encode(self, rng):
+        bits = self.width
+        x = rng.getrandbits(bits)
+        hints = FIELD_HINTS.get(self.name, {})
+        for c, shift, w in self.fields:
+            if c in hints and (rng.random() < 0.8 or self.name in FORCED_HINTS):
+                x = (x & ~(((1 << w) - 1) << shift)) | (rng.choice(hints[c]) << shift)
+                continue
+            # Register fields mostly name r0-r12: r13/r15 are UNPREDICTABLE in most encodings.
+            if w == 4 and c in "nmdtTalhs" and rng.random() < 0.85:
+                x = (x & ~(0xF << shift)) | (rng.randrange(13) << shift)
+        x = (x & ~self.mask) | self.value
+        return f"{x:08x}" if bits == 32 else f"{x:04x}"
+
+
+def reg_value(rng):
+    p = rng.random()
+    if p < 0.35:
+        return rng.choice(EDGE)
+    if p < 0.6:
+        return rng.getrandbits(32)
+    if p < 0.8:
+        ptr = SCRATCH + 0x400 + rng.randrange(0, 0x400)  # a pointer into scratch
+        return ptr & ~3 if rng.random() < 0.7 else ptr
+    return rng.randrange(0, 64)  # small: shift amounts, indexes
+
+
+class Unicorn:
+    REGS = [UC_ARM_REG_R0 + i for i in range(13)] + [UC_ARM_REG_SP, UC_ARM_REG_LR, UC_ARM_REG_PC]
+
+    def __init__(self):
+        self.fresh()
+
+    def fresh(self):
+        self.uc = Uc(UC_ARCH_ARM, UC_MODE_THUMB | UC_MODE_MCLASS)
+        self.uc.mem_map(CODE, LEN)
+        self.uc.mem_map(SCRATCH, LEN)
+        self.code_end = CODE
+        # Stop before executing anything outside the case's code: the end of the case, or
+        # wherever a branch inside an IT block went.
+        self.uc.hook_add(UC_HOOK_CODE, self._stop_outside)
+
+    def _stop_outside(self, uc, address, size, _data):
+        if not CODE <= address < self.code_end:
+            uc.emu_stop()
+
+    def run(self, case):
+        f = case.split()
+        seed, encs, regs, apsr = int(f[0], 16), f[1].split("_"), [int(v, 16) for v in f[2:17]], int(f[17], 16)
+        code = b""
+        for e in encs:
+            code += bytes.fromhex(e[:4])[::-1] + (bytes.fromhex(e[4:])[::-1] if len(e) == 8 else b"")
+        uc = self.uc
+        uc.mem_write(CODE, code + bytes(LEN - len(code)))
+        uc.ctl_remove_cache(CODE, CODE + LEN)  # drop translations of the previous case's code
+        fill = scratch_fill(seed)
+        uc.mem_write(SCRATCH, fill)
+        # The state armlet's runner starts from: privileged Thread mode on MSP, PSP = 0, masks
+        # clear, GE clear (a Cortex-M3 has no GE bits). CONTROL first so SP means MSP.
+        uc.reg_write(UC_ARM_REG_CONTROL, 0)
+        uc.reg_write(UC_ARM_REG_PSP, 0)
+        uc.reg_write(UC_ARM_REG_PRIMASK, 0)
+        uc.reg_write(UC_ARM_REG_BASEPRI, 0)
+        uc.reg_write(UC_ARM_REG_FAULTMASK, 0)
+        for r, v in zip(self.REGS, regs):
+            uc.reg_write(r, v)
+        uc.reg_write(UC_ARM_REG_APSR_NZCVQG, apsr)
+        uc.reg_write(UC_ARM_REG_XPSR, apsr | (1 << 24))
+        kind = "ok"
+        self.code_end = CODE + len(code)
+        try:
+            if len(encs) == 1:
+                uc.emu_start(CODE | 1, CODE + LEN - 2, count=1)
+            else:
+                # Unicorn's instruction count skips IT and condition-failed instructions: run
+                # an IT block until execution leaves the code (see _stop_outside).
+                uc.emu_start(CODE | 1, CODE + LEN - 2, count=4 * len(encs))
+        except UcError as e:
+            kind = {U.UC_ERR_READ_UNMAPPED: "bus", U.UC_ERR_WRITE_UNMAPPED: "bus", U.UC_ERR_FETCH_UNMAPPED: "fetch",
+                    U.UC_ERR_INSN_INVALID: "undef", U.UC_ERR_EXCEPTION: "exception"}.get(e.errno, f"err{e.errno}")
+        if kind == "fetch" and not (CODE <= uc.reg_read(UC_ARM_REG_PC) < CODE + len(code)):
+            kind = "ok"  # a branch left the code page: the instruction completed
+        if kind != "ok":
+            self.fresh()  # an exception can leave NVIC/mode state behind: start clean
+            return kind, None
+        vals = [uc.reg_read(r) for r in self.REGS]
+        xpsr = uc.reg_read(UC_ARM_REG_XPSR)
+        it = ((xpsr >> 25) & 3) | (((xpsr >> 10) & 0x3F) << 2)
+        s = " ".join(f"{v:08x}" for v in vals) + f" {xpsr & 0xF9000000:08x} {it:02x}"
+        mem = bytes(uc.mem_read(SCRATCH, LEN))
+        if uc.reg_read(UC_ARM_REG_CONTROL) != 0:
+            self.fresh()  # unprivileged Unicorn ignores CONTROL writes: start clean
+        for i in range(0, LEN, 4):
+            if mem[i:i + 4] != fill[i:i + 4]:
+                s += f" {SCRATCH + i:08x}={int.from_bytes(mem[i:i + 4], 'little'):08x}"
+        return kind, s
+
+
+def load_exclusions():
+    with open(os.path.join(HERE, "exclusions.toml"), "rb") as f:
+        return tomllib.load(f)["rule"]
+
+
+def classify(a_kind, u_kind, rules, a_state=None, entry_names=()):
+    """Return (verdict, reason): verdict 'match', 'compare' (both completed), 'excluded' or 'mismatch'."""
+    if a_kind == "ok" and u_kind != "ok" and a_state:
+        f = a_state.split()
+        pc, xpsr = int(f[15], 16), int(f[16], 16)
+        for r in rules:
+            if r.get("armlet") != "ok" or u_kind not in r["unicorn"]:
+                continue
+            if r.get("armlet_pc_unmapped") and not (CODE <= pc < CODE + LEN or SCRATCH <= pc < SCRATCH + LEN):
+                return "excluded", r["id"]
+            if r.get("armlet_thumb_clear") and not (xpsr >> 24) & 1:
+                return "excluded", r["id"]
+            if "entries" in r and any(n in r["entries"] for n in entry_names):
+                return "excluded", r["id"]
+    if a_kind in ("ok",) and u_kind == "ok":
+        return "compare", None
+    if a_kind == "svc" and u_kind == "exception":
+        return "match", None
+    if a_kind == "bkpt" and u_kind == "exception":
+        return "match", None
+    if a_kind == "bus" and u_kind == "bus":
+        return "match", None
+    if a_kind in ("undef", "nocp", "unaligned") and u_kind in ("undef", "exception"):
+        return "match", None
+    for r in rules:
+        if a_kind == r["armlet"] and a_kind != "ok" and u_kind in r["unicorn"]:
+            return "excluded", r["id"]
+    return "mismatch", None
+
+
+def sp_normalised(state):
+    """SP with bits [1:0] cleared (see rule "sp-bits-1-0" in exclusions.toml)."""
+    f = state.split()
+    f[13] = f"{int(f[13], 16) & ~3:08x}"
+    return " ".join(f)
+
+
+def gen_cases(entries, n, rng):
+    it_entry = next(e for e in entries if e.name.startswith("IT "))
+    plain = [e for e in entries if not e.name.startswith("IT ")]
+    # IT block bodies: no branches (a branch must be last, and then the case ends elsewhere).
+    branchy = ("B ", "BL ", "BX", "CBZ", "TBB", "POP", "LDM", "UDF", "SVC", "BKPT", "coprocessor")
+    avoid = {n for r in RULES for n in r.get("it_body_exclude", [])}
+    body = [e for e in plain if not e.name.startswith(branchy) and e.name not in avoid]
+    cases = []
+    for k in range(n):
+        e = entries[k % len(entries)]
+        regs = [reg_value(rng) for _ in range(13)] + [SCRATCH + 0x800 + 4 * rng.randrange(64), rng.getrandbits(32)]
+        regs[14] = rng.choice([regs[14], CODE + 0x100 + 1, SCRATCH | 1])
+        apsr = rng.getrandbits(5) << 27
+        if e is it_entry:
+            enc = it_entry.encode(rng)
+            mask = int(enc, 16) & 0xF
+            if mask == 0:
+                mask = 8
+                enc = f"{(int(enc, 16) & ~0xF) | mask:04x}"
+            n_in = 4 - ((mask & -mask).bit_length() - 1)
+            encs = [enc] + [rng.choice(body).encode(rng) for _ in range(n_in)]
+        else:
+            encs = [e.encode(rng)]
+        seed = rng.getrandbits(32)
+        cases.append(f"{seed:08x} {'_'.join(encs)} " + " ".join(f"{v:08x}" for v in regs) + f" {apsr:08x}")
+    return cases
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runner", required=True)
+    ap.add_argument("--tier", choices=["fast", "long"], default="fast")
+    ap.add_argument("--cases", type=int)
+    ap.add_argument("--seed", type=int, default=20261124)
+    ap.add_argument("--coverage")
+    ap.add_argument("--corpus", help="run only this corpus file (lines: CASE [=> expected])")
+    ap.add_argument("--record-corpus", help="write CASE => UNICORN_RESULT lines for the given cases file")
+    args = ap.parse_args()
+    table = subprocess.run([args.runner, "table"], capture_output=True, text=True, check=True).stdout
+    entries = [Entry(l) for l in table.splitlines() if l.strip()]
+    rules = load_exclusions()
+    RULES.extend(rules)
+    rng = random.Random(args.seed)
+    n = args.cases or (200_000 if args.tier == "fast" else 2_000_000)
+    t0 = time.time()
+    if args.corpus:
+        cases = [l.split("=>")[0].split("#")[0].strip() for l in open(args.corpus) if l.split("#")[0].strip()]
+    else:
+        cases = gen_cases(entries, n, rng)
+    with tempfile.NamedTemporaryFile("w", delete=False) as f:
+        f.write("\n".join(cases) + "\n")
+        path = f.name
+    with open(path) as fin:
+        res = subprocess.run([args.runner, "run"], stdin=fin, capture_output=True, text=True, check=True).stdout.splitlines()
+    os.unlink(path)
+    uc = Unicorn()
+    by_name = {e.idx: e.name for e in entries}
+    cov = {e.idx: 0 for e in entries}
+    excluded, passed, failed = {}, 0, 0
+    for case, a in zip(cases, res):
+        a_fields = a.split(" ", 2)
+        idxs = [int(i.rstrip("!")) for i in a_fields[0].split(",") if i != "-"]
+        later_undef = any(i.endswith("!") for i in a_fields[0].split(",")[1:])
+        a_kind = a_fields[1]
+        a_state = a_fields[2] if len(a_fields) > 2 else None
+        u_kind, u_state = uc.run(case)
+        names = [by_name.get(i, "?") for i in idxs]
+        verdict, reason = classify(a_kind, u_kind, rules, a_state, names)
+        if verdict == "mismatch" and u_kind == "undef" and later_undef:
+            verdict, reason = "excluded", "unicorn-undef-at-translation"
+        if verdict == "compare" and sp_normalised(a_state) != sp_normalised(u_state):
+            verdict = "mismatch"
+        if verdict == "excluded":
+            excluded[reason] = excluded.get(reason, 0) + 1
+            continue
+        for i in idxs:
+            cov[i] += 1
+        if verdict == "mismatch":
+            failed += 1
+            if failed <= 30:
+                names = "; ".join(by_name.get(i, "?") for i in idxs)
+                print(f"MISMATCH [{names}] case: {case}\n  armlet:  {a_kind} {a_state or ''}\n  unicorn: {u_kind} {u_state or ''}")
+        else:
+            passed += 1
+    dt = time.time() - t0
+    zero = [e for e in entries if cov[e.idx] == 0 and not any(e.name in r.get("entries", []) for r in rules)]
+    lines = [f"{cov[e.idx]:8d}  {e.width}-bit  {e.name}" for e in entries]
+    report = "decoder-table coverage (cases that exercised each entry and were compared):\n" + "\n".join(lines)
+    if args.coverage:
+        with open(args.coverage, "w") as f:
+            f.write(report + "\n")
+    if not args.corpus:
+        print(report)
+    print(f"excluded by rule: " + (", ".join(f"{k}={v}" for k, v in sorted(excluded.items())) or "none"))
+    for e in zero:
+        print(f"ZERO COVERAGE: {e.name}")
+    print(f"{len(cases)} cases in {dt:.1f} s ({len(cases) / max(dt, 1e-9):.0f}/s)")
+    failed += len(zero) if not args.corpus else 0
+    print(f"{passed} passed, {failed} failed")
+    sys.exit(1 if failed else 0)
+
+
+main()

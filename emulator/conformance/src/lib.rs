@@ -1,0 +1,223 @@
+//! The armlet side of the differential harness (`difftest.py` is the other side).
+//!
+//! A case is one line: `SEED ENC[_ENC...] R0 .. R12 SP LR APSR`, all hex. The encodings are
+//! placed at [`CODE`] and executed (as many instructions as there are encodings) on a fresh
+//! [`Cpu`] whose scratch memory `[SCRATCH, SCRATCH + SCRATCH_LEN)` is filled from `SEED`.
+//! The result is one line: the decoder-table entries of the encodings, the stop kind, the
+//! registers, APSR with EPSR.T (bit 24), ITSTATE and the scratch words that changed — the same things the
+//! Python side reads out of Unicorn.
+
+use armlet_cpu::decode::{is_32bit, lookup16, lookup32, T16, T32};
+use armlet_cpu::{Bus, BusError, Cpu, Fault, StopReason};
+
+/// Where case code is placed.
+pub const CODE: u32 = 0x0010_0000;
+/// Scratch data memory.
+pub const SCRATCH: u32 = 0x2000_0000;
+/// Size of the scratch memory.
+pub const SCRATCH_LEN: u32 = 0x1000;
+/// Code region size.
+const CODE_LEN: u32 = 0x1000;
+
+/// Code and scratch memory; everything else is unmapped.
+#[derive(Debug)]
+pub struct CaseBus {
+    code: Vec<u8>,
+    scratch: Vec<u8>,
+}
+
+/// The scratch fill both sides use: xorshift32 words from the seed.
+pub fn scratch_fill(seed: u32) -> Vec<u8> {
+    let mut x = seed | 1;
+    let mut v = Vec::with_capacity(SCRATCH_LEN as usize);
+    for _ in 0..SCRATCH_LEN / 4 {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        v.extend_from_slice(&x.to_le_bytes());
+    }
+    v
+}
+
+impl CaseBus {
+    fn slot(&mut self, a: u32) -> Result<&mut u8, BusError> {
+        if let Some(o) = a.checked_sub(CODE).filter(|&o| o < CODE_LEN) {
+            Ok(&mut self.code[o as usize])
+        } else if let Some(o) = a.checked_sub(SCRATCH).filter(|&o| o < SCRATCH_LEN) {
+            Ok(&mut self.scratch[o as usize])
+        } else {
+            Err(BusError::Unmapped)
+        }
+    }
+    fn rd(&mut self, a: u32, n: u32) -> Result<u32, BusError> {
+        // check all bytes first: an access is all or nothing
+        for i in 0..n {
+            self.slot(a.wrapping_add(i))?;
+        }
+        let mut v = 0;
+        for i in (0..n).rev() {
+            v = (v << 8) | u32::from(*self.slot(a.wrapping_add(i))?);
+        }
+        Ok(v)
+    }
+    fn wr(&mut self, a: u32, n: u32, v: u32) -> Result<(), BusError> {
+        for i in 0..n {
+            self.slot(a.wrapping_add(i))?;
+        }
+        for i in 0..n {
+            *self.slot(a.wrapping_add(i))? = (v >> (8 * i)) as u8;
+        }
+        Ok(())
+    }
+}
+
+impl Bus for CaseBus {
+    fn read8(&mut self, a: u32) -> Result<u8, BusError> {
+        self.rd(a, 1).map(|v| v as u8)
+    }
+    fn read16(&mut self, a: u32) -> Result<u16, BusError> {
+        self.rd(a, 2).map(|v| v as u16)
+    }
+    fn read32(&mut self, a: u32) -> Result<u32, BusError> {
+        self.rd(a, 4)
+    }
+    fn write8(&mut self, a: u32, v: u8) -> Result<(), BusError> {
+        self.wr(a, 1, u32::from(v))
+    }
+    fn write16(&mut self, a: u32, v: u16) -> Result<(), BusError> {
+        self.wr(a, 2, u32::from(v))
+    }
+    fn write32(&mut self, a: u32, v: u32) -> Result<(), BusError> {
+        self.wr(a, 4, v)
+    }
+}
+
+/// Index of the table entry an encoding decodes through: 16-bit entries first, then
+/// 32-bit ones offset by `T16.len()`; `None` if no entry matches.
+pub fn entry_index(raw: u32, len: u8) -> Option<usize> {
+    if len == 2 {
+        let e = lookup16(raw as u16)?;
+        T16.iter().position(|x| std::ptr::eq(x, e))
+    } else {
+        let e = lookup32(raw)?;
+        T32.iter()
+            .position(|x| std::ptr::eq(x, e))
+            .map(|i| i + T16.len())
+    }
+}
+
+/// The decoder table, one line per entry: `INDEX WIDTH MASK VALUE PATTERN NAME`.
+pub fn table() -> String {
+    let mut s = String::new();
+    for (i, e) in T16.iter().enumerate() {
+        s += &format!(
+            "{i} 16 {:08x} {:08x} {} {}\n",
+            e.mask, e.value, e.pattern, e.name
+        );
+    }
+    for (i, e) in T32.iter().enumerate() {
+        s += &format!(
+            "{} 32 {:08x} {:08x} {} {}\n",
+            i + T16.len(),
+            e.mask,
+            e.value,
+            e.pattern,
+            e.name
+        );
+    }
+    s
+}
+
+fn stop_kind(s: &StopReason) -> String {
+    match s {
+        StopReason::Budget => "ok".into(),
+        StopReason::Fault(Fault::UndefinedInstruction { .. }) => "undef".into(),
+        StopReason::Fault(Fault::NoCoprocessor { .. }) => "nocp".into(),
+        StopReason::Fault(Fault::DataBus { .. })
+        | StopReason::Fault(Fault::InstructionBus { .. }) => "bus".into(),
+        StopReason::Fault(Fault::Unaligned { .. }) => "unaligned".into(),
+        StopReason::Fault(f) => format!("fault:{f:?}").replace(' ', ""),
+        StopReason::Bkpt { .. } => "bkpt".into(),
+        StopReason::Svc { .. } => "svc".into(),
+        StopReason::Wfi | StopReason::Wfe => "ok".into(),
+        StopReason::ExceptionReturn { .. } => "excreturn".into(),
+    }
+}
+
+/// Run one case line; `Err` describes a malformed line.
+pub fn run_case(line: &str) -> Result<String, String> {
+    let f: Vec<&str> = line.split_whitespace().collect();
+    if f.len() != 2 + 16 {
+        return Err(format!("want 18 fields, got {}", f.len()));
+    }
+    let hex = |s: &str| u32::from_str_radix(s, 16).map_err(|e| format!("{s}: {e}"));
+    let seed = hex(f[0])?;
+    let mut bus = CaseBus {
+        code: vec![0; CODE_LEN as usize],
+        scratch: scratch_fill(seed),
+    };
+    let mut addr = CODE;
+    let mut entries = Vec::new();
+    let mut count = 0u64;
+    for e in f[1].split('_') {
+        let raw = hex(e)?;
+        let len = if e.len() == 8 { 4 } else { 2 };
+        if len == 4 {
+            if !is_32bit((raw >> 16) as u16) {
+                return Err(format!("{e} is not a 32-bit encoding"));
+            }
+            bus.wr(addr, 2, raw >> 16).map_err(|_| "code too long")?;
+            bus.wr(addr + 2, 2, raw & 0xffff)
+                .map_err(|_| "code too long")?;
+        } else {
+            bus.wr(addr, 2, raw).map_err(|_| "code too long")?;
+        }
+        let op = armlet_cpu::decode(
+            raw,
+            len,
+            &armlet_cpu::decode::Ctx {
+                pc: addr,
+                in_it: false,
+                last_in_it: true,
+            },
+        );
+        let undef = matches!(
+            op,
+            armlet_cpu::ops::Op::Undefined { .. } | armlet_cpu::ops::Op::NoCoprocessor { .. }
+        );
+        let mark = if undef { "!" } else { "" };
+        entries.push(entry_index(raw, len).map_or("-".to_string(), |i| format!("{i}{mark}")));
+        addr += u32::from(len);
+        count += 1;
+    }
+    let mut cpu = Cpu::new();
+    for i in 0..15 {
+        cpu.state.r[i] = hex(f[2 + i])?;
+    }
+    cpu.state.r[15] = CODE;
+    cpu.state.set_apsr(hex(f[17])?);
+    let stop = cpu.run(&mut bus, count);
+    let s = &cpu.state;
+    let mut out = format!("{} {}", entries.join(","), stop_kind(&stop));
+    if matches!(
+        stop,
+        StopReason::Budget | StopReason::Wfi | StopReason::Wfe | StopReason::Svc { .. }
+    ) {
+        for r in s.r {
+            out += &format!(" {r:08x}");
+        }
+        out += &format!(
+            " {:08x} {:02x}",
+            s.apsr() | (u32::from(s.thumb) << 24),
+            s.itstate
+        );
+        let orig = scratch_fill(seed);
+        for (i, (a, b)) in orig.chunks(4).zip(bus.scratch.chunks(4)).enumerate() {
+            if a != b {
+                let v = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+                out += &format!(" {:08x}={v:08x}", SCRATCH + 4 * i as u32);
+            }
+        }
+    }
+    Ok(out)
+}
