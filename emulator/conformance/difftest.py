@@ -234,6 +234,46 @@ def gen_cases(entries, n, rng):
     return cases
 
 
+def record_corpus(runner, cases_path, out_path):
+    """Expected results: Unicorn's where the two are comparable, armlet's (named rule) where a
+    reviewed exclusion applies. A real disagreement records Unicorn's answer, so the corpus
+    test fails until armlet is fixed."""
+    table = subprocess.run([runner, "table"], capture_output=True, text=True, check=True).stdout
+    by_name = {Entry(l).idx: Entry(l).name for l in table.splitlines() if l.strip()}
+    rules = load_exclusions()
+    lines = [l.rstrip("\n").split("=>")[0].rstrip() for l in open(cases_path)
+             if not l.startswith(("# Regression corpus", "# Recorded by"))]
+    cases = [l for l in lines if l.strip() and not l.startswith("#")]
+    res = subprocess.run([runner, "run"], input="\n".join(cases) + "\n", capture_output=True, text=True,
+                         check=True).stdout.splitlines()
+    results = dict(zip(cases, res))
+    uc = Unicorn()
+    out = ["# Regression corpus: CASE => EXPECTED (kind, r0-r15, xPSR flags+T, ITSTATE, changed words).",
+           "# Recorded by `difftest.py --record-corpus`; checked by tests/corpus.rs without Python."]
+    for l in lines:
+        if not l.strip() or l.startswith("#"):
+            out.append(l)
+            continue
+        a = results[l].split(" ", 1)
+        a_kind_state = a[1]
+        a_kind, _, a_state = a_kind_state.partition(" ")
+        u_kind, u_state = uc.run(l)
+        idxs = [int(i.rstrip("!")) for i in a[0].split(",") if i != "-"]
+        verdict, reason = classify(a_kind, u_kind, rules, a_state or None, [by_name.get(i) for i in idxs])
+        if verdict == "compare" and sp_normalised(a_state) != sp_normalised(u_state):
+            verdict = "mismatch"
+        if verdict in ("compare",):
+            out.append(f"{l} => {u_kind} {u_state}  # unicorn")
+        elif verdict == "match":
+            out.append(f"{l} => {a_kind_state}  # armlet ({a_kind}), unicorn agrees ({u_kind})")
+        elif verdict == "excluded":
+            out.append(f"{l} => {a_kind_state}  # armlet; unicorn differs by rule {reason}")
+        else:
+            out.append(f"{l} => {u_kind} {u_state or ''}  # unicorn; MISMATCH with armlet: {a_kind_state}")
+    with open(out_path, "w") as f:
+        f.write("\n".join(out) + "\n")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runner", required=True)
@@ -242,8 +282,11 @@ def main():
     ap.add_argument("--seed", type=int, default=20261124)
     ap.add_argument("--coverage")
     ap.add_argument("--corpus", help="run only this corpus file (lines: CASE [=> expected])")
-    ap.add_argument("--record-corpus", help="write CASE => UNICORN_RESULT lines for the given cases file")
+    ap.add_argument("--record-corpus", nargs=2, metavar=("CASES", "OUT"),
+                    help="record expected results for CASES (comment lines kept) into OUT")
     args = ap.parse_args()
+    if args.record_corpus:
+        return record_corpus(args.runner, *args.record_corpus)
     table = subprocess.run([args.runner, "table"], capture_output=True, text=True, check=True).stdout
     entries = [Entry(l) for l in table.splitlines() if l.strip()]
     rules = load_exclusions()
@@ -300,7 +343,7 @@ def main():
     if not args.corpus:
         print(report)
     print(f"excluded by rule: " + (", ".join(f"{k}={v}" for k, v in sorted(excluded.items())) or "none"))
-    for e in zero:
+    for e in zero if not args.corpus else []:
         print(f"ZERO COVERAGE: {e.name}")
     print(f"{len(cases)} cases in {dt:.1f} s ({len(cases) / max(dt, 1e-9):.0f}/s)")
     failed += len(zero) if not args.corpus else 0

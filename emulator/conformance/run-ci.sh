@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The differential tier for CI: a seeded run of 200,000 generated cases plus the regression
+# corpus, armlet against Unicorn. Creates its own venv under target/; needs python3 with venv.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+venv=target/difftest-venv
+if [ ! -x "$venv/bin/python" ]; then
+  python3 -m venv "$venv"
+fi
+"$venv/bin/python" -c "import unicorn" 2>/dev/null || "$venv/bin/pip" install -q "unicorn>=2.1,<3"
+cargo build --release -q -p armlet-conformance
+runner=target/release/armlet-conformance
+tier="${DIFFTEST_TIER:-fast}"
+"$venv/bin/python" emulator/conformance/difftest.py --runner "$runner" --corpus emulator/conformance/corpus.txt
+"$venv/bin/python" emulator/conformance/difftest.py --runner "$runner" --tier "$tier" --coverage target/difftest-coverage.txt
