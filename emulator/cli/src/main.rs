@@ -2,11 +2,11 @@
 
 use anyhow::Context as _;
 use armlet_machine::semihosting::StdConsole;
-use armlet_machine::{Board, Exit, Machine, MachineOptions};
+use armlet_machine::{Board, Exit, Limits, Machine, MachineOptions, Outcome};
 use clap::{ArgAction, Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -124,9 +124,16 @@ fn main() -> ExitCode {
     }
 }
 
-/// Instructions per `Machine::run` call: small enough that timeouts and signals are noticed
-/// within milliseconds.
-const CHUNK: u64 = 1 << 20;
+/// One line saying why the guest stopped.
+fn describe_exit(exit: &Exit) -> String {
+    match exit {
+        Exit::Fault(f) => format!("guest fault: {f}"),
+        Exit::Breakpoint(imm) => format!("guest hit BKPT #{imm:#x} with no debugger attached"),
+        Exit::Unsupported(what) => format!("unsupported: {what}"),
+        Exit::Exited(c) => format!("exited with status {c}"),
+        Exit::Budget => "instruction budget used up".into(),
+    }
+}
 
 fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let board = Board::by_name(&args.machine).with_context(|| {
@@ -157,47 +164,28 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             .context("cannot install signal handler")?;
     }
     let start = Instant::now();
-    let deadline = args
-        .timeout
-        .map(|t| start + Duration::from_secs_f64(t.max(0.0)));
-    let limit = args.max_instructions.unwrap_or(u64::MAX);
-
-    let code = loop {
-        let left = limit.saturating_sub(m.instructions());
-        if left == 0 {
-            eprintln!("armlet: instruction limit reached ({limit} instructions)");
-            break ExitCode::from(code::LIMIT);
+    let limits = Limits {
+        max_instructions: args.max_instructions,
+        deadline: args.timeout.map(|t| start + Duration::from_secs_f64(t.max(0.0))),
+        stop: Some(&signal),
+    };
+    let code = match m.run_to_end(&limits) {
+        Outcome::Exited(status) => ExitCode::from(status as u8),
+        Outcome::InstructionLimit(n) => {
+            eprintln!("armlet: instruction limit reached ({n} instructions)");
+            ExitCode::from(code::LIMIT)
         }
-        match m.run(left.min(CHUNK)) {
-            Exit::Budget => {}
-            Exit::Exited(status) => break ExitCode::from(status as u8),
-            Exit::Fault(f) => {
-                eprintln!("armlet: guest fault: {f}\n{}", m.state_report());
-                break ExitCode::from(code::FAULT);
-            }
-            Exit::Breakpoint(imm) => {
-                eprintln!(
-                    "armlet: guest hit BKPT #{imm:#x} with no debugger attached\n{}",
-                    m.state_report()
-                );
-                break ExitCode::from(code::FAULT);
-            }
-            Exit::Unsupported(what) => {
-                eprintln!("armlet: unsupported: {what}\n{}", m.state_report());
-                break ExitCode::from(code::FAULT);
-            }
+        Outcome::Timeout => {
+            eprintln!("armlet: timeout after {:.3} s (wall clock)", start.elapsed().as_secs_f64());
+            ExitCode::from(code::LIMIT)
         }
-        if deadline.is_some_and(|d| Instant::now() >= d) {
-            eprintln!(
-                "armlet: timeout after {:.3} s (wall clock)",
-                start.elapsed().as_secs_f64()
-            );
-            break ExitCode::from(code::LIMIT);
-        }
-        let sig = signal.load(Ordering::Relaxed);
-        if sig != 0 {
+        Outcome::Interrupted(sig) => {
             eprintln!("armlet: interrupted by signal {sig}\n{}", m.state_report());
-            break ExitCode::from(code::SIGNAL_BASE + sig as u8);
+            ExitCode::from(code::SIGNAL_BASE + sig as u8)
+        }
+        Outcome::Guest(exit) => {
+            eprintln!("armlet: {}\n{}", describe_exit(&exit), m.state_report());
+            ExitCode::from(code::FAULT)
         }
     };
     if args.stats {

@@ -3,7 +3,7 @@
 use crate::board::{Board, RegionKind};
 use crate::loader::{load_elf, Image, LoadError, Symbols};
 use crate::memory::{Memory, MemoryMapError};
-use crate::semihosting::{Console, HeapInfo, Outcome, SemihostConfig, Semihosting};
+use crate::semihosting::{self, Console, HeapInfo, SemihostConfig, Semihosting};
 use armlet_cpu::{Bus, BusError, Cpu, Fault, StopReason};
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -36,6 +36,36 @@ pub enum Exit {
     /// The guest did something armlet does not support yet.
     Unsupported(String),
 }
+
+/// Limits for [`Machine::run_to_end`].
+#[derive(Debug, Default)]
+pub struct Limits<'a> {
+    /// Stop after this many instructions since reset.
+    pub max_instructions: Option<u64>,
+    /// Stop at this wall-clock instant.
+    pub deadline: Option<std::time::Instant>,
+    /// Stop when this becomes non-zero (a signal number, set by a signal handler).
+    pub stop: Option<&'a std::sync::atomic::AtomicUsize>,
+}
+
+/// How a run to completion ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// The firmware exited with this status.
+    Exited(i32),
+    /// The instruction limit was reached.
+    InstructionLimit(u64),
+    /// The wall-clock deadline passed.
+    Timeout,
+    /// The stop flag was raised with this value.
+    Interrupted(usize),
+    /// The guest stopped in a way armlet reports as a failure (fault, BKPT, unsupported).
+    Guest(Exit),
+}
+
+/// Instructions per `run` call inside [`Machine::run_to_end`]: limits and the stop flag are
+/// checked this often (a few milliseconds).
+const CHUNK: u64 = 1 << 20;
 
 /// Errors building a machine or loading firmware.
 #[derive(Debug, thiserror::Error)]
@@ -262,6 +292,31 @@ impl Machine {
         }
     }
 
+    /// Run until the firmware exits or a limit is reached.
+    pub fn run_to_end(&mut self, limits: &Limits<'_>) -> Outcome {
+        let max = limits.max_instructions.unwrap_or(u64::MAX);
+        loop {
+            let left = max.saturating_sub(self.cpu.icount);
+            if left == 0 {
+                return Outcome::InstructionLimit(max);
+            }
+            match self.run(left.min(CHUNK)) {
+                Exit::Budget => {}
+                Exit::Exited(code) => return Outcome::Exited(code),
+                other => return Outcome::Guest(other),
+            }
+            if limits.deadline.is_some_and(|d| std::time::Instant::now() >= d) {
+                return Outcome::Timeout;
+            }
+            if let Some(flag) = limits.stop {
+                let v = flag.load(std::sync::atomic::Ordering::Relaxed);
+                if v != 0 {
+                    return Outcome::Interrupted(v);
+                }
+            }
+        }
+    }
+
     fn semihosting_call(&mut self) -> Option<Exit> {
         let op = self.cpu.state.r[0];
         let param = self.cpu.state.r[1];
@@ -276,11 +331,11 @@ impl Machine {
         }
         self.cpu.step_over_bkpt();
         match outcome {
-            Outcome::Return(v) => {
+            semihosting::Outcome::Return(v) => {
                 self.cpu.state.r[0] = v;
                 None
             }
-            Outcome::Exit(code) => Some(Exit::Exited(code)),
+            semihosting::Outcome::Exit(code) => Some(Exit::Exited(code)),
         }
     }
 
