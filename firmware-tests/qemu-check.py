@@ -29,7 +29,7 @@ def main():
         semi += ",chardev=con"
         cmd = ["qemu-system-arm", "-M", "mps2-an385", "-nographic", "-monitor", "none", "-serial", "null",
                "-chardev", "stdio,id=con",
-               "-semihosting-config", semi, "-kernel", os.path.join(HERE, t["elf"])]
+               "-semihosting-config", semi, "-kernel", os.path.join(HERE, t["firmware"])]
         with tempfile.TemporaryDirectory() as d:
             try:
                 p = subprocess.run(cmd, cwd=d, capture_output=True, timeout=60)
@@ -39,8 +39,8 @@ def main():
         problems = []
         if code != t["exit_code"]:
             problems.append(f"exit {code}, want {t['exit_code']}")
-        if "stdout" in t:
-            want = open(os.path.join(HERE, t["stdout"])).read()
+        if "stdout_file" in t or "stdout" in t:
+            want = t["stdout"] if "stdout" in t else open(os.path.join(HERE, t["stdout_file"])).read()
             if out != want:
                 problems.append(f"stdout differs:\n--- want\n{want}--- got\n{out}")
         if "stdout_contains" in t and t["stdout_contains"] not in out:

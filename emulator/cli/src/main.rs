@@ -1,8 +1,10 @@
 //! `armlet`: the command-line front end.
 
+mod test_runner;
+
 use anyhow::Context as _;
 use armlet_machine::semihosting::StdConsole;
-use armlet_machine::{Board, Exit, Limits, Machine, MachineOptions, Outcome};
+use armlet_machine::{Board, Limits, Machine, MachineOptions, Outcome};
 use clap::{ArgAction, Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -10,16 +12,13 @@ use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// Process exit codes other than the firmware's own.
+/// Process exit codes other than the firmware's own (see `armlet_machine::exit_code`).
 mod code {
-    /// The instruction limit (`--max-instructions`) or the wall-clock timeout was reached.
-    pub const LIMIT: u8 = 124;
-    /// Bad input or an emulator error: unreadable or malformed ELF, unknown machine, ...
-    pub const ERROR: u8 = 125;
-    /// The guest faulted with nothing to handle it, locked up, or hit an unhandled BKPT.
-    pub const FAULT: u8 = 126;
-    /// Interrupted by a signal: 128 + the signal number (130 for SIGINT, 143 for SIGTERM).
-    pub const SIGNAL_BASE: u8 = 128;
+    use armlet_machine::exit_code as c;
+    pub const LIMIT: u8 = c::LIMIT as u8;
+    pub const ERROR: u8 = c::ERROR as u8;
+    pub const FAULT: u8 = c::FAULT as u8;
+    pub const SIGNAL_BASE: u8 = c::SIGNAL_BASE as u8;
 }
 
 const AFTER_HELP: &str = "\
@@ -49,6 +48,8 @@ enum Command {
     /// Run a firmware ELF until it exits; its exit status becomes armlet's.
     #[command(after_help = AFTER_HELP)]
     Run(RunArgs),
+    /// Run firmware tests listed in TOML manifests, in parallel; prints `N passed, N failed`.
+    Test(test_runner::TestArgs),
     /// List the built-in machines.
     Machines,
 }
@@ -108,6 +109,7 @@ fn main() -> ExitCode {
     init_logging(cli.verbose, cli.quiet);
     let result = match cli.command {
         Command::Run(args) => run(args),
+        Command::Test(args) => test_runner::main(args).map(ExitCode::from),
         Command::Machines => {
             for b in Board::builtin() {
                 println!("{:<16} {}", b.name, b.description);
@@ -121,17 +123,6 @@ fn main() -> ExitCode {
             eprintln!("armlet: error: {e:#}");
             ExitCode::from(code::ERROR)
         }
-    }
-}
-
-/// One line saying why the guest stopped.
-fn describe_exit(exit: &Exit) -> String {
-    match exit {
-        Exit::Fault(f) => format!("guest fault: {f}"),
-        Exit::Breakpoint(imm) => format!("guest hit BKPT #{imm:#x} with no debugger attached"),
-        Exit::Unsupported(what) => format!("unsupported: {what}"),
-        Exit::Exited(c) => format!("exited with status {c}"),
-        Exit::Budget => "instruction budget used up".into(),
     }
 }
 
@@ -166,7 +157,9 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let start = Instant::now();
     let limits = Limits {
         max_instructions: args.max_instructions,
-        deadline: args.timeout.map(|t| start + Duration::from_secs_f64(t.max(0.0))),
+        deadline: args
+            .timeout
+            .map(|t| start + Duration::from_secs_f64(t.max(0.0))),
         stop: Some(&signal),
     };
     let code = match m.run_to_end(&limits) {
@@ -176,7 +169,10 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             ExitCode::from(code::LIMIT)
         }
         Outcome::Timeout => {
-            eprintln!("armlet: timeout after {:.3} s (wall clock)", start.elapsed().as_secs_f64());
+            eprintln!(
+                "armlet: timeout after {:.3} s (wall clock)",
+                start.elapsed().as_secs_f64()
+            );
             ExitCode::from(code::LIMIT)
         }
         Outcome::Interrupted(sig) => {
@@ -184,7 +180,7 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             ExitCode::from(code::SIGNAL_BASE + sig as u8)
         }
         Outcome::Guest(exit) => {
-            eprintln!("armlet: {}\n{}", describe_exit(&exit), m.state_report());
+            eprintln!("armlet: {exit}\n{}", m.state_report());
             ExitCode::from(code::FAULT)
         }
     };

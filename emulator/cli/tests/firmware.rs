@@ -15,11 +15,12 @@ struct Manifest {
 }
 
 #[derive(Debug, Deserialize)]
+#[allow(dead_code)]
 struct TestCase {
     name: String,
-    elf: String,
+    firmware: String,
     exit_code: i32,
-    stdout: Option<String>,
+    stdout_file: Option<String>,
     stdout_contains: Option<String>,
     #[serde(default)]
     args: Vec<String>,
@@ -43,7 +44,7 @@ fn run(case: &TestCase, no_icache: bool) -> Outcome {
     let dir = firmware_dir();
     let root = tempfile::tempdir().expect("tempdir");
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_armlet"));
-    cmd.arg("run").arg(dir.join(&case.elf)).arg("--stats");
+    cmd.arg("run").arg(dir.join(&case.firmware)).arg("--stats");
     if no_icache {
         cmd.arg("--no-icache");
     }
@@ -86,15 +87,15 @@ fn firmware_tests_pass_with_and_without_icache() {
     let mut failures = Vec::new();
     let mut ran = 0;
     for case in &manifest.test {
-        if !dir.join(&case.elf).exists() {
+        if !dir.join(&case.firmware).exists() {
             failures.push(format!(
                 "{}: {} not built (run `make -C firmware-tests`)",
-                case.name, case.elf
+                case.name, case.firmware
             ));
             continue;
         }
         let expected = case
-            .stdout
+            .stdout_file
             .as_ref()
             .map(|f| std::fs::read_to_string(dir.join(f)).expect("expected stdout file"));
         let mut counts = Vec::new();

@@ -10,4 +10,4 @@ pub mod memory;
 pub mod semihosting;
 
 pub use board::Board;
-pub use machine::{Exit, Limits, Machine, MachineError, MachineOptions, Outcome};
+pub use machine::{exit_code, Exit, Limits, Machine, MachineError, MachineOptions, Outcome};

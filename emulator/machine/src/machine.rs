@@ -37,6 +37,45 @@ pub enum Exit {
     Unsupported(String),
 }
 
+impl std::fmt::Display for Exit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Exit::Fault(fault) => write!(f, "guest fault: {fault}"),
+            Exit::Breakpoint(imm) => {
+                write!(f, "guest hit BKPT #{imm:#x} with no debugger attached")
+            }
+            Exit::Unsupported(what) => write!(f, "unsupported: {what}"),
+            Exit::Exited(c) => write!(f, "exited with status {c}"),
+            Exit::Budget => write!(f, "instruction budget used up"),
+        }
+    }
+}
+
+/// Process exit statuses for outcomes other than the firmware's own exit (documented in the
+/// README and `armlet run --help`).
+pub mod exit_code {
+    /// Instruction limit, virtual-time limit or wall-clock timeout reached.
+    pub const LIMIT: i32 = 124;
+    /// Bad input or emulator error.
+    pub const ERROR: i32 = 125;
+    /// Guest fault, lockup or unhandled breakpoint.
+    pub const FAULT: i32 = 126;
+    /// Interrupted by a signal: 128 + the signal number.
+    pub const SIGNAL_BASE: i32 = 128;
+}
+
+impl Outcome {
+    /// The process exit status `armlet run` gives for this outcome.
+    pub fn exit_status(&self) -> i32 {
+        match self {
+            Outcome::Exited(c) => c & 0xff,
+            Outcome::InstructionLimit(_) | Outcome::Timeout => exit_code::LIMIT,
+            Outcome::Interrupted(sig) => exit_code::SIGNAL_BASE + *sig as i32,
+            Outcome::Guest(_) => exit_code::FAULT,
+        }
+    }
+}
+
 /// Limits for [`Machine::run_to_end`].
 #[derive(Debug, Default)]
 pub struct Limits<'a> {
@@ -305,7 +344,10 @@ impl Machine {
                 Exit::Exited(code) => return Outcome::Exited(code),
                 other => return Outcome::Guest(other),
             }
-            if limits.deadline.is_some_and(|d| std::time::Instant::now() >= d) {
+            if limits
+                .deadline
+                .is_some_and(|d| std::time::Instant::now() >= d)
+            {
                 return Outcome::Timeout;
             }
             if let Some(flag) = limits.stop {
