@@ -1,12 +1,13 @@
 //! `armlet`: the command-line front end.
 
+mod qemu;
 mod test_runner;
 
 use anyhow::Context as _;
 use armlet_machine::semihosting::StdConsole;
 use armlet_machine::{Board, Limits, Machine, MachineOptions, Outcome};
 use clap::{ArgAction, Parser, Subcommand};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
@@ -50,6 +51,14 @@ enum Command {
     Run(RunArgs),
     /// Run firmware tests listed in TOML manifests, in parallel; prints `N passed, N failed`.
     Test(test_runner::TestArgs),
+    /// Accept a qemu-system-arm command line and run it on armlet (also: invoke armlet as
+    /// `qemu-system-arm`).
+    #[command(after_help = concat!("Supported options:\n", "see `armlet qemu -help`"))]
+    Qemu {
+        /// qemu-system-arm options, e.g. `-M mps2-an385 -nographic -semihosting -kernel fw.elf`.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
     /// List the built-in machines.
     Machines,
 }
@@ -79,6 +88,12 @@ struct RunArgs {
     /// Print instruction count, virtual time and speed to stderr at exit.
     #[arg(long)]
     stats: bool,
+    /// Treat BKPT #0xAB as a plain breakpoint, not a semihosting call.
+    #[arg(long)]
+    no_semihosting: bool,
+    /// Program name reported by SYS_GET_CMDLINE (default: the firmware path).
+    #[arg(long, hide = true)]
+    program_name: Option<String>,
     /// Arguments for the firmware (SYS_GET_CMDLINE).
     #[arg(last = true)]
     args: Vec<String>,
@@ -105,11 +120,24 @@ fn init_logging(verbose: u8, quiet: bool) {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // Invoked as qemu-system-arm (e.g. through a symlink): every argument is a QEMU option.
+    let mut argv: Vec<String> = std::env::args().collect();
+    let invoked_as = argv.first().map(|a| {
+        Path::new(a)
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned()
+    });
+    if invoked_as.as_deref() == Some("qemu-system-arm") {
+        argv.insert(1, "qemu".into());
+    }
+    let cli = Cli::parse_from(argv);
     init_logging(cli.verbose, cli.quiet);
     let result = match cli.command {
         Command::Run(args) => run(args),
         Command::Test(args) => test_runner::main(args).map(ExitCode::from),
+        Command::Qemu { args } => run_qemu(&args),
         Command::Machines => {
             for b in Board::builtin() {
                 println!("{:<16} {}", b.name, b.description);
@@ -126,6 +154,32 @@ fn main() -> ExitCode {
     }
 }
 
+fn run_qemu(args: &[String]) -> anyhow::Result<ExitCode> {
+    if args
+        .iter()
+        .any(|a| matches!(a.as_str(), "-help" | "--help" | "-h"))
+    {
+        println!(
+            "armlet qemu: qemu-system-arm compatible command line.\nSupported options:\n{}",
+            qemu::SUPPORTED
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let q = qemu::parse(args)?;
+    if q.list_machines {
+        for b in Board::builtin() {
+            println!("{:<16} {}", b.name, b.description);
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut argv = vec!["armlet".to_string(), "run".to_string()];
+    argv.extend(qemu::to_run_args(&q)?);
+    match Cli::try_parse_from(argv)?.command {
+        Command::Run(run_args) => run(run_args),
+        _ => anyhow::bail!("internal error: qemu translation did not produce a run command"),
+    }
+}
+
 fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let board = Board::by_name(&args.machine).with_context(|| {
         let names: Vec<&str> = Board::builtin().iter().map(|b| b.name).collect();
@@ -137,13 +191,17 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     })?;
     let path = &args.firmware;
     let bytes = std::fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?;
-    let mut cmdline = vec![path.display().to_string()];
+    let mut cmdline = vec![args
+        .program_name
+        .clone()
+        .unwrap_or_else(|| path.display().to_string())];
     cmdline.extend(args.args.iter().cloned());
     let opts = MachineOptions {
         no_icache: args.no_icache,
         semihosting_root: args.semihosting_root.clone(),
         allow_system: args.allow_system,
         cmdline,
+        no_semihosting: args.no_semihosting,
     };
     let mut m = Machine::new(board, opts, Box::new(StdConsole::new()))?;
     m.load_elf(&bytes)

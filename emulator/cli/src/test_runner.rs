@@ -232,6 +232,7 @@ fn run_one(t: &Test, no_icache: bool) -> Result {
             semihosting_root: root.as_ref().map(|d| d.path().to_path_buf()),
             allow_system: false,
             cmdline,
+            no_semihosting: false,
         };
         let mut m = Machine::new(board, opts, Box::new(cap))?;
         m.load_elf(&bytes)

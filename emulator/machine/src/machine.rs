@@ -20,6 +20,9 @@ pub struct MachineOptions {
     pub allow_system: bool,
     /// The command line SYS_GET_CMDLINE returns: program name then arguments.
     pub cmdline: Vec<String>,
+    /// Treat `BKPT #0xAB` as a plain breakpoint instead of a semihosting call (QEMU without
+    /// `-semihosting`).
+    pub no_semihosting: bool,
 }
 
 /// Why [`Machine::run`] returned.
@@ -131,6 +134,7 @@ pub struct Machine {
     /// Symbols of the loaded image.
     pub symbols: Symbols,
     image: Option<Image>,
+    semihosting_enabled: bool,
 }
 
 /// A bus that remembers where semihosting wrote guest memory, so decoded code there is
@@ -198,6 +202,7 @@ impl Machine {
             board,
             symbols: Symbols::default(),
             image: None,
+            semihosting_enabled: !opts.no_semihosting,
         })
     }
 
@@ -306,10 +311,16 @@ impl Machine {
             }
             match self.cpu.run(&mut self.mem, left) {
                 StopReason::Budget => return Exit::Budget,
-                StopReason::Bkpt { imm: 0xab } => {
+                StopReason::Bkpt { imm: 0xab } if self.semihosting_enabled => {
                     if let Some(exit) = self.semihosting_call() {
                         return exit;
                     }
+                }
+                StopReason::Bkpt { imm: 0xab } => {
+                    return Exit::Unsupported(
+                        "semihosting call (BKPT #0xab) with semihosting disabled (for QEMU command lines: add -semihosting)"
+                            .into(),
+                    )
                 }
                 StopReason::Bkpt { imm } => return Exit::Breakpoint(imm),
                 StopReason::Svc { imm } => {

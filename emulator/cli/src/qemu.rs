@@ -1,0 +1,258 @@
+//! `armlet qemu ARGS...` (and armlet invoked as `qemu-system-arm`): accept the
+//! qemu-system-arm command lines embedded test runners use, and run the firmware on armlet
+//! with the same exit-status semantics.
+
+use anyhow::{bail, Context as _};
+use armlet_machine::Board;
+
+/// The options understood, for `--help` and error messages.
+pub const SUPPORTED: &str = "\
+\x20 -machine/-M NAME[,...]   board (see `armlet machines`); `-M help` lists them
+  -cpu NAME                must be the board's core (cortex-m3 for mps2-an385)
+  -kernel FILE             the firmware ELF
+  -m SIZE                  accepted; the board's memory map is fixed
+  -nographic, -display none
+  -semihosting             enable semihosting (file access confined to the current directory)
+  -semihosting-config enable=on|off,target=native|auto[,arg=A]...[,chardev=ID][,userspace=on]
+  -chardev stdio|null,id=ID   (semihosting output always goes to stdout)
+  -serial stdio|null|none|mon:stdio|file:PATH|tcp:...   accepted (no UART model yet)
+  -monitor none|null       accepted
+  -icount ...              accepted (armlet always counts instructions)
+  -d ITEMS                 accepted (use -v/RUST_LOG for armlet's logs)
+  -no-reboot, -no-shutdown accepted";
+
+/// What a QEMU command line asks for.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct QemuRun {
+    /// Board name.
+    pub machine: Option<String>,
+    /// Firmware.
+    pub kernel: Option<String>,
+    /// Semihosting enabled.
+    pub semihosting: bool,
+    /// `arg=` values of -semihosting-config, in order.
+    pub args: Vec<String>,
+    /// `-M help` was given.
+    pub list_machines: bool,
+}
+
+fn unsupported(opt: &str, why: &str) -> anyhow::Error {
+    anyhow::anyhow!("qemu option '{opt}' is not supported{why}\nsupported options:\n{SUPPORTED}")
+}
+
+/// Parse a qemu-system-arm argument list.
+pub fn parse(args: &[String]) -> anyhow::Result<QemuRun> {
+    let mut r = QemuRun::default();
+    let mut cpu: Option<String> = None;
+    let mut it = args.iter();
+    while let Some(raw) = it.next() {
+        // QEMU accepts --opt as well as -opt, and -opt=value.
+        let norm = raw
+            .strip_prefix("--")
+            .map(|s| format!("-{s}"))
+            .unwrap_or_else(|| raw.clone());
+        let (opt, inline) = match norm.split_once('=') {
+            Some((o, v)) if o.starts_with('-') && !o.contains(',') => {
+                (o.to_string(), Some(v.to_string()))
+            }
+            _ => (norm.clone(), None),
+        };
+        let mut value = |name: &str| -> anyhow::Result<String> {
+            match &inline {
+                Some(v) => Ok(v.clone()),
+                None => it
+                    .next()
+                    .cloned()
+                    .with_context(|| format!("qemu option '{name}' needs a value")),
+            }
+        };
+        match opt.as_str() {
+            "-machine" | "-M" => {
+                let v = value(&opt)?;
+                let name = v
+                    .split(',')
+                    .next()
+                    .unwrap_or_default()
+                    .trim_start_matches("type=")
+                    .to_string();
+                if name == "help" || name == "?" {
+                    r.list_machines = true;
+                } else {
+                    r.machine = Some(name);
+                }
+            }
+            "-cpu" => cpu = Some(value(&opt)?),
+            "-kernel" => r.kernel = Some(value(&opt)?),
+            "-m" | "-icount" | "-d" => {
+                value(&opt)?;
+            }
+            "-nographic" | "-no-reboot" | "-no-shutdown" => {}
+            "-display" => {
+                let v = value(&opt)?;
+                if v != "none" {
+                    return Err(unsupported(
+                        &format!("-display {v}"),
+                        ": armlet is headless",
+                    ));
+                }
+            }
+            "-semihosting" => r.semihosting = true,
+            "-semihosting-config" => {
+                for kv in value(&opt)?.split(',') {
+                    let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+                    match k {
+                        "enable" => r.semihosting = matches!(v, "on" | "true" | "yes"),
+                        "on" => r.semihosting = true,
+                        "target" if matches!(v, "native" | "auto") => {}
+                        "target" => {
+                            return Err(unsupported(&format!("-semihosting-config target={v}"), ""))
+                        }
+                        "arg" => r.args.push(v.to_string()),
+                        "chardev" | "userspace" => {}
+                        _ => return Err(unsupported(&format!("-semihosting-config {kv}"), "")),
+                    }
+                }
+            }
+            "-chardev" => {
+                let v = value(&opt)?;
+                let backend = v.split(',').next().unwrap_or_default();
+                if !matches!(backend, "stdio" | "null") {
+                    return Err(unsupported(&format!("-chardev {backend}"), ""));
+                }
+            }
+            "-serial" => {
+                let v = value(&opt)?;
+                let ok = matches!(v.as_str(), "stdio" | "null" | "none" | "mon:stdio")
+                    || v.starts_with("file:")
+                    || v.starts_with("tcp:")
+                    || v.starts_with("chardev:");
+                if !ok {
+                    return Err(unsupported(&format!("-serial {v}"), ""));
+                }
+                if !matches!(v.as_str(), "null" | "none") {
+                    tracing::warn!("-serial {v}: the board has no UART model yet; output goes through semihosting");
+                }
+            }
+            "-monitor" => {
+                let v = value(&opt)?;
+                if !matches!(v.as_str(), "none" | "null") {
+                    return Err(unsupported(
+                        &format!("-monitor {v}"),
+                        ": there is no QEMU monitor",
+                    ));
+                }
+            }
+            "-s" | "-S" | "-gdb" => {
+                return Err(unsupported(&opt, ": the GDB server is not available yet"));
+            }
+            "-append" | "-initrd" | "-dtb" => {
+                return Err(unsupported(
+                    &opt,
+                    ": Cortex-M firmware has no kernel command line, initrd or device tree",
+                ));
+            }
+            o if o.starts_with('-') => return Err(unsupported(o, "")),
+            other => {
+                return Err(unsupported(
+                    other,
+                    ": disk images are not supported (use -kernel FILE)",
+                ))
+            }
+        }
+    }
+    if let (Some(c), Some(m)) = (&cpu, &r.machine) {
+        let want = match m.as_str() {
+            "mps2-an385" | "lm3s6965evb" => "cortex-m3",
+            _ => "",
+        };
+        if !want.is_empty() && c != want {
+            bail!("-cpu {c}: machine {m} has a {want}");
+        }
+    }
+    Ok(r)
+}
+
+/// The `armlet run` arguments for a parsed QEMU command line.
+pub fn to_run_args(q: &QemuRun) -> anyhow::Result<Vec<String>> {
+    let kernel = q
+        .kernel
+        .clone()
+        .context("no firmware given: use -kernel FILE")?;
+    let machine = q
+        .machine
+        .clone()
+        .context("no machine given: use -M NAME (see `armlet machines`)")?;
+    if Board::by_name(&machine).is_none() {
+        let names: Vec<&str> = Board::builtin().iter().map(|b| b.name).collect();
+        bail!(
+            "unknown machine '{machine}' (built-in machines: {})",
+            names.join(", ")
+        );
+    }
+    let mut v = vec![kernel, "--machine".into(), machine];
+    if q.semihosting {
+        // QEMU resolves semihosting file names in the current directory; armlet does the same
+        // but keeps them there (no absolute paths, no `..`).
+        v.push("--semihosting-root".into());
+        v.push(".".into());
+    } else {
+        v.push("--no-semihosting".into());
+    }
+    if !q.args.is_empty() {
+        // QEMU's command line is the arg= values; armlet's `--` list follows the program name.
+        v.push("--program-name".into());
+        v.push(q.args[0].clone());
+        v.push("--".into());
+        v.extend(q.args[1..].iter().cloned());
+    }
+    Ok(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(s: &str) -> anyhow::Result<QemuRun> {
+        parse(&s.split_whitespace().map(String::from).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn cargo_runner_line() {
+        let r = p("-cpu cortex-m3 -machine lm3s6965evb -nographic -semihosting-config enable=on,target=native -kernel fw.elf")
+            .unwrap();
+        assert_eq!(r.machine.as_deref(), Some("lm3s6965evb"));
+        assert_eq!(r.kernel.as_deref(), Some("fw.elf"));
+        assert!(r.semihosting);
+    }
+
+    #[test]
+    fn args_and_double_dash_forms() {
+        let r = p("--machine=mps2-an385 -semihosting-config enable=on,arg=prog,arg=one -kernel x")
+            .unwrap();
+        assert_eq!(r.args, vec!["prog", "one"]);
+        assert_eq!(r.machine.as_deref(), Some("mps2-an385"));
+    }
+
+    #[test]
+    fn unsupported_options_say_what_is_supported() {
+        for bad in [
+            "-device foo",
+            "-S",
+            "-gdb tcp::1234",
+            "-append x",
+            "-monitor stdio",
+            "-display gtk",
+            "disk.img",
+        ] {
+            let e = p(&format!("-M mps2-an385 {bad}")).unwrap_err().to_string();
+            assert!(
+                e.contains("not supported") && e.contains("supported options"),
+                "{bad}: {e}"
+            );
+        }
+        assert!(p("-M mps2-an385 -cpu cortex-a15")
+            .unwrap_err()
+            .to_string()
+            .contains("cortex-m3"));
+    }
+}

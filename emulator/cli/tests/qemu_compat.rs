@@ -1,0 +1,158 @@
+//! `armlet qemu` takes qemu-system-arm command lines; run the firmware tests that QEMU can run
+//! through both with identical command lines and compare exit status and output.
+
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+#[derive(Debug, Deserialize)]
+struct Manifest {
+    test: Vec<Case>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Case {
+    name: String,
+    firmware: String,
+    exit_code: i32,
+    #[serde(default)]
+    args: Vec<String>,
+    qemu: Option<bool>,
+}
+
+fn fw_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../firmware-tests")
+}
+
+fn qemu_line(elf: &Path, args: &[String]) -> Vec<String> {
+    let mut semi = String::from("enable=on,target=native,chardev=con,arg=fw");
+    for a in args {
+        semi.push_str(&format!(",arg={a}"));
+    }
+    [
+        "-M",
+        "mps2-an385",
+        "-cpu",
+        "cortex-m3",
+        "-nographic",
+        "-monitor",
+        "none",
+        "-serial",
+        "null",
+        "-chardev",
+        "stdio,id=con",
+        "-semihosting-config",
+        &semi,
+        "-kernel",
+        elf.to_str().unwrap(),
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
+}
+
+fn run_in_tempdir(program: &str, pre: &[&str], args: &[String]) -> Output {
+    let dir = tempfile::tempdir().unwrap();
+    Command::new(program)
+        .args(pre)
+        .args(args)
+        .current_dir(dir.path())
+        .output()
+        .expect("spawn")
+}
+
+#[test]
+fn firmware_tests_behave_the_same_under_armlet_qemu_and_qemu_system_arm() {
+    let have_qemu = Command::new("qemu-system-arm")
+        .arg("--version")
+        .output()
+        .is_ok();
+    if !have_qemu && std::env::var_os("ARMLET_SKIP_QEMU").is_some() {
+        eprintln!("qemu-system-arm missing and ARMLET_SKIP_QEMU set: skipping");
+        return;
+    }
+    assert!(
+        have_qemu,
+        "qemu-system-arm is not installed (set ARMLET_SKIP_QEMU=1 to skip deliberately)"
+    );
+    let m: Manifest =
+        toml::from_str(&std::fs::read_to_string(fw_dir().join("tests.toml")).unwrap()).unwrap();
+    let mut compared = 0;
+    let mut failures = Vec::new();
+    for case in m.test.iter().filter(|c| c.qemu != Some(false)) {
+        let line = qemu_line(&fw_dir().join(&case.firmware), &case.args);
+        let a = run_in_tempdir(env!("CARGO_BIN_EXE_armlet"), &["qemu"], &line);
+        let q = run_in_tempdir("qemu-system-arm", &[], &line);
+        if a.status.code() != q.status.code() || a.stdout != q.stdout {
+            failures.push(format!(
+                "{}: armlet exit {:?} stdout {:?}\n  qemu exit {:?} stdout {:?}\n  armlet stderr {}",
+                case.name,
+                a.status.code(),
+                String::from_utf8_lossy(&a.stdout),
+                q.status.code(),
+                String::from_utf8_lossy(&q.stdout),
+                String::from_utf8_lossy(&a.stderr)
+            ));
+        }
+        assert_eq!(a.status.code(), Some(case.exit_code), "{}", case.name);
+        compared += 1;
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert!(compared >= 10, "only {compared} tests compared");
+}
+
+#[test]
+fn invoked_as_qemu_system_arm_through_a_symlink() {
+    let dir = tempfile::tempdir().unwrap();
+    let link = dir.path().join("qemu-system-arm");
+    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_armlet"), &link).unwrap();
+    let hello = fw_dir().join("prebuilt/hello.elf");
+    let o = Command::new(&link)
+        .args([
+            "-machine",
+            "mps2-an385",
+            "-nographic",
+            "-semihosting-config",
+            "enable=on,target=native",
+            "-kernel",
+        ])
+        .arg(&hello)
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "Hello from armlet!\n");
+}
+
+#[test]
+fn unsupported_options_give_the_documented_error() {
+    for bad in [
+        &["-device", "foo"][..],
+        &["-S"],
+        &["-gdb", "tcp::1234"],
+        &["-append", "x"],
+        &["-monitor", "stdio"],
+        &["-bios", "x"],
+    ] {
+        let o = Command::new(env!("CARGO_BIN_EXE_armlet"))
+            .args(["qemu", "-M", "mps2-an385"])
+            .args(bad)
+            .args(["-kernel", "x.elf"])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(125), "{bad:?}: {err}");
+        assert!(
+            err.contains(&format!("qemu option '{}'", bad[0])) || err.contains(bad[0]),
+            "{bad:?}: {err}"
+        );
+        assert!(
+            err.contains("supported options:") && err.contains("-semihosting-config"),
+            "{bad:?}: {err}"
+        );
+    }
+}
