@@ -27,7 +27,7 @@ def main():
         # Route the semihosting console (WRITE0/WRITEC) to stdout as armlet does; by default
         # QEMU sends it to stderr.
         semi += ",chardev=con"
-        cmd = ["qemu-system-arm", "-M", "mps2-an385", "-nographic", "-monitor", "none", "-serial", "null",
+        cmd = ["qemu-system-arm", "-M", t.get("machine", "mps2-an385"), "-nographic", "-monitor", "none", "-serial", "null",
                "-chardev", "stdio,id=con",
                "-semihosting-config", semi, "-kernel", os.path.join(HERE, t["firmware"])]
         with tempfile.TemporaryDirectory() as d:

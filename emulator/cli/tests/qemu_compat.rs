@@ -18,13 +18,14 @@ struct Case {
     #[serde(default)]
     args: Vec<String>,
     qemu: Option<bool>,
+    machine: Option<String>,
 }
 
 fn fw_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../firmware-tests")
 }
 
-fn qemu_line(elf: &Path, args: &[String]) -> Vec<String> {
+fn qemu_line(machine: &str, elf: &Path, args: &[String]) -> Vec<String> {
     let mut semi = String::from("enable=on,target=native,chardev=con,arg=fw");
     for a in args {
         semi.push_str(&format!(",arg={a}"));
@@ -80,7 +81,8 @@ fn firmware_tests_behave_the_same_under_armlet_qemu_and_qemu_system_arm() {
     let mut compared = 0;
     let mut failures = Vec::new();
     for case in m.test.iter().filter(|c| c.qemu != Some(false)) {
-        let line = qemu_line(&fw_dir().join(&case.firmware), &case.args);
+        let machine = case.machine.as_deref().unwrap_or("mps2-an385");
+        let line = qemu_line(machine, &fw_dir().join(&case.firmware), &case.args);
         let a = run_in_tempdir(env!("CARGO_BIN_EXE_armlet"), &["qemu"], &line);
         let q = run_in_tempdir("qemu-system-arm", &[], &line);
         if a.status.code() != q.status.code() || a.stdout != q.stdout {

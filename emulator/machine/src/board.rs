@@ -40,12 +40,38 @@ pub struct Board {
 impl Board {
     /// The built-in boards.
     pub fn builtin() -> Vec<Board> {
-        vec![Self::mps2_an385()]
+        vec![Self::mps2_an385(), Self::lm3s6965evb()]
     }
 
     /// Look a built-in board up by name.
     pub fn by_name(name: &str) -> Option<Board> {
         Self::builtin().into_iter().find(|b| b.name == name)
+    }
+
+    /// TI Stellaris LM3S6965 evaluation board (Cortex-M3), memory map as QEMU's
+    /// `lm3s6965evb`: 256 KiB flash (read-only to the guest) and 64 KiB SRAM. Its peripherals
+    /// are not modelled yet.
+    pub fn lm3s6965evb() -> Board {
+        Board {
+            name: "lm3s6965evb",
+            description:
+                "TI Stellaris LM3S6965 evaluation board (Cortex-M3, 50 MHz; no peripherals yet)",
+            cpu_hz: 50_000_000,
+            regions: vec![
+                RegionDesc {
+                    name: "flash",
+                    base: 0x0000_0000,
+                    size: 0x0004_0000,
+                    kind: RegionKind::Rom,
+                },
+                RegionDesc {
+                    name: "sram",
+                    base: 0x2000_0000,
+                    size: 0x0001_0000,
+                    kind: RegionKind::Ram,
+                },
+            ],
+        }
     }
 
     /// Arm MPS2 with AN385 (Cortex-M3), memory map as QEMU's `mps2-an385`.
