@@ -32,7 +32,7 @@ fn qemu_line(machine: &str, elf: &Path, args: &[String]) -> Vec<String> {
     }
     [
         "-M",
-        "mps2-an385",
+        machine,
         "-cpu",
         "cortex-m3",
         "-nographic",
