@@ -114,6 +114,15 @@ impl Exec<'_> {
         })
     }
 
+    /// The two words of an LDRD.
+    #[inline]
+    fn read_pair<B: Bus>(bus: &mut B, addr: u32) -> Result<(u32, u32), Fault> {
+        Ok((
+            Self::read32_aligned(bus, addr)?,
+            Self::read32_aligned(bus, addr.wrapping_add(4))?,
+        ))
+    }
+
     #[inline]
     fn write32_aligned<B: Bus>(&mut self, bus: &mut B, addr: u32, v: u32) -> Result<(), Fault> {
         bus.write32(addr, v).map_err(|error| Fault::DataBus {
@@ -463,8 +472,7 @@ impl Exec<'_> {
                     return fault(Fault::Unaligned { addr });
                 }
                 if load {
-                    let a = tri!(Self::read32_aligned(bus, addr));
-                    let b = tri!(Self::read32_aligned(bus, addr.wrapping_add(4)));
+                    let (a, b) = tri!(Self::read_pair(bus, addr));
                     if wback {
                         self.s.set_reg(rn, offaddr);
                     }
@@ -485,8 +493,7 @@ impl Exec<'_> {
                 if addr & 3 != 0 {
                     return fault(Fault::Unaligned { addr });
                 }
-                let a = tri!(Self::read32_aligned(bus, addr));
-                let b = tri!(Self::read32_aligned(bus, addr.wrapping_add(4)));
+                let (a, b) = tri!(Self::read_pair(bus, addr));
                 self.s.set_reg(rt, a);
                 self.s.set_reg(rt2, b);
                 Flow::Next

@@ -238,16 +238,24 @@ impl Memory {
         Some(Ok(()))
     }
 
+    /// The device (index, offset) an access of `size` bytes at `addr` goes to; `None` if the
+    /// address is RAM/ROM. An access running past the device's end is refused.
+    fn device_at(&self, addr: u32, size: u8) -> Result<Option<(usize, u32)>, BusError> {
+        let m = &self.maps[self.find(addr).ok_or(BusError::Unmapped)?];
+        let Target::Device(d) = m.target else {
+            return Ok(None);
+        };
+        let off = addr.wrapping_sub(m.base);
+        if u64::from(off) + u64::from(size) > u64::from(m.size) {
+            return Err(BusError::Denied);
+        }
+        Ok(Some((d, off)))
+    }
+
     /// Slow path: devices, or byte by byte across mappings.
     #[cold]
     fn slow_read(&mut self, addr: u32, size: u8) -> Result<u32, BusError> {
-        let i = self.find(addr).ok_or(BusError::Unmapped)?;
-        let m = &self.maps[i];
-        if let Target::Device(d) = m.target {
-            let off = addr.wrapping_sub(m.base);
-            if u64::from(off) + u64::from(size) > u64::from(m.size) {
-                return Err(BusError::Denied);
-            }
+        if let Some((d, off)) = self.device_at(addr, size)? {
             return self.devices[d].read(off, size);
         }
         let mut v = 0u32;
@@ -262,13 +270,7 @@ impl Memory {
 
     #[cold]
     fn slow_write(&mut self, addr: u32, size: u8, v: u32) -> Result<(), BusError> {
-        let i = self.find(addr).ok_or(BusError::Unmapped)?;
-        let m = &self.maps[i];
-        if let Target::Device(d) = m.target {
-            let off = addr.wrapping_sub(m.base);
-            if u64::from(off) + u64::from(size) > u64::from(m.size) {
-                return Err(BusError::Denied);
-            }
+        if let Some((d, off)) = self.device_at(addr, size)? {
             return self.devices[d].write(off, size, v);
         }
         // Check every byte first so a failing access writes nothing.
