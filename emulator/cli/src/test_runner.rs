@@ -93,6 +93,9 @@ struct Result {
     stdout: String,
 }
 
+/// Failures of runs up to this long are replayed with a trace (tracing runs uncached).
+const TRACE_REPLAY_MAX: u64 = 50_000_000;
+
 /// What running one test left behind: how it ended, the machine, its captured stdout.
 type Finished = (Outcome, Machine, Arc<Mutex<Vec<u8>>>);
 
@@ -188,6 +191,77 @@ fn diff(want: &str, got: &str) -> String {
     s
 }
 
+/// Build the test's machine and run it. `trace`: re-run for diagnosis, recording the last
+/// instructions (how many) and stopping after at most `count` instructions.
+fn execute(
+    t: &Test,
+    no_icache: bool,
+    trace: Option<(usize, u64)>,
+    start: Instant,
+) -> anyhow::Result<Finished> {
+    let spec = &t.spec;
+    let board_name = spec.machine.as_deref().unwrap_or("mps2-an385");
+    let board =
+        Board::by_name(board_name).with_context(|| format!("unknown machine '{board_name}'"))?;
+    let cpu_hz = board.cpu_hz;
+    let fw = t.dir.join(&spec.firmware);
+    let bytes = std::fs::read(&fw).with_context(|| format!("{}: cannot read", fw.display()))?;
+    let input = match (&spec.stdin, &spec.stdin_file) {
+        (Some(s), _) => s.clone().into_bytes(),
+        (None, Some(f)) => {
+            std::fs::read(t.dir.join(f)).with_context(|| format!("{}: cannot read", f.display()))?
+        }
+        (None, None) => Vec::new(),
+    };
+    let root = if spec.semihosting_root {
+        Some(tempfile::tempdir()?)
+    } else {
+        None
+    };
+    let cap = Capture {
+        input,
+        ..Default::default()
+    };
+    let out = Arc::clone(&cap.out);
+    let mut cmdline = vec![spec.firmware.display().to_string()];
+    cmdline.extend(spec.args.iter().cloned());
+    let opts = MachineOptions {
+        no_icache,
+        semihosting_root: root.as_ref().map(|d| d.path().to_path_buf()),
+        allow_system: false,
+        cmdline,
+        no_semihosting: false,
+    };
+    let mut m = Machine::new(board, opts, Box::new(cap))?;
+    m.load_elf(&bytes)
+        .with_context(|| fw.display().to_string())?;
+    let virt = spec
+        .virtual_timeout
+        .map(|v| (v.max(0.0) * cpu_hz as f64) as u64);
+    let max = match (spec.max_instructions, virt) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    let limits = Limits {
+        max_instructions: max,
+        deadline: Some(start + Duration::from_secs_f64(spec.timeout.unwrap_or(60.0).max(0.0))),
+        stop: None,
+    };
+    let outcome = match trace {
+        Some((n, count)) => {
+            m.cpu.enable_trace(n);
+            m.run_to_end(&Limits {
+                max_instructions: Some(count),
+                deadline: None,
+                stop: None,
+            })
+        }
+        None => m.run_to_end(&limits),
+    };
+    drop(root);
+    Ok((outcome, m, out))
+}
+
 fn run_one(t: &Test, no_icache: bool) -> Result {
     let spec = &t.spec;
     let start = Instant::now();
@@ -202,57 +276,7 @@ fn run_one(t: &Test, no_icache: bool) -> Result {
         res.status = Status::Skip(why.clone());
         return res;
     }
-    let outcome = (|| -> anyhow::Result<Finished> {
-        let board_name = spec.machine.as_deref().unwrap_or("mps2-an385");
-        let board = Board::by_name(board_name)
-            .with_context(|| format!("unknown machine '{board_name}'"))?;
-        let cpu_hz = board.cpu_hz;
-        let fw = t.dir.join(&spec.firmware);
-        let bytes = std::fs::read(&fw).with_context(|| format!("{}: cannot read", fw.display()))?;
-        let input = match (&spec.stdin, &spec.stdin_file) {
-            (Some(s), _) => s.clone().into_bytes(),
-            (None, Some(f)) => std::fs::read(t.dir.join(f))
-                .with_context(|| format!("{}: cannot read", f.display()))?,
-            (None, None) => Vec::new(),
-        };
-        let root = if spec.semihosting_root {
-            Some(tempfile::tempdir()?)
-        } else {
-            None
-        };
-        let cap = Capture {
-            input,
-            ..Default::default()
-        };
-        let out = Arc::clone(&cap.out);
-        let mut cmdline = vec![spec.firmware.display().to_string()];
-        cmdline.extend(spec.args.iter().cloned());
-        let opts = MachineOptions {
-            no_icache,
-            semihosting_root: root.as_ref().map(|d| d.path().to_path_buf()),
-            allow_system: false,
-            cmdline,
-            no_semihosting: false,
-        };
-        let mut m = Machine::new(board, opts, Box::new(cap))?;
-        m.load_elf(&bytes)
-            .with_context(|| fw.display().to_string())?;
-        let virt = spec
-            .virtual_timeout
-            .map(|v| (v.max(0.0) * cpu_hz as f64) as u64);
-        let max = match (spec.max_instructions, virt) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
-        let limits = Limits {
-            max_instructions: max,
-            deadline: Some(start + Duration::from_secs_f64(spec.timeout.unwrap_or(60.0).max(0.0))),
-            stop: None,
-        };
-        let outcome = m.run_to_end(&limits);
-        drop(root);
-        Ok((outcome, m, out))
-    })();
+    let outcome = execute(t, no_icache, None, start);
     res.time = start.elapsed();
     let (outcome, mut m, out) = match outcome {
         Ok(x) => x,
@@ -324,6 +348,15 @@ fn run_one(t: &Test, no_icache: bool) -> Result {
         if !matches!(outcome, Outcome::Exited(_)) {
             text.push_str("\nstate at the end:\n");
             text.push_str(&m.state_report());
+            // Runs are deterministic: replay with a trace to show how it got there.
+            if res.instructions <= TRACE_REPLAY_MAX {
+                if let Ok((_, mut replay, _)) =
+                    execute(t, true, Some((16, res.instructions + 1)), Instant::now())
+                {
+                    text.push_str("\nlast instructions (replayed):\n");
+                    text.push_str(&replay.trace_report());
+                }
+            }
         }
         res.status = Status::Fail(text);
     }

@@ -176,6 +176,14 @@ impl BlockCache {
     }
 }
 
+/// The addresses of the last instructions started, oldest first (see [`Cpu::enable_trace`]).
+#[derive(Debug, Clone)]
+struct TraceRing {
+    buf: Vec<u32>,
+    next: usize,
+    full: bool,
+}
+
 /// An ARMv7-M core with its decoded-instruction cache.
 #[derive(Debug)]
 pub struct Cpu {
@@ -186,6 +194,7 @@ pub struct Cpu {
     cache: BlockCache,
     code: CodePages,
     icache: bool,
+    trace: Option<TraceRing>,
 }
 
 impl Default for Cpu {
@@ -203,6 +212,7 @@ impl Cpu {
             cache: BlockCache::default(),
             code: CodePages::default(),
             icache: true,
+            trace: None,
         }
     }
 
@@ -211,6 +221,29 @@ impl Cpu {
     pub fn set_icache(&mut self, on: bool) {
         self.icache = on;
         self.flush_icache();
+    }
+
+    /// Remember the addresses of the last `n` instructions started. Tracing runs one
+    /// instruction per block (like `--no-icache`): slower, and meant for diagnosis.
+    pub fn enable_trace(&mut self, n: usize) {
+        self.trace = Some(TraceRing {
+            buf: vec![0; n.max(1)],
+            next: 0,
+            full: false,
+        });
+    }
+
+    /// The traced instruction addresses, oldest first.
+    pub fn traced(&self) -> Vec<u32> {
+        match &self.trace {
+            None => Vec::new(),
+            Some(t) if t.full => t.buf[t.next..]
+                .iter()
+                .chain(&t.buf[..t.next])
+                .copied()
+                .collect(),
+            Some(t) => t.buf[..t.next].to_vec(),
+        }
     }
 
     /// Drop every decoded block.
@@ -271,7 +304,7 @@ impl Cpu {
             let pc = self.state.r[15];
             let it = self.state.itstate;
             let tmp;
-            let block: &Block = if self.icache {
+            let block: &Block = if self.icache && self.trace.is_none() {
                 match self.cache.map.entry(BlockCache::key(pc, it)) {
                     std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
                     std::collections::hash_map::Entry::Vacant(v) => {
@@ -285,6 +318,11 @@ impl Cpu {
                     }
                 }
             } else {
+                if let Some(t) = &mut self.trace {
+                    t.buf[t.next] = pc;
+                    t.next = (t.next + 1) % t.buf.len();
+                    t.full |= t.next == 0;
+                }
                 match decode_block(bus, pc, it, 1) {
                     Ok(b) => {
                         tmp = b;

@@ -401,6 +401,19 @@ impl Machine {
         }
     }
 
+    /// The last traced instructions, disassembled, one per line (see `Cpu::enable_trace`).
+    pub fn trace_report(&mut self) -> String {
+        let mut out = String::new();
+        for pc in self.cpu.traced() {
+            let line = match armlet_cpu::decode_at(&mut self.mem, pc, 0) {
+                Ok(i) => i.disasm(),
+                Err(_) => "<cannot fetch>".into(),
+            };
+            let _ = writeln!(out, "  {}: {line}", self.location(pc));
+        }
+        out
+    }
+
     /// A multi-line report of the core's state: registers, the instruction at PC
     /// (disassembled) and the nearest symbol.
     pub fn state_report(&mut self) -> String {
