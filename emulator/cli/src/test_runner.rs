@@ -94,7 +94,7 @@ struct Result {
 }
 
 /// Failures of runs up to this long are replayed with a trace (tracing runs uncached).
-const TRACE_REPLAY_MAX: u64 = 50_000_000;
+const TRACE_REPLAY_MAX: u64 = 10_000_000;
 
 /// What running one test left behind: how it ended, the machine, its captured stdout.
 type Finished = (Outcome, Machine, Arc<Mutex<Vec<u8>>>);
