@@ -150,10 +150,29 @@ fn decode_block<B: Bus>(bus: &mut B, pc: u32, it: u8, max: usize) -> Result<Bloc
     })
 }
 
-/// Decoded blocks keyed by (PC, ITSTATE).
-#[derive(Debug, Default)]
+/// Entries in the direct-mapped front of the block cache.
+const FRONT: usize = 4096;
+const EMPTY: u64 = u64::MAX;
+
+/// Decoded blocks keyed by (PC, ITSTATE): an arena of blocks, a hash map from key to arena
+/// slot, and a small direct-mapped table in front of the map so most lookups are one compare.
+#[derive(Debug)]
 struct BlockCache {
-    map: FxHashMap<u64, Block>,
+    blocks: Vec<Option<Block>>,
+    free: Vec<u32>,
+    map: FxHashMap<u64, u32>,
+    front: Box<[(u64, u32)]>,
+}
+
+impl Default for BlockCache {
+    fn default() -> Self {
+        BlockCache {
+            blocks: Vec::new(),
+            free: Vec::new(),
+            map: FxHashMap::default(),
+            front: vec![(EMPTY, 0); FRONT].into_boxed_slice(),
+        }
+    }
 }
 
 impl BlockCache {
@@ -161,17 +180,77 @@ impl BlockCache {
         (u64::from(pc) << 8) | u64::from(it)
     }
 
+    #[inline(always)]
+    fn slot(key: u64) -> usize {
+        ((key >> 9) as usize ^ (key as usize & 0xff)) & (FRONT - 1)
+    }
+
+    /// The arena index of the block for `key`, decoding it with `decode` on a miss.
+    #[inline(always)]
+    fn get_or_insert(
+        &mut self,
+        key: u64,
+        decode: impl FnOnce() -> Result<Block, Fault>,
+    ) -> Result<u32, Fault> {
+        let slot = Self::slot(key);
+        let (k, idx) = self.front[slot];
+        if k == key {
+            return Ok(idx);
+        }
+        let idx = match self.map.get(&key) {
+            Some(&i) => i,
+            None => {
+                let b = decode()?;
+                let i = match self.free.pop() {
+                    Some(i) => {
+                        self.blocks[i as usize] = Some(b);
+                        i
+                    }
+                    None => {
+                        self.blocks.push(Some(b));
+                        (self.blocks.len() - 1) as u32
+                    }
+                };
+                self.map.insert(key, i);
+                i
+            }
+        };
+        self.front[slot] = (key, idx);
+        Ok(idx)
+    }
+
+    fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    fn clear(&mut self) {
+        self.blocks.clear();
+        self.free.clear();
+        self.map.clear();
+        self.front.fill((EMPTY, 0));
+    }
+
     fn invalidate_page(&mut self, page: u32, code: &mut CodePages) {
         let lo = page << PAGE_SHIFT;
         let hi = lo.wrapping_add(1 << PAGE_SHIFT);
-        self.map.retain(|_, b| {
+        let blocks = &mut self.blocks;
+        let free = &mut self.free;
+        self.map.retain(|_, &mut i| {
+            let Some(b) = &blocks[i as usize] else {
+                return false;
+            };
             let overlaps = if b.end > b.start {
                 b.start < hi && b.end > lo
             } else {
                 true
             };
+            if overlaps {
+                blocks[i as usize] = None;
+                free.push(i);
+            }
             !overlaps
         });
+        self.front.fill((EMPTY, 0));
         code.clear(page);
     }
 }
@@ -248,7 +327,7 @@ impl Cpu {
 
     /// Drop every decoded block.
     pub fn flush_icache(&mut self) {
-        self.cache.map.clear();
+        self.cache.clear();
         self.code.reset();
     }
 
@@ -271,7 +350,7 @@ impl Cpu {
 
     /// Number of blocks in the cache (for statistics and tests).
     pub fn cached_blocks(&self) -> usize {
-        self.cache.map.len()
+        self.cache.len()
     }
 
     /// Complete a BKPT the run loop stopped at (after the machine handled it).
@@ -305,17 +384,18 @@ impl Cpu {
             let it = self.state.itstate;
             let tmp;
             let block: &Block = if self.icache && self.trace.is_none() {
-                match self.cache.map.entry(BlockCache::key(pc, it)) {
-                    std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-                    std::collections::hash_map::Entry::Vacant(v) => {
-                        match decode_block(bus, pc, it, MAX_BLOCK) {
-                            Ok(b) => {
-                                self.code.mark(b.start, b.end);
-                                v.insert(b)
-                            }
-                            Err(f) => return StopReason::Fault(f),
-                        }
-                    }
+                let code = &mut self.code;
+                let found = self.cache.get_or_insert(BlockCache::key(pc, it), || {
+                    let b = decode_block(bus, pc, it, MAX_BLOCK)?;
+                    code.mark(b.start, b.end);
+                    Ok(b)
+                });
+                match found {
+                    Ok(i) => match &self.cache.blocks[i as usize] {
+                        Some(b) => b,
+                        None => return StopReason::Fault(Fault::InstructionBus { addr: pc }),
+                    },
+                    Err(f) => return StopReason::Fault(f),
                 }
             } else {
                 if let Some(t) = &mut self.trace {

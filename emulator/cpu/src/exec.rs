@@ -39,7 +39,7 @@ pub(crate) struct Exec<'a> {
 }
 
 impl Exec<'_> {
-    #[inline]
+    #[inline(always)]
     fn load<B: Bus>(&mut self, bus: &mut B, kind: MemKind, addr: u32) -> Result<u32, Fault> {
         let trp = self.s.config.unalign_trp;
         let r = match kind {
@@ -72,7 +72,7 @@ impl Exec<'_> {
         })
     }
 
-    #[inline]
+    #[inline(always)]
     fn store<B: Bus>(
         &mut self,
         bus: &mut B,
@@ -155,6 +155,7 @@ impl Exec<'_> {
         Flow::Branch(target & !1)
     }
 
+    #[inline(always)]
     fn alu(&mut self, op: AluOp, s: bool, rd: u8, a: u32, b: u32, sc: bool) -> Flow {
         use AluOp::*;
         let st = &mut *self.s;
@@ -626,7 +627,7 @@ impl Exec<'_> {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn mem_single<B: Bus>(
         &mut self,
         bus: &mut B,
