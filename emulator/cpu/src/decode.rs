@@ -527,23 +527,12 @@ fn t16_b(x: u32, c: &Ctx) -> Op {
 }
 
 /// The 16-bit Thumb encodings (A5.2).
+#[rustfmt::skip]
 pub static T16: &[Entry] = &[
-    e(
-        "LSL/LSR/ASR (immediate) T1, MOVS (register) T2",
-        "000ooiiiiimmmddd",
-        t16_shift_imm,
-    ),
+    e("LSL/LSR/ASR (immediate) T1, MOVS (register) T2", "000ooiiiiimmmddd", t16_shift_imm),
     e("ADD/SUB (register) T1", "000110smmmnnnddd", t16_addsub_reg),
-    e(
-        "ADD/SUB (immediate) T1",
-        "000111siiinnnddd",
-        t16_addsub_imm3,
-    ),
-    e(
-        "MOV/CMP/ADD/SUB (immediate) T1/T2",
-        "001oodddiiiiiiii",
-        t16_imm8,
-    ),
+    e("ADD/SUB (immediate) T1", "000111siiinnnddd", t16_addsub_imm3),
+    e("MOV/CMP/ADD/SUB (immediate) T1/T2", "001oodddiiiiiiii", t16_imm8),
     e("data processing (register) T1", "010000oooommmddd", t16_dp),
     e("ADD (register) T2", "01000100dmmmmddd", t16_add_hi),
     e("CMP (register) T2", "01000101nmmmmnnn", t16_cmp_hi),
@@ -552,28 +541,12 @@ pub static T16: &[Entry] = &[
     e("LDR (literal) T1", "01001tttiiiiiiii", t16_ldr_lit),
     e("load/store (register) T1", "0101ooommmnnnttt", t16_ldst_reg),
     e("STR/LDR (immediate) T1", "0110liiiiinnnttt", t16_ldst_word),
-    e(
-        "STRB/LDRB (immediate) T1",
-        "0111liiiiinnnttt",
-        t16_ldst_byte,
-    ),
-    e(
-        "STRH/LDRH (immediate) T1",
-        "1000liiiiinnnttt",
-        t16_ldst_half,
-    ),
+    e("STRB/LDRB (immediate) T1", "0111liiiiinnnttt", t16_ldst_byte),
+    e("STRH/LDRH (immediate) T1", "1000liiiiinnnttt", t16_ldst_half),
     e("STR/LDR (SP-relative) T2", "1001ltttiiiiiiii", t16_ldst_sp),
     e("ADR T1", "10100dddiiiiiiii", t16_adr),
-    e(
-        "ADD (SP plus immediate) T1",
-        "10101dddiiiiiiii",
-        t16_add_sp_imm8,
-    ),
-    e(
-        "ADD/SUB (SP plus immediate) T2/T1",
-        "10110000siiiiiii",
-        t16_sp_imm7,
-    ),
+    e("ADD (SP plus immediate) T1", "10101dddiiiiiiii", t16_add_sp_imm8),
+    e("ADD/SUB (SP plus immediate) T2/T1", "10110000siiiiiii", t16_sp_imm7),
     e("CBZ/CBNZ T1", "1011o0i1iiiiinnn", t16_cbz),
     e("SXTH/SXTB/UXTH/UXTB T1", "10110010oommmddd", t16_extend),
     e("PUSH T1", "1011010mrrrrrrrr", t16_push),
@@ -1217,98 +1190,39 @@ fn t32_coproc(x: u32, _c: &Ctx) -> Op {
 }
 
 /// The 32-bit Thumb-2 encodings (A5.3), first halfword in bits 31..16.
+#[rustfmt::skip]
 pub static T32: &[Entry] = &[
     // Load/store multiple (A5.3.5)
-    e(
-        "STM (STMIA) T2",
-        "1110100010w0nnnnrrrrrrrrrrrrrrrr",
-        t32_multi,
-    ),
-    e(
-        "LDM (LDMIA) T2 / POP T2",
-        "1110100010w1nnnnrrrrrrrrrrrrrrrr",
-        t32_multi,
-    ),
-    e(
-        "STMDB T1 / PUSH T2",
-        "1110100100w0nnnnrrrrrrrrrrrrrrrr",
-        t32_multi,
-    ),
+    e("STM (STMIA) T2", "1110100010w0nnnnrrrrrrrrrrrrrrrr", t32_multi),
+    e("LDM (LDMIA) T2 / POP T2", "1110100010w1nnnnrrrrrrrrrrrrrrrr", t32_multi),
+    e("STMDB T1 / PUSH T2", "1110100100w0nnnnrrrrrrrrrrrrrrrr", t32_multi),
     e("LDMDB T1", "1110100100w1nnnnrrrrrrrrrrrrrrrr", t32_multi),
     // Load/store dual or exclusive, table branch (A5.3.6)
     e("STREX T1", "111010000100nnnnttttddddiiiiiiii", t32_strex),
     e("LDREX T1", "111010000101nnnntttt1111iiiiiiii", t32_ldrex),
-    e(
-        "STRD (immediate) T1",
-        "1110100pu1w0nnnnttttTTTTiiiiiiii",
-        t32_dual,
-    ),
-    e(
-        "LDRD (immediate/literal) T1",
-        "1110100pu1w1nnnnttttTTTTiiiiiiii",
-        t32_dual,
-    ),
-    e(
-        "STREXB/STREXH T1",
-        "111010001100nnnntttt1111010hdddd",
-        t32_strex_bh,
-    ),
+    e("STRD (immediate) T1", "1110100pu1w0nnnnttttTTTTiiiiiiii", t32_dual),
+    e("LDRD (immediate/literal) T1", "1110100pu1w1nnnnttttTTTTiiiiiiii", t32_dual),
+    e("STREXB/STREXH T1", "111010001100nnnntttt1111010hdddd", t32_strex_bh),
     e("TBB/TBH T1", "111010001101nnnn11110000000hmmmm", t32_tb),
-    e(
-        "LDREXB/LDREXH T1",
-        "111010001101nnnntttt1111010h1111",
-        t32_ldrex_bh,
-    ),
+    e("LDREXB/LDREXH T1", "111010001101nnnntttt1111010h1111", t32_ldrex_bh),
     // Data processing (shifted register) (A5.3.11)
-    e(
-        "data processing (shifted register) T1..T3",
-        "1110101ooooSnnnn0iiiddddiittmmmm",
-        t32_dp_shifted,
-    ),
+    e("data processing (shifted register) T1..T3", "1110101ooooSnnnn0iiiddddiittmmmm", t32_dp_shifted),
     // Coprocessor (A5.3.18): no coprocessors on this core
-    e(
-        "coprocessor",
-        "111011xxxxxxxxxxxxxxxxxxxxxxxxxx",
-        t32_coproc,
-    ),
-    e(
-        "coprocessor",
-        "111111xxxxxxxxxxxxxxxxxxxxxxxxxx",
-        t32_coproc,
-    ),
+    e("coprocessor", "111011xxxxxxxxxxxxxxxxxxxxxxxxxx", t32_coproc),
+    e("coprocessor", "111111xxxxxxxxxxxxxxxxxxxxxxxxxx", t32_coproc),
     // Data processing (modified immediate) (A5.3.1)
-    e(
-        "data processing (modified immediate) T1..T4",
-        "11110i0ooooSnnnn0iiiddddiiiiiiii",
-        t32_dp_modimm,
-    ),
+    e("data processing (modified immediate) T1..T4", "11110i0ooooSnnnn0iiiddddiiiiiiii", t32_dp_modimm),
     // Data processing (plain binary immediate) (A5.3.3)
-    e(
-        "ADDW/ADR T4/T3",
-        "11110i100000nnnn0iiiddddiiiiiiii",
-        t32_addw,
-    ),
-    e(
-        "SUBW/ADR T4/T2",
-        "11110i101010nnnn0iiiddddiiiiiiii",
-        t32_addw,
-    ),
-    e(
-        "MOVW/MOVT T3/T1",
-        "11110i10t100iiii0iiiddddiiiiiiii",
-        t32_mov16,
-    ),
+    e("ADDW/ADR T4/T3", "11110i100000nnnn0iiiddddiiiiiiii", t32_addw),
+    e("SUBW/ADR T4/T2", "11110i101010nnnn0iiiddddiiiiiiii", t32_addw),
+    e("MOVW/MOVT T3/T1", "11110i10t100iiii0iiiddddiiiiiiii", t32_mov16),
     e("SSAT/USAT T1", "11110011u0h0nnnn0iiiddddii0sssss", t32_sat),
     e("SBFX/UBFX T1", "11110011u100nnnn0iiiddddii0wwwww", t32_bfx),
     e("BFI/BFC T1", "111100110110nnnn0iiiddddii0mmmmm", t32_bfi),
     // Branches and miscellaneous control (A5.3.4)
     e("B T3", "11110scccciiiiii10j0jiiiiiiiiiii", t32_bcond),
     e("MSR T1", "111100111000nnnn1000kk00ssssssss", t32_msr),
-    e(
-        "NOP/YIELD/WFE/WFI/SEV/DBG T2",
-        "111100111010111110000000hhhhhhhh",
-        t32_hint,
-    ),
+    e("NOP/YIELD/WFE/WFI/SEV/DBG T2", "111100111010111110000000hhhhhhhh", t32_hint),
     e("CLREX T1", "11110011101111111000111100101111", t32_clrex),
     e("DSB T1", "1111001110111111100011110100oooo", t32_barrier),
     e("DMB T1", "1111001110111111100011110101oooo", t32_barrier),
@@ -1318,83 +1232,23 @@ pub static T32: &[Entry] = &[
     e("B T4", "11110siiiiiiiiii10j1jiiiiiiiiiii", t32_b),
     e("BL T1", "11110siiiiiiiiii11j1jiiiiiiiiiii", t32_bl),
     // Store single data item (A5.3.10), loads (A5.3.7-9)
-    e(
-        "STR/STRB/STRH (immediate) T2/T3",
-        "111110001ss0nnnnttttiiiiiiiiiiii",
-        t32_ldst_imm12,
-    ),
-    e(
-        "STR/STRB/STRH (immediate) T4",
-        "111110000ss0nnnntttt1puwiiiiiiii",
-        t32_ldst_imm8,
-    ),
-    e(
-        "STRT/STRBT/STRHT T1",
-        "111110000ss0nnnntttt1110iiiiiiii",
-        t32_ldst_unpriv,
-    ),
-    e(
-        "STR/STRB/STRH (register) T2",
-        "111110000ss0nnnntttt000000iimmmm",
-        t32_ldst_reg,
-    ),
-    e(
-        "LDR/LDRB/LDRH/LDRSB/LDRSH (immediate) T2/T3, PLD/PLI",
-        "1111100s1ss1nnnnttttiiiiiiiiiiii",
-        t32_ldst_imm12,
-    ),
-    e(
-        "LDR/LDRB/LDRH/LDRSB/LDRSH (immediate) T4",
-        "1111100s0ss1nnnntttt1puwiiiiiiii",
-        t32_ldst_imm8,
-    ),
-    e(
-        "LDRT/LDRBT/LDRHT/LDRSBT/LDRSHT T1",
-        "1111100s0ss1nnnntttt1110iiiiiiii",
-        t32_ldst_unpriv,
-    ),
-    e(
-        "LDR/LDRB/LDRH/LDRSB/LDRSH (register) T2",
-        "1111100s0ss1nnnntttt000000iimmmm",
-        t32_ldst_reg,
-    ),
-    e(
-        "LDR/LDRB/LDRH/LDRSB/LDRSH (literal) T1/T2",
-        "1111100suss11111ttttiiiiiiiiiiii",
-        t32_ld_lit,
-    ),
+    e("STR/STRB/STRH (immediate) T2/T3", "111110001ss0nnnnttttiiiiiiiiiiii", t32_ldst_imm12),
+    e("STR/STRB/STRH (immediate) T4", "111110000ss0nnnntttt1puwiiiiiiii", t32_ldst_imm8),
+    e("STRT/STRBT/STRHT T1", "111110000ss0nnnntttt1110iiiiiiii", t32_ldst_unpriv),
+    e("STR/STRB/STRH (register) T2", "111110000ss0nnnntttt000000iimmmm", t32_ldst_reg),
+    e("LDR/LDRB/LDRH/LDRSB/LDRSH (immediate) T2/T3, PLD/PLI", "1111100s1ss1nnnnttttiiiiiiiiiiii", t32_ldst_imm12),
+    e("LDR/LDRB/LDRH/LDRSB/LDRSH (immediate) T4", "1111100s0ss1nnnntttt1puwiiiiiiii", t32_ldst_imm8),
+    e("LDRT/LDRBT/LDRHT/LDRSBT/LDRSHT T1", "1111100s0ss1nnnntttt1110iiiiiiii", t32_ldst_unpriv),
+    e("LDR/LDRB/LDRH/LDRSB/LDRSH (register) T2", "1111100s0ss1nnnntttt000000iimmmm", t32_ldst_reg),
+    e("LDR/LDRB/LDRH/LDRSB/LDRSH (literal) T1/T2", "1111100suss11111ttttiiiiiiiiiiii", t32_ld_lit),
     // Data processing (register) (A5.3.12)
-    e(
-        "LSL/LSR/ASR/ROR (register) T2",
-        "111110100ttSnnnn1111dddd0000mmmm",
-        t32_shift_reg,
-    ),
-    e(
-        "SXTH/UXTH/SXTB/UXTB T2",
-        "11111010000s11111111dddd10rrmmmm",
-        t32_extend,
-    ),
-    e(
-        "SXTH/UXTH/SXTB/UXTB T2",
-        "11111010010s11111111dddd10rrmmmm",
-        t32_extend,
-    ),
-    e(
-        "REV/REV16/RBIT/REVSH/CLZ T2",
-        "1111101010oonnnn1111dddd10oommmm",
-        t32_misc,
-    ),
+    e("LSL/LSR/ASR/ROR (register) T2", "111110100ttSnnnn1111dddd0000mmmm", t32_shift_reg),
+    e("SXTH/UXTH/SXTB/UXTB T2", "11111010000s11111111dddd10rrmmmm", t32_extend),
+    e("SXTH/UXTH/SXTB/UXTB T2", "11111010010s11111111dddd10rrmmmm", t32_extend),
+    e("REV/REV16/RBIT/REVSH/CLZ T2", "1111101010oonnnn1111dddd10oommmm", t32_misc),
     // Multiply and divide (A5.3.16, A5.3.17)
-    e(
-        "MUL/MLA/MLS T2/T1/T1",
-        "111110110000nnnnaaaadddd000ommmm",
-        t32_mla,
-    ),
-    e(
-        "SMULL/UMULL/SMLAL/UMLAL T1",
-        "111110111oo0nnnnllllhhhh0000mmmm",
-        t32_mull,
-    ),
+    e("MUL/MLA/MLS T2/T1/T1", "111110110000nnnnaaaadddd000ommmm", t32_mla),
+    e("SMULL/UMULL/SMLAL/UMLAL T1", "111110111oo0nnnnllllhhhh0000mmmm", t32_mull),
     e("SDIV/UDIV T1", "1111101110u1nnnn1111dddd1111mmmm", t32_div),
 ];
 

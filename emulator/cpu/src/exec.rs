@@ -114,6 +114,14 @@ impl Exec<'_> {
         })
     }
 
+    /// Immediate-offset addressing: (address to access, base + offset for writeback).
+    #[inline(always)]
+    fn imm_address(&self, rn: u8, offset: i16, pre: bool) -> (u32, u32) {
+        let base = self.s.reg(rn);
+        let offaddr = base.wrapping_add(offset as i32 as u32);
+        (if pre { offaddr } else { base }, offaddr)
+    }
+
     /// The two words of an LDRD.
     #[inline]
     fn read_pair<B: Bus>(bus: &mut B, addr: u32) -> Result<(u32, u32), Fault> {
@@ -441,9 +449,7 @@ impl Exec<'_> {
                 wback,
                 ..
             } => {
-                let base = self.s.reg(rn);
-                let offaddr = base.wrapping_add(offset as i32 as u32);
-                let addr = if pre { offaddr } else { base };
+                let (addr, offaddr) = self.imm_address(rn, offset, pre);
                 self.mem_single(bus, kind, rt, addr, wback.then_some((rn, offaddr)))
             }
             Op::MemReg {
@@ -466,9 +472,7 @@ impl Exec<'_> {
                 pre,
                 wback,
             } => {
-                let base = self.s.reg(rn);
-                let offaddr = base.wrapping_add(offset as i32 as u32);
-                let addr = if pre { offaddr } else { base };
+                let (addr, offaddr) = self.imm_address(rn, offset, pre);
                 if addr & 3 != 0 {
                     return fault(Fault::Unaligned { addr });
                 }
