@@ -182,7 +182,7 @@ fn run_qemu(args: &[String]) -> anyhow::Result<ExitCode> {
 
 fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let board = Board::by_name(&args.machine).with_context(|| {
-        let names: Vec<&str> = Board::builtin().iter().map(|b| b.name).collect();
+        let names: Vec<String> = Board::builtin().into_iter().map(|b| b.name).collect();
         format!(
             "unknown machine '{}' (built-in machines: {})",
             args.machine,

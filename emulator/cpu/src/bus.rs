@@ -29,6 +29,10 @@ pub trait Bus {
     fn write16(&mut self, addr: u32, val: u16) -> Result<(), BusError>;
     /// Write a little-endian word.
     fn write32(&mut self, addr: u32, val: u32) -> Result<(), BusError>;
+    /// The run loop calls this before each instruction with the number of instructions
+    /// executed before it, so devices see exact virtual time. Defaults to nothing.
+    #[inline(always)]
+    fn at_instruction(&mut self, _icount: u64) {}
     /// Fetch an instruction halfword. Defaults to a data read.
     #[inline]
     fn fetch16(&mut self, addr: u32) -> Result<u16, BusError> {

@@ -6,12 +6,18 @@
 /// log2 of the page size.
 pub const PAGE_SHIFT: u32 = 10;
 const PAGES: usize = 1 << (32 - PAGE_SHIFT);
+/// The start of the architectural Peripheral region (B3.1): stores at or above it may have
+/// side effects on interrupt state.
+const IO_BASE: u32 = 0x4000_0000;
 
 /// The code-page bitmap plus the pages written since the last check.
 #[derive(Debug)]
 pub struct CodePages {
     bits: Vec<u64>,
     written: Vec<u32>,
+    /// A store went to the peripheral or system space (0x4000_0000 and up), where it may
+    /// have changed interrupt state: the block ends and the run loop returns to the machine.
+    io: bool,
 }
 
 impl Default for CodePages {
@@ -20,6 +26,7 @@ impl Default for CodePages {
         CodePages {
             bits: vec![0; PAGES / 64],
             written: Vec::new(),
+            io: false,
         }
     }
 }
@@ -51,6 +58,9 @@ impl CodePages {
     /// Record a guest write of `size` bytes at `addr`.
     #[inline(always)]
     pub fn note_write(&mut self, addr: u32, size: u32) {
+        if addr >= IO_BASE {
+            self.io = true;
+        }
         let first = addr >> PAGE_SHIFT;
         let last = addr.wrapping_add(size - 1) >> PAGE_SHIFT;
         if self.test(first) {
@@ -64,7 +74,12 @@ impl CodePages {
     /// True if a write hit code since the last [`CodePages::take_written`].
     #[inline(always)]
     pub fn dirty(&self) -> bool {
-        !self.written.is_empty()
+        self.io || !self.written.is_empty()
+    }
+
+    /// True (once) if a store went to peripheral or system space since the last call.
+    pub fn take_io(&mut self) -> bool {
+        std::mem::take(&mut self.io)
     }
 
     /// The code pages written since the last call.
@@ -76,5 +91,6 @@ impl CodePages {
     pub fn reset(&mut self) {
         self.bits.iter_mut().for_each(|w| *w = 0);
         self.written.clear();
+        self.io = false;
     }
 }

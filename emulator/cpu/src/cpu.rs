@@ -373,6 +373,9 @@ impl Cpu {
                 for page in self.code.take_written() {
                     self.cache.invalidate_page(page, &mut self.code);
                 }
+                if self.code.take_io() {
+                    return StopReason::Sync;
+                }
             }
             if self.icount >= end {
                 return StopReason::Budget;
@@ -417,7 +420,9 @@ impl Cpu {
                 code: &mut self.code,
             };
             let mut outcome = None;
+            let base = self.icount;
             for (i, insn) in block.insns[..avail].iter().enumerate() {
+                bus.at_instruction(base + i as u64);
                 ex.s.r[15] = insn.pc.wrapping_add(4);
                 let flow = if insn.cond >= 14 || ex.s.cond_passed(insn.cond) {
                     ex.exec(bus, &insn.op, insn.pc, insn.len)

@@ -236,9 +236,9 @@ impl Exec<'_> {
             8 => s.set_msp(v),
             9 => s.set_psp(v),
             16 => s.primask = v & 1 != 0,
-            17 => s.basepri = v as u8,
+            17 => s.basepri = v as u8 & s.config.prio_mask,
             18 => {
-                let nv = v as u8;
+                let nv = v as u8 & s.config.prio_mask;
                 if nv != 0 && (nv < s.basepri || s.basepri == 0) {
                     s.basepri = nv;
                 }
@@ -595,7 +595,11 @@ impl Exec<'_> {
             Op::Msr { rn, sysm, .. } => {
                 let v = self.s.reg(rn);
                 self.sysreg_write(sysm, v);
-                Flow::Next
+                if sysm < 8 {
+                    Flow::Next
+                } else {
+                    Flow::Stop(StopReason::Sync)
+                }
             }
             Op::Cps { disable, i, f } => {
                 if self.s.privileged() {
@@ -606,7 +610,7 @@ impl Exec<'_> {
                         self.s.faultmask = disable;
                     }
                 }
-                Flow::Next
+                Flow::Stop(StopReason::Sync)
             }
             Op::Hint(h) => match h {
                 Hint::Wfi => Flow::Stop(StopReason::Wfi),

@@ -104,6 +104,10 @@ pub enum StopReason {
     Wfe,
     /// A synchronous fault; PC is at the faulting instruction, which has not been counted.
     Fault(Fault),
+    /// The instruction (completed; PC is past it) may have changed what interrupts can be
+    /// taken: a store to peripheral/system space, MSR or CPS. The machine re-evaluates
+    /// pending exceptions before the next instruction.
+    Sync,
     /// An interworking branch (BX, POP/LDM/LDR into PC) loaded an EXC_RETURN value in Handler
     /// mode; the instruction has completed. The machine validates it against the exception
     /// state and calls [`crate::Cpu::exception_return`].
@@ -118,18 +122,30 @@ impl StopReason {
     pub fn completed(&self) -> bool {
         matches!(
             self,
-            StopReason::Svc { .. } | StopReason::Wfi | StopReason::Wfe
+            StopReason::Svc { .. } | StopReason::Wfi | StopReason::Wfe | StopReason::Sync
         )
     }
 }
 
 /// Core configuration bits that live in the System Control Block on real hardware.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CoreConfig {
     /// CCR.UNALIGN_TRP: fault on any unaligned word/halfword access.
     pub unalign_trp: bool,
     /// CCR.DIV_0_TRP: fault on division by zero.
     pub div_0_trp: bool,
+    /// The implemented bits of a priority field (BASEPRI keeps only these).
+    pub prio_mask: u8,
+}
+
+impl Default for CoreConfig {
+    fn default() -> Self {
+        CoreConfig {
+            unalign_trp: false,
+            div_0_trp: false,
+            prio_mask: 0xff,
+        }
+    }
 }
 
 /// Registers and processor state.

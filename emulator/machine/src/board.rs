@@ -1,10 +1,50 @@
-//! Board descriptions: the memory map and clock of a machine.
+//! Board descriptions ("machine files"): core model, clock, memory map, devices and the
+//! console UART, in TOML. The built-in boards are files of the same format embedded in the
+//! binary (`boards/*.toml`); `armlet machines show NAME` prints one as a starting point.
+
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// The core a board uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CpuModel {
+    /// Cortex-M3 (ARMv7-M).
+    #[serde(rename = "cortex-m3")]
+    CortexM3,
+    /// Cortex-M4 (ARMv7E-M; the FPU arrives with the DSP/FP work).
+    #[serde(rename = "cortex-m4")]
+    CortexM4,
+    /// Cortex-M7 (ARMv7E-M).
+    #[serde(rename = "cortex-m7")]
+    CortexM7,
+}
+
+impl CpuModel {
+    /// The CPUID register value (SCB->CPUID) of this core.
+    pub fn cpuid(self) -> u32 {
+        match self {
+            CpuModel::CortexM3 => 0x412f_c231, // r2p1
+            CpuModel::CortexM4 => 0x410f_c241, // r0p1
+            CpuModel::CortexM7 => 0x411f_c272, // r1p2
+        }
+    }
+
+    /// The name used in machine files and `-cpu`.
+    pub fn name(self) -> &'static str {
+        match self {
+            CpuModel::CortexM3 => "cortex-m3",
+            CpuModel::CortexM4 => "cortex-m4",
+            CpuModel::CortexM7 => "cortex-m7",
+        }
+    }
+}
 
 /// One memory region of a board.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, try_from = "RawRegion", into = "RawRegion")]
 pub struct RegionDesc {
     /// Human-readable name used in errors and the GDB memory map.
-    pub name: &'static str,
+    pub name: String,
     /// First address.
     pub base: u32,
     /// Size in bytes.
@@ -24,23 +64,193 @@ pub enum RegionKind {
     Alias(u32),
 }
 
-/// A board: core model, clock and memory map.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Board {
-    /// Name as given to `--machine`.
-    pub name: &'static str,
-    /// One-line description.
-    pub description: &'static str,
-    /// CPU clock in Hz: virtual time advances one cycle per instruction.
-    pub cpu_hz: u64,
-    /// Memory regions.
-    pub regions: Vec<RegionDesc>,
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRegion {
+    name: String,
+    base: u32,
+    size: u32,
+    /// "ram", "rom" or "alias".
+    kind: String,
+    /// For aliases: the base of the region mirrored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    target: Option<u32>,
 }
 
+impl TryFrom<RawRegion> for RegionDesc {
+    type Error = String;
+    fn try_from(r: RawRegion) -> Result<Self, String> {
+        let kind = match (r.kind.as_str(), r.target) {
+            ("ram", None) => RegionKind::Ram,
+            ("rom", None) => RegionKind::Rom,
+            ("alias", Some(t)) => RegionKind::Alias(t),
+            ("alias", None) => return Err(format!("region '{}': an alias needs `target` (the base of the region it mirrors)", r.name)),
+            ("ram" | "rom", Some(_)) => return Err(format!("region '{}': `target` is only for kind = \"alias\"", r.name)),
+            (k, _) => return Err(format!("region '{}': unknown kind '{k}' (expected \"ram\", \"rom\" or \"alias\")", r.name)),
+        };
+        Ok(RegionDesc { name: r.name, base: r.base, size: r.size, kind })
+    }
+}
+
+impl From<RegionDesc> for RawRegion {
+    fn from(r: RegionDesc) -> Self {
+        let (kind, target) = match r.kind {
+            RegionKind::Ram => ("ram", None),
+            RegionKind::Rom => ("rom", None),
+            RegionKind::Alias(t) => ("alias", Some(t)),
+        };
+        RawRegion { name: r.name, base: r.base, size: r.size, kind: kind.into(), target }
+    }
+}
+
+/// One device of a board.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceDesc {
+    /// Instance name (used by `--serial NAME=...`, logs and the console setting).
+    pub name: String,
+    /// Device type, e.g. "cmsdk-uart" (see `armlet machines types`).
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Base address of its register region.
+    pub base: u32,
+    /// Size of its register region; the type's default when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<u32>,
+    /// NVIC lines its IRQ outputs are wired to, in the type's output order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub irq: Vec<u32>,
+    /// Type-specific parameters.
+    #[serde(default, skip_serializing_if = "toml::Table::is_empty")]
+    pub params: toml::Table,
+}
+
+/// A board: core model, clock, interrupt controller, memory map and devices.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Board {
+    /// Name as given to `--machine`.
+    pub name: String,
+    /// One-line description.
+    pub description: String,
+    /// The core.
+    pub cpu: CpuModel,
+    /// CPU clock in Hz: virtual time advances one cycle per instruction.
+    pub cpu_hz: u64,
+    /// Number of external interrupt lines of the NVIC.
+    #[serde(default = "default_num_irq")]
+    pub num_irq: u32,
+    /// Implemented priority bits (2..=8).
+    #[serde(default = "default_prio_bits")]
+    pub prio_bits: u8,
+    /// Name of the UART that is the console (stdout/stdin by default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub console: Option<String>,
+    /// Memory regions.
+    #[serde(rename = "region", default)]
+    pub regions: Vec<RegionDesc>,
+    /// Devices.
+    #[serde(rename = "device", default)]
+    pub devices: Vec<DeviceDesc>,
+}
+
+fn default_num_irq() -> u32 {
+    32
+}
+
+fn default_prio_bits() -> u8 {
+    3
+}
+
+/// A machine file could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum BoardError {
+    /// The file could not be read.
+    #[error("{path}: cannot read: {err}")]
+    Read {
+        /// The file.
+        path: String,
+        /// Why.
+        err: std::io::Error,
+    },
+    /// The file is not a valid machine description.
+    #[error("{path}: {msg}")]
+    Parse {
+        /// The file.
+        path: String,
+        /// What is wrong, with line and key.
+        msg: String,
+    },
+}
+
+/// The built-in boards' machine files.
+const BUILTIN: &[(&str, &str)] = &[
+    ("mps2-an385", include_str!("../boards/mps2-an385.toml")),
+    ("lm3s6965evb", include_str!("../boards/lm3s6965evb.toml")),
+];
+
 impl Board {
+    /// Parse a machine description; `path` names it in errors.
+    pub fn from_toml(text: &str, path: &str) -> Result<Board, BoardError> {
+        let board: Board = toml::from_str(text).map_err(|e| BoardError::Parse {
+            path: path.into(),
+            msg: e.to_string().trim_end().to_string(),
+        })?;
+        board.validate().map_err(|msg| BoardError::Parse {
+            path: path.into(),
+            msg,
+        })?;
+        Ok(board)
+    }
+
+    /// Read and parse a machine file.
+    pub fn from_file(path: &Path) -> Result<Board, BoardError> {
+        let text = std::fs::read_to_string(path).map_err(|err| BoardError::Read {
+            path: path.display().to_string(),
+            err,
+        })?;
+        Self::from_toml(&text, &path.display().to_string())
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        if self.cpu_hz == 0 {
+            return Err("key `cpu_hz`: must be more than 0".into());
+        }
+        if !(2..=8).contains(&self.prio_bits) {
+            return Err(format!("key `prio_bits`: {} is not in 2..=8", self.prio_bits));
+        }
+        if self.num_irq > 480 {
+            return Err(format!("key `num_irq`: {} is more than 480", self.num_irq));
+        }
+        for d in &self.devices {
+            if let Some(&bad) = d.irq.iter().find(|&&l| l >= self.num_irq) {
+                return Err(format!(
+                    "device '{}': key `irq`: line {bad} is out of range (the NVIC has {} lines)",
+                    d.name, self.num_irq
+                ));
+            }
+        }
+        if let Some(c) = &self.console {
+            if !self.devices.iter().any(|d| &d.name == c) {
+                return Err(format!("key `console`: no device is named '{c}'"));
+            }
+        }
+        Ok(())
+    }
+
     /// The built-in boards.
     pub fn builtin() -> Vec<Board> {
-        vec![Self::mps2_an385(), Self::lm3s6965evb()]
+        BUILTIN
+            .iter()
+            .map(|(name, text)| {
+                Self::from_toml(text, name).expect("built-in machine files are valid (tested)")
+            })
+            .collect()
+    }
+
+    /// The machine file of a built-in board.
+    pub fn builtin_source(name: &str) -> Option<&'static str> {
+        BUILTIN.iter().find(|(n, _)| *n == name).map(|(_, t)| *t)
     }
 
     /// Look a built-in board up by name.
@@ -48,76 +258,33 @@ impl Board {
         Self::builtin().into_iter().find(|b| b.name == name)
     }
 
-    /// TI Stellaris LM3S6965 evaluation board (Cortex-M3), memory map as QEMU's
-    /// `lm3s6965evb`: 256 KiB flash (read-only to the guest) and 64 KiB SRAM. Its peripherals
-    /// are not modelled yet.
-    pub fn lm3s6965evb() -> Board {
-        Board {
-            name: "lm3s6965evb",
-            description:
-                "TI Stellaris LM3S6965 evaluation board (Cortex-M3, 50 MHz; no peripherals yet)",
-            cpu_hz: 50_000_000,
-            regions: vec![
-                RegionDesc {
-                    name: "flash",
-                    base: 0x0000_0000,
-                    size: 0x0004_0000,
-                    kind: RegionKind::Rom,
-                },
-                RegionDesc {
-                    name: "sram",
-                    base: 0x2000_0000,
-                    size: 0x0001_0000,
-                    kind: RegionKind::Ram,
-                },
-            ],
+    /// Arm MPS2 with AN385 (Cortex-M3), as QEMU's `mps2-an385`.
+    pub fn mps2_an385() -> Board {
+        Self::by_name("mps2-an385").expect("built in")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_boards_parse_and_round_trip() {
+        for b in Board::builtin() {
+            let text = toml::to_string(&b).unwrap();
+            assert_eq!(Board::from_toml(&text, "x").unwrap(), b, "{}", b.name);
         }
     }
 
-    /// Arm MPS2 with AN385 (Cortex-M3), memory map as QEMU's `mps2-an385`.
-    pub fn mps2_an385() -> Board {
-        Board {
-            name: "mps2-an385",
-            description: "Arm MPS2 FPGA board with AN385 image (Cortex-M3, 25 MHz)",
-            cpu_hz: 25_000_000,
-            regions: vec![
-                RegionDesc {
-                    name: "ssram1",
-                    base: 0x0000_0000,
-                    size: 0x0040_0000,
-                    kind: RegionKind::Ram,
-                },
-                RegionDesc {
-                    name: "ssram1-mirror",
-                    base: 0x0040_0000,
-                    size: 0x0040_0000,
-                    kind: RegionKind::Alias(0),
-                },
-                RegionDesc {
-                    name: "blockram",
-                    base: 0x0100_0000,
-                    size: 0x0000_4000,
-                    kind: RegionKind::Ram,
-                },
-                RegionDesc {
-                    name: "ssram23",
-                    base: 0x2000_0000,
-                    size: 0x0040_0000,
-                    kind: RegionKind::Ram,
-                },
-                RegionDesc {
-                    name: "ssram23-mirror",
-                    base: 0x2040_0000,
-                    size: 0x0040_0000,
-                    kind: RegionKind::Alias(0x2000_0000),
-                },
-                RegionDesc {
-                    name: "psram",
-                    base: 0x2100_0000,
-                    size: 0x0100_0000,
-                    kind: RegionKind::Ram,
-                },
-            ],
-        }
+    #[test]
+    fn errors_name_file_line_and_key() {
+        let text = "name = \"x\"\ndescription = \"d\"\ncpu = \"cortex-m3\"\ncpu_hz = 1\nbogus = 3\n";
+        let e = Board::from_toml(text, "board.toml").unwrap_err().to_string();
+        assert!(e.starts_with("board.toml: "), "{e}");
+        assert!(e.contains("line 5"), "{e}");
+        assert!(e.contains("bogus"), "{e}");
+        let text = "name = \"x\"\ndescription = \"d\"\ncpu = \"cortex-m9\"\ncpu_hz = 1\n";
+        let e = Board::from_toml(text, "board.toml").unwrap_err().to_string();
+        assert!(e.contains("line 3") && e.contains("cortex-m9"), "{e}");
     }
 }

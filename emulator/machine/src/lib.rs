@@ -4,9 +4,13 @@
 //! the GDB server both drive a `Machine`.
 
 pub mod board;
+pub mod device;
+pub mod devices;
+pub mod io;
 pub mod loader;
 pub mod machine;
 pub mod memory;
+pub mod scs;
 pub mod semihosting;
 
 pub use board::Board;

@@ -194,7 +194,7 @@ impl Machine {
             cpu_hz: board.cpu_hz,
             heap: HeapInfo::default(),
         };
-        tracing::debug!(board = board.name, "machine built");
+        tracing::debug!(board = %board.name, "machine built");
         Ok(Machine {
             cpu,
             mem,
@@ -331,7 +331,7 @@ impl Machine {
                 }
                 // No interrupt can be pending yet, so WFI/WFE behave as NOPs (which the
                 // architecture allows).
-                StopReason::Wfi | StopReason::Wfe => {}
+                StopReason::Wfi | StopReason::Wfe | StopReason::Sync => {}
                 StopReason::Fault(f) => return Exit::Fault(f),
                 StopReason::ExceptionReturn { exc_return } => {
                     return Exit::Unsupported(format!(

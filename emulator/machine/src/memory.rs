@@ -6,19 +6,10 @@
 //! devices) takes the slow path, which never panics.
 
 use crate::board::{Board, RegionKind};
+pub use crate::device::{Device, DeviceCtx};
+use crate::io::IoState;
+use crate::scs::{Scs, PPB_BASE, PPB_SIZE};
 use armlet_cpu::{Bus, BusError};
-
-/// A memory-mapped device. Devices see offsets, never absolute addresses.
-pub trait Device: Send + std::fmt::Debug {
-    /// Read `size` (1, 2 or 4) bytes at `offset`.
-    fn read(&mut self, offset: u32, size: u8) -> Result<u32, BusError>;
-    /// Write `size` (1, 2 or 4) bytes at `offset`.
-    fn write(&mut self, offset: u32, size: u8, value: u32) -> Result<(), BusError>;
-    /// Side-effect-free read for the debugger; `None` if the register cannot be peeked.
-    fn peek(&self, offset: u32, size: u8) -> Option<u32>;
-    /// Return to the power-on state.
-    fn reset(&mut self) {}
-}
 
 /// Errors in a memory map.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -52,6 +43,15 @@ struct Store {
 enum Target {
     Store(usize),
     Device(usize),
+    /// The Private Peripheral Bus (NVIC, SCB, SysTick, MPU, DWT, ITM).
+    Ppb,
+}
+
+/// A device with the NVIC lines its outputs drive.
+#[derive(Debug)]
+struct DeviceSlot {
+    dev: Box<dyn Device>,
+    irqs: Vec<u32>,
 }
 
 #[derive(Debug, Clone)]
@@ -64,13 +64,17 @@ struct Mapping {
 }
 
 /// The system bus.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Memory {
     stores: Vec<Store>,
-    devices: Vec<Box<dyn Device>>,
+    devices: Vec<DeviceSlot>,
     maps: Vec<Mapping>,
     /// Index of the mapping that served the last access.
     last: usize,
+    /// Virtual time, events and the NVIC's exception state.
+    pub io: IoState,
+    /// The System Control Space and the rest of the PPB.
+    pub scs: Scs,
 }
 
 /// A mapping as seen from outside (GDB memory map, error messages).
@@ -89,18 +93,33 @@ pub struct RegionInfo {
 impl Memory {
     /// Build the bus for a board.
     pub fn from_board(board: &Board) -> Result<Memory, MemoryMapError> {
-        let mut m = Memory::default();
+        let mut m = Memory {
+            stores: Vec::new(),
+            devices: Vec::new(),
+            maps: Vec::new(),
+            last: 0,
+            io: IoState::new(board.cpu_hz, board.num_irq as usize, board.prio_bits),
+            scs: Scs::new(board.cpu),
+        };
+        m.check("ppb", PPB_BASE, PPB_SIZE)?;
+        m.maps.push(Mapping {
+            name: "ppb".into(),
+            base: PPB_BASE,
+            size: PPB_SIZE,
+            target: Target::Ppb,
+            kind: RegionKind::Ram,
+        });
         for r in &board.regions {
             match r.kind {
                 RegionKind::Ram | RegionKind::Rom => {
-                    m.check(r.name, r.base, r.size)?;
+                    m.check(&r.name, r.base, r.size)?;
                     m.stores.push(Store {
                         data: vec![0; r.size as usize],
                         writable: r.kind == RegionKind::Ram,
                     });
                     let idx = m.stores.len() - 1;
                     m.maps.push(Mapping {
-                        name: r.name.into(),
+                        name: r.name.clone(),
                         base: r.base,
                         size: r.size,
                         target: Target::Store(idx),
@@ -112,17 +131,17 @@ impl Memory {
         }
         for r in &board.regions {
             if let RegionKind::Alias(target) = r.kind {
-                m.check(r.name, r.base, r.size)?;
+                m.check(&r.name, r.base, r.size)?;
                 let t = m
                     .maps
                     .iter()
                     .find(|x| x.base == target && matches!(x.target, Target::Store(_)))
-                    .ok_or_else(|| MemoryMapError::BadAlias(r.name.into(), target))?;
+                    .ok_or_else(|| MemoryMapError::BadAlias(r.name.clone(), target))?;
                 if r.size > t.size {
-                    return Err(MemoryMapError::BadSize(r.name.into()));
+                    return Err(MemoryMapError::BadSize(r.name.clone()));
                 }
                 let map = Mapping {
-                    name: r.name.into(),
+                    name: r.name.clone(),
                     base: r.base,
                     size: r.size,
                     target: t.target,
@@ -148,16 +167,17 @@ impl Memory {
         Ok(())
     }
 
-    /// Map a device at `[base, base + size)`.
+    /// Map a device at `[base, base + size)` whose IRQ outputs drive NVIC lines `irqs`.
     pub fn add_device(
         &mut self,
         name: &str,
         base: u32,
         size: u32,
         dev: Box<dyn Device>,
+        irqs: Vec<u32>,
     ) -> Result<(), MemoryMapError> {
         self.check(name, base, size)?;
-        self.devices.push(dev);
+        self.devices.push(DeviceSlot { dev, irqs });
         let idx = self.devices.len() - 1;
         self.maps.push(Mapping {
             name: name.into(),
@@ -177,15 +197,26 @@ impl Memory {
             size: m.size,
             kind: match m.target {
                 Target::Store(_) => Some(m.kind),
-                Target::Device(_) => None,
+                Target::Device(_) | Target::Ppb => None,
             },
         })
     }
 
-    /// Reset devices (memory contents survive a reset, as on hardware).
+    /// Reset the system: the SCS, the NVIC, the event queue and every device (memory
+    /// contents survive a reset, as on hardware).
     pub fn reset(&mut self) {
-        for d in &mut self.devices {
-            d.reset();
+        self.io.events = Default::default();
+        self.io.nvic.reset();
+        self.scs.reset(&mut self.io);
+        for (i, d) in self.devices.iter_mut().enumerate() {
+            d.dev.reset(&mut DeviceCtx::new(&mut self.io, i, &d.irqs));
+        }
+    }
+
+    /// Deliver a due timer event to device `i`.
+    pub fn device_event(&mut self, i: usize, token: u64) {
+        if let Some(d) = self.devices.get_mut(i) {
+            d.dev.event(token, &mut DeviceCtx::new(&mut self.io, i, &d.irqs));
         }
     }
 
@@ -214,7 +245,7 @@ impl Memory {
         }
         match m.target {
             Target::Store(s) => Some((&mut self.stores[s], off as usize)),
-            Target::Device(_) => None,
+            Target::Device(_) | Target::Ppb => None,
         }
     }
 
@@ -238,25 +269,32 @@ impl Memory {
         Some(Ok(()))
     }
 
-    /// The device (index, offset) an access of `size` bytes at `addr` goes to; `None` if the
-    /// address is RAM/ROM. An access running past the device's end is refused.
-    fn device_at(&self, addr: u32, size: u8) -> Result<Option<(usize, u32)>, BusError> {
+    /// The device (target, offset) an access of `size` bytes at `addr` goes to; `None` if
+    /// the address is RAM/ROM. An access running past the device's end is refused.
+    fn device_at(&self, addr: u32, size: u8) -> Result<Option<(Target, u32)>, BusError> {
         let m = &self.maps[self.find(addr).ok_or(BusError::Unmapped)?];
-        let Target::Device(d) = m.target else {
+        if let Target::Store(_) = m.target {
             return Ok(None);
-        };
+        }
         let off = addr.wrapping_sub(m.base);
         if u64::from(off) + u64::from(size) > u64::from(m.size) {
             return Err(BusError::Denied);
         }
-        Ok(Some((d, off)))
+        Ok(Some((m.target, off)))
     }
 
     /// Slow path: devices, or byte by byte across mappings.
     #[cold]
     fn slow_read(&mut self, addr: u32, size: u8) -> Result<u32, BusError> {
-        if let Some((d, off)) = self.device_at(addr, size)? {
-            return self.devices[d].read(off, size);
+        if let Some((t, off)) = self.device_at(addr, size)? {
+            return match t {
+                Target::Ppb => self.scs.read(off, size, &mut self.io),
+                Target::Device(d) => {
+                    let slot = &mut self.devices[d];
+                    slot.dev.read(off, size, &mut DeviceCtx::new(&mut self.io, d, &slot.irqs))
+                }
+                Target::Store(_) => Err(BusError::Unmapped),
+            };
         }
         let mut v = 0u32;
         for k in (0..u32::from(size)).rev() {
@@ -270,8 +308,15 @@ impl Memory {
 
     #[cold]
     fn slow_write(&mut self, addr: u32, size: u8, v: u32) -> Result<(), BusError> {
-        if let Some((d, off)) = self.device_at(addr, size)? {
-            return self.devices[d].write(off, size, v);
+        if let Some((t, off)) = self.device_at(addr, size)? {
+            return match t {
+                Target::Ppb => self.scs.write(off, size, v, &mut self.io),
+                Target::Device(d) => {
+                    let slot = &mut self.devices[d];
+                    slot.dev.write(off, size, v, &mut DeviceCtx::new(&mut self.io, d, &slot.irqs))
+                }
+                Target::Store(_) => Err(BusError::Unmapped),
+            };
         }
         // Check every byte first so a failing access writes nothing.
         for k in 0..u32::from(size) {
@@ -280,7 +325,7 @@ impl Memory {
             match self.maps[j].target {
                 Target::Store(s) if self.stores[s].writable => {}
                 Target::Store(_) => return Err(BusError::Denied),
-                Target::Device(_) => return Err(BusError::Denied),
+                Target::Device(_) | Target::Ppb => return Err(BusError::Denied),
             }
         }
         for k in 0..u32::from(size) {
@@ -322,7 +367,14 @@ impl Memory {
             let off = a - m.base;
             *b = match m.target {
                 Target::Store(s) => self.stores[s].data[off as usize],
-                Target::Device(d) => self.devices[d].peek(off, 1).ok_or(BusError::Denied)? as u8,
+                Target::Device(d) => {
+                    let v = self.devices[d].dev.peek(off & !3, 4).ok_or(BusError::Denied)?;
+                    (v >> (8 * (off & 3))) as u8
+                }
+                Target::Ppb => {
+                    let v = self.scs.peek(off & !3, &self.io).ok_or(BusError::Denied)?;
+                    (v >> (8 * (off & 3))) as u8
+                }
             };
         }
         Ok(())
@@ -330,6 +382,10 @@ impl Memory {
 }
 
 impl Bus for Memory {
+    #[inline(always)]
+    fn at_instruction(&mut self, icount: u64) {
+        self.io.icount = icount;
+    }
     #[inline(always)]
     fn read8(&mut self, addr: u32) -> Result<u8, BusError> {
         match self.fast_read::<1>(addr) {
@@ -382,30 +438,35 @@ mod tests {
 
     fn board() -> Board {
         Board {
-            name: "test",
-            description: "test",
+            name: "test".into(),
+            description: "test".into(),
+            cpu: crate::board::CpuModel::CortexM3,
             cpu_hz: 1_000_000,
+            num_irq: 8,
+            prio_bits: 3,
+            console: None,
+            devices: vec![],
             regions: vec![
                 RegionDesc {
-                    name: "rom",
+                    name: "rom".into(),
                     base: 0,
                     size: 0x1000,
                     kind: RegionKind::Rom,
                 },
                 RegionDesc {
-                    name: "ram",
+                    name: "ram".into(),
                     base: 0x1000,
                     size: 0x1000,
                     kind: RegionKind::Ram,
                 },
                 RegionDesc {
-                    name: "ram-mirror",
+                    name: "ram-mirror".into(),
                     base: 0x8000,
                     size: 0x1000,
                     kind: RegionKind::Alias(0x1000),
                 },
                 RegionDesc {
-                    name: "top",
+                    name: "top".into(),
                     base: 0xffff_f000,
                     size: 0x1000,
                     kind: RegionKind::Ram,
@@ -420,11 +481,22 @@ mod tests {
         reads: u32,
     }
     impl Device for Reg {
-        fn read(&mut self, offset: u32, _size: u8) -> Result<u32, BusError> {
+        fn read(
+            &mut self,
+            offset: u32,
+            _size: u8,
+            _ctx: &mut DeviceCtx<'_>,
+        ) -> Result<u32, BusError> {
             self.reads += 1;
             Ok(self.value + offset)
         }
-        fn write(&mut self, _offset: u32, _size: u8, value: u32) -> Result<(), BusError> {
+        fn write(
+            &mut self,
+            _offset: u32,
+            _size: u8,
+            value: u32,
+            _ctx: &mut DeviceCtx<'_>,
+        ) -> Result<(), BusError> {
             self.value = value;
             Ok(())
         }
@@ -468,20 +540,21 @@ mod tests {
     #[test]
     fn devices_see_offsets_and_peek_has_no_side_effects() {
         let mut m = Memory::from_board(&board()).unwrap();
-        m.add_device("reg", 0x4000_0000, 0x100, Box::new(Reg::default()))
+        m.add_device("reg", 0x4000_0000, 0x100, Box::new(Reg::default()), vec![])
             .unwrap();
         m.write32(0x4000_0000, 7).unwrap();
         assert_eq!(m.read32(0x4000_0004), Ok(11));
-        let mut b = [0u8; 1];
-        m.peek(0x4000_0001, &mut b).unwrap();
-        assert_eq!(b[0], 8);
+        let mut b = [0u8; 4];
+        m.peek(0x4000_0004, &mut b).unwrap();
+        assert_eq!(u32::from_le_bytes(b), 11);
+        assert_eq!(m.devices[0].dev.peek(0, 4), Some(7));
         assert_eq!(
             m.read32(0x4000_00fe),
             Err(BusError::Denied),
             "access past the device's end"
         );
         assert!(matches!(
-            m.add_device("clash", 0x1800, 0x10, Box::new(Reg::default())),
+            m.add_device("clash", 0x1800, 0x10, Box::new(Reg::default()), vec![]),
             Err(MemoryMapError::Overlap(..))
         ));
     }

@@ -1,0 +1,111 @@
+//! The one device trait every memory-mapped peripheral implements (built-in models, and
+//! plugins through an adapter), and the context through which devices reach the machine:
+//! virtual time, timer events and interrupt lines. Devices see offsets, never addresses,
+//! and never call into the CPU.
+
+use crate::io::{EventOwner, IoState};
+use armlet_cpu::BusError;
+
+/// A memory-mapped device.
+///
+/// `read`/`write` get the offset inside the device's region and the access size (1, 2 or 4;
+/// the bus never passes an access that runs past the region's end). Returning
+/// `Err(BusError::Denied)` makes the guest take a BusFault (e.g. a size the register does
+/// not support).
+pub trait Device: Send + std::fmt::Debug {
+    /// Read `size` bytes at `offset`.
+    fn read(&mut self, offset: u32, size: u8, ctx: &mut DeviceCtx<'_>) -> Result<u32, BusError>;
+    /// Write `size` bytes at `offset`.
+    fn write(
+        &mut self,
+        offset: u32,
+        size: u8,
+        value: u32,
+        ctx: &mut DeviceCtx<'_>,
+    ) -> Result<(), BusError>;
+    /// Side-effect-free read for the debugger and reports; `None` if the register cannot be
+    /// read without side effects or does not exist.
+    fn peek(&self, offset: u32, size: u8) -> Option<u32>;
+    /// Return to the power-on state (machine reset). Lower any IRQ outputs you raised.
+    fn reset(&mut self, _ctx: &mut DeviceCtx<'_>) {}
+    /// A timer event scheduled with [`DeviceCtx::schedule`] is due (virtual time has reached
+    /// it: `ctx.now()` is the scheduled time).
+    fn event(&mut self, _token: u64, _ctx: &mut DeviceCtx<'_>) {}
+}
+
+/// What a device may do to the machine during a call.
+#[derive(Debug)]
+pub struct DeviceCtx<'a> {
+    pub(crate) io: &'a mut IoState,
+    pub(crate) id: usize,
+    /// The NVIC lines this device's IRQ outputs are wired to (from the board description).
+    pub(crate) irqs: &'a [u32],
+}
+
+impl<'a> DeviceCtx<'a> {
+    /// A context for device `id` whose outputs go to NVIC lines `irqs`.
+    pub fn new(io: &'a mut IoState, id: usize, irqs: &'a [u32]) -> Self {
+        DeviceCtx { io, id, irqs }
+    }
+
+    /// Virtual time now, in CPU cycles since power-on.
+    pub fn now(&self) -> u64 {
+        self.io.now()
+    }
+
+    /// The CPU clock in Hz (cycles per virtual second).
+    pub fn cpu_hz(&self) -> u64 {
+        self.io.cpu_hz
+    }
+
+    /// Drive IRQ output `output` (an index into the device's `irq` list) to `level`.
+    /// Outputs wired to the same NVIC line are ORed. An output the board did not wire is
+    /// ignored.
+    pub fn set_irq(&mut self, output: usize, level: bool) {
+        if let Some(&line) = self.irqs.get(output) {
+            self.io.set_source(self.id, output, line, level);
+        }
+    }
+
+    /// Call [`Device::event`] with `token` when virtual time reaches `at` (CPU cycles). A
+    /// time in the past fires at the next instruction boundary. Replaces an event with the
+    /// same token.
+    pub fn schedule(&mut self, at: u64, token: u64) {
+        self.io.events.schedule(at, EventOwner::Device(self.id), token);
+    }
+
+    /// Cancel the event with `token`, if any.
+    pub fn cancel(&mut self, token: u64) {
+        self.io.events.cancel(EventOwner::Device(self.id), token);
+    }
+}
+
+/// Where a UART's bytes go and come from (`--serial stdio|null|file:PATH|tcp:HOST:PORT`).
+pub trait Serial: Send + std::fmt::Debug {
+    /// Transmit bytes; they must reach their destination without further calls (flush).
+    fn write(&mut self, bytes: &[u8]);
+    /// Receive one byte without blocking.
+    fn read(&mut self) -> Rx;
+}
+
+/// The result of [`Serial::read`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rx {
+    /// A byte arrived.
+    Byte(u8),
+    /// Nothing now; more may come later.
+    Empty,
+    /// Nothing now and nothing ever again (input closed).
+    Eof,
+}
+
+/// A serial port that discards output and never receives anything.
+#[derive(Debug, Default)]
+pub struct NullSerial;
+
+impl Serial for NullSerial {
+    fn write(&mut self, _bytes: &[u8]) {}
+    fn read(&mut self) -> Rx {
+        Rx::Eof
+    }
+}
