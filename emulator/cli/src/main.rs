@@ -18,16 +18,16 @@ mod code {
     use armlet_machine::exit_code as c;
     pub const LIMIT: u8 = c::LIMIT as u8;
     pub const ERROR: u8 = c::ERROR as u8;
-    pub const FAULT: u8 = c::FAULT as u8;
     pub const SIGNAL_BASE: u8 = c::SIGNAL_BASE as u8;
 }
 
 const AFTER_HELP: &str = "\
 Exit status of `armlet run`:
   0-255  the firmware's own exit status (semihosting SYS_EXIT / SYS_EXIT_EXTENDED)
+  123    deadlock: the core sleeps (WFI/WFE or `b .`) and nothing can ever wake it
   124    instruction limit or timeout reached
-  125    bad input or emulator error (e.g. not an ELF, unknown machine)
-  126    guest fault, lockup or unhandled breakpoint
+  125    bad input or emulator error (e.g. not an ELF, unknown machine, bad machine file)
+  126    guest lockup, stuck in a fault handler, or unhandled breakpoint
   130    interrupted (SIGINT); 143 for SIGTERM
   2      bad command line";
 
@@ -59,8 +59,22 @@ enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
-    /// List the built-in machines.
-    Machines,
+    /// List the built-in machines; `machines show NAME` prints one's machine file.
+    Machines {
+        #[command(subcommand)]
+        action: Option<MachinesCmd>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum MachinesCmd {
+    /// Print the machine file of a built-in board (a starting point for a custom board).
+    Show {
+        /// Board name.
+        name: String,
+    },
+    /// List the device types a machine file can use.
+    Types,
 }
 
 #[derive(clap::Args, Debug)]
@@ -70,6 +84,17 @@ struct RunArgs {
     /// Board to run on (see `armlet machines`).
     #[arg(long, short = 'M', default_value = "mps2-an385")]
     machine: String,
+    /// Run on the board described by this machine file (TOML; see `armlet machines show`).
+    #[arg(long, value_name = "FILE", conflicts_with = "machine")]
+    machine_file: Option<PathBuf>,
+    /// Serial port backend: [UART=]stdio|null|file:PATH|tcp:[HOST]:PORT. Without UART=,
+    /// successive --serial options go to the board's UARTs in order. The console UART
+    /// defaults to stdio, the others to null.
+    #[arg(long, value_name = "[UART=]SPEC")]
+    serial: Vec<String>,
+    /// Pace virtual time to the wall clock (for interactive use).
+    #[arg(long)]
+    realtime: bool,
     /// Stop after this many guest instructions (exit status 124).
     #[arg(long, value_name = "N")]
     max_instructions: Option<u64>,
@@ -138,12 +163,7 @@ fn main() -> ExitCode {
         Command::Run(args) => run(args),
         Command::Test(args) => test_runner::main(args).map(ExitCode::from),
         Command::Qemu { args } => run_qemu(&args),
-        Command::Machines => {
-            for b in Board::builtin() {
-                println!("{:<16} {}", b.name, b.description);
-            }
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Machines { action } => machines(action),
     };
     match result {
         Ok(code) => code,
@@ -180,15 +200,74 @@ fn run_qemu(args: &[String]) -> anyhow::Result<ExitCode> {
     }
 }
 
+fn machines(action: Option<MachinesCmd>) -> anyhow::Result<ExitCode> {
+    match action {
+        None => {
+            for b in Board::builtin() {
+                println!("{:<16} {}", b.name, b.description);
+            }
+        }
+        Some(MachinesCmd::Show { name }) => {
+            let text = Board::builtin_source(&name)
+                .with_context(|| format!("unknown machine '{name}' ({})", builtin_names()))?;
+            print!("{text}");
+        }
+        Some(MachinesCmd::Types) => {
+            for (t, doc) in armlet_machine::devices::types() {
+                println!("{t:<20} {doc}");
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn builtin_names() -> String {
+    let names: Vec<String> = Board::builtin().into_iter().map(|b| b.name).collect();
+    format!("built-in machines: {}", names.join(", "))
+}
+
+/// The board for `--machine NAME` or `--machine-file FILE`.
+pub(crate) fn resolve_board(name: &str, file: Option<&Path>) -> anyhow::Result<Board> {
+    if let Some(f) = file {
+        return Ok(Board::from_file(f)?);
+    }
+    Board::by_name(name).with_context(|| format!("unknown machine '{name}' ({})", builtin_names()))
+}
+
+/// `--serial` values to (UART name, backend), for `board`.
+pub(crate) fn serial_options(
+    board: &Board,
+    specs: &[String],
+) -> anyhow::Result<Vec<(String, Box<dyn armlet_machine::SerialFactory>)>> {
+    use armlet_machine::serial::SerialSpec;
+    let uarts: Vec<&str> = board
+        .devices
+        .iter()
+        .filter(|d| d.kind.contains("uart"))
+        .map(|d| d.name.as_str())
+        .collect();
+    let mut out: Vec<(String, Box<dyn armlet_machine::SerialFactory>)> = Vec::new();
+    let mut next = 0;
+    for s in specs {
+        let (name, spec) = match s.split_once('=') {
+            Some((n, sp)) if !n.contains(':') => (n.to_string(), sp),
+            _ => {
+                let n = uarts.get(next).with_context(|| {
+                    format!("--serial {s}: the board has only {} UART(s)", uarts.len())
+                })?;
+                next += 1;
+                (n.to_string(), s.as_str())
+            }
+        };
+        let spec = SerialSpec::parse(spec).map_err(|e| anyhow::anyhow!("--serial {s}: {e}"))?;
+        out.push((name, Box::new(spec)));
+    }
+    Ok(out)
+}
+
 fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
-    let board = Board::by_name(&args.machine).with_context(|| {
-        let names: Vec<String> = Board::builtin().into_iter().map(|b| b.name).collect();
-        format!(
-            "unknown machine '{}' (built-in machines: {})",
-            args.machine,
-            names.join(", ")
-        )
-    })?;
+    let board = resolve_board(&args.machine, args.machine_file.as_deref())?;
+    let serial = serial_options(&board, &args.serial)?;
     let path = &args.firmware;
     let bytes = std::fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?;
     let mut cmdline = vec![args
@@ -202,6 +281,8 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         allow_system: args.allow_system,
         cmdline,
         no_semihosting: args.no_semihosting,
+        serial,
+        realtime: args.realtime,
     };
     let mut m = Machine::new(board, opts, Box::new(StdConsole::new()))?;
     m.load_elf(&bytes)
@@ -219,6 +300,7 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             .timeout
             .map(|t| start + Duration::from_secs_f64(t.max(0.0))),
         stop: Some(&signal),
+        ..Default::default()
     };
     let code = match m.run_to_end(&limits) {
         Outcome::Exited(status) => ExitCode::from(status as u8),
@@ -239,14 +321,15 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         }
         Outcome::Guest(exit) => {
             eprintln!("armlet: {exit}\n{}", m.state_report());
-            ExitCode::from(code::FAULT)
+            ExitCode::from(Outcome::Guest(exit).exit_status() as u8)
         }
     };
     if args.stats {
         let secs = start.elapsed().as_secs_f64();
         let n = m.instructions();
         eprintln!(
-            "armlet: stats: instructions={n} virtual_ns={} wall_s={secs:.6} mips={:.1}",
+            "armlet: stats: instructions={n} cycles={} virtual_ns={} wall_s={secs:.6} mips={:.1}",
+            m.cycles(),
             m.virtual_ns(),
             n as f64 / secs.max(1e-9) / 1e6
         );

@@ -2,7 +2,7 @@
 
 use anyhow::{bail, Context as _};
 use armlet_machine::semihosting::Console;
-use armlet_machine::{Board, Limits, Machine, MachineOptions, Outcome};
+use armlet_machine::{Limits, Machine, MachineOptions, Outcome};
 use serde::Deserialize;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -42,6 +42,11 @@ struct Spec {
     firmware: PathBuf,
     #[serde(default)]
     machine: Option<String>,
+    /// A machine file (relative to the manifest) instead of a built-in machine.
+    machine_file: Option<PathBuf>,
+    /// Serial backends, as `armlet run --serial`.
+    #[serde(default)]
+    serial: Vec<String>,
     #[serde(default)]
     args: Vec<String>,
     stdin: Option<String>,
@@ -127,6 +132,15 @@ impl Console for Capture {
         self.pos += n;
         n
     }
+    fn try_read_in(&mut self) -> armlet_machine::device::Rx {
+        match self.input.get(self.pos) {
+            Some(&b) => {
+                self.pos += 1;
+                armlet_machine::device::Rx::Byte(b)
+            }
+            None => armlet_machine::device::Rx::Eof,
+        }
+    }
 }
 
 fn load(paths: &[PathBuf]) -> anyhow::Result<Vec<Test>> {
@@ -201,8 +215,9 @@ fn execute(
 ) -> anyhow::Result<Finished> {
     let spec = &t.spec;
     let board_name = spec.machine.as_deref().unwrap_or("mps2-an385");
-    let board =
-        Board::by_name(board_name).with_context(|| format!("unknown machine '{board_name}'"))?;
+    let file = spec.machine_file.as_ref().map(|f| t.dir.join(f));
+    let board = crate::resolve_board(board_name, file.as_deref())?;
+    let serial = crate::serial_options(&board, &spec.serial)?;
     let cpu_hz = board.cpu_hz;
     let fw = t.dir.join(&spec.firmware);
     let bytes = std::fs::read(&fw).with_context(|| format!("{}: cannot read", fw.display()))?;
@@ -231,6 +246,8 @@ fn execute(
         allow_system: false,
         cmdline,
         no_semihosting: false,
+        serial,
+        realtime: false,
     };
     let mut m = Machine::new(board, opts, Box::new(cap))?;
     m.load_elf(&bytes)
@@ -238,12 +255,10 @@ fn execute(
     let virt = spec
         .virtual_timeout
         .map(|v| (v.max(0.0) * cpu_hz as f64) as u64);
-    let max = match (spec.max_instructions, virt) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
-    };
+
     let limits = Limits {
-        max_instructions: max,
+        max_instructions: spec.max_instructions,
+        max_cycles: virt,
         deadline: Some(start + Duration::from_secs_f64(spec.timeout.unwrap_or(60.0).max(0.0))),
         stop: None,
     };
@@ -252,8 +267,7 @@ fn execute(
             m.cpu.enable_trace(n);
             m.run_to_end(&Limits {
                 max_instructions: Some(count),
-                deadline: None,
-                stop: None,
+                ..Default::default()
             })
         }
         None => m.run_to_end(&limits),

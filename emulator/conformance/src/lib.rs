@@ -140,6 +140,7 @@ fn stop_kind(s: &StopReason) -> String {
         StopReason::Bkpt { .. } => "bkpt".into(),
         StopReason::Svc { .. } => "svc".into(),
         StopReason::Wfi | StopReason::Wfe | StopReason::Sync => "ok".into(),
+        StopReason::Idle => "idle".into(),
         StopReason::ExceptionReturn { .. } => "excreturn".into(),
     }
 }
@@ -198,7 +199,11 @@ pub fn run_case(line: &str) -> Result<String, String> {
     cpu.state.set_apsr(hex(f[17])?);
     let mut stop = cpu.run(&mut bus, count);
     // MSR/CPS and peripheral stores return to the machine (to look at interrupts); carry on.
-    while stop == StopReason::Sync {
+    // and a taken `b .` stops as Idle: execute it once and carry on.
+    while matches!(stop, StopReason::Sync | StopReason::Idle) {
+        if stop == StopReason::Idle {
+            cpu.step_idle();
+        }
         stop = cpu.run(&mut bus, count - cpu.icount);
     }
     let s = &cpu.state;

@@ -9,6 +9,9 @@ pub enum BusError {
     Denied,
     /// A device model failed while handling the access (e.g. a crashed plugin).
     DeviceError,
+    /// The MPU, or the default memory map's execute-never regions, forbid the access: the
+    /// machine raises a MemManage fault rather than a BusFault.
+    Mpu,
 }
 
 /// Memory as the CPU sees it: little-endian, byte-addressed, 32-bit.

@@ -87,12 +87,12 @@ fn it_advance(it: u8) -> u8 {
 pub fn decode_at<B: Bus>(bus: &mut B, pc: u32, it: u8) -> Result<DecodedInsn, Fault> {
     let hw1 = bus
         .fetch16(pc)
-        .map_err(|_| Fault::InstructionBus { addr: pc })?;
+        .map_err(|error| Fault::InstructionBus { addr: pc, error })?;
     let (raw, len) = if is_32bit(hw1) {
         let a2 = pc.wrapping_add(2);
         let hw2 = bus
             .fetch16(a2)
-            .map_err(|_| Fault::InstructionBus { addr: a2 })?;
+            .map_err(|error| Fault::InstructionBus { addr: a2, error })?;
         ((u32::from(hw1) << 16) | u32::from(hw2), 4)
     } else {
         (u32::from(hw1), 2)
@@ -360,6 +360,13 @@ impl Cpu {
         self.icount += 1;
     }
 
+    /// Execute the `b .` the run loop stopped at with [`StopReason::Idle`] once: count it
+    /// and advance ITSTATE (a branch can only be the last instruction of an IT block).
+    pub fn step_idle(&mut self) {
+        self.state.itstate = 0;
+        self.icount += 1;
+    }
+
     /// Decode the instruction at the current PC (for fault reports and traces).
     pub fn current_insn<B: Bus>(&self, bus: &mut B) -> Result<DecodedInsn, Fault> {
         decode_at(bus, self.state.r[15], self.state.itstate)
@@ -396,7 +403,12 @@ impl Cpu {
                 match found {
                     Ok(i) => match &self.cache.blocks[i as usize] {
                         Some(b) => b,
-                        None => return StopReason::Fault(Fault::InstructionBus { addr: pc }),
+                        None => {
+                            return StopReason::Fault(Fault::InstructionBus {
+                                addr: pc,
+                                error: crate::bus::BusError::Unmapped,
+                            })
+                        }
                     },
                     Err(f) => return StopReason::Fault(f),
                 }

@@ -563,6 +563,8 @@ impl Exec<'_> {
                 };
                 Flow::Branch(pc.wrapping_add(4).wrapping_add(off * 2))
             }
+            // A branch to itself can only be left by an exception: let the machine skip ahead.
+            Op::B { target, .. } if target == pc => Flow::Stop(StopReason::Idle),
             Op::B { target, .. } => Flow::Branch(target),
             Op::Bl { target } => {
                 self.s.r[14] = pc.wrapping_add(u32::from(len)) | 1;

@@ -37,10 +37,13 @@ pub enum Fault {
         /// What the bus said.
         error: BusError,
     },
-    /// BFSR.IBUSERR: an instruction fetch the bus refused.
+    /// BFSR.IBUSERR (or MMFSR.IACCVIOL when `error` is [`BusError::Mpu`]): an instruction
+    /// fetch the bus refused.
     InstructionBus {
         /// The address.
         addr: u32,
+        /// What the bus said.
+        error: BusError,
     },
 }
 
@@ -65,17 +68,33 @@ impl fmt::Display for Fault {
                 "UsageFault (UNALIGNED): unaligned access to {addr:#010x}"
             ),
             Fault::DivideByZero => write!(f, "UsageFault (DIVBYZERO): division by zero"),
+            Fault::DataBus {
+                addr,
+                write,
+                error: BusError::Mpu,
+            } => write!(
+                f,
+                "MemManage (DACCVIOL): {} {addr:#010x} violates the MPU settings",
+                if write { "write to" } else { "read from" },
+            ),
             Fault::DataBus { addr, write, error } => write!(
                 f,
                 "BusFault (PRECISERR): {} {addr:#010x} failed: {}",
                 if write { "write to" } else { "read from" },
                 match error {
                     BusError::Unmapped => "nothing is mapped there",
-                    BusError::Denied => "access denied (read-only memory or bad access size)",
+                    BusError::Denied => "access denied (read-only memory, bad access size, or system space from unprivileged code)",
                     BusError::DeviceError => "the device model failed",
+                    BusError::Mpu => "MPU violation",
                 }
             ),
-            Fault::InstructionBus { addr } => {
+            Fault::InstructionBus {
+                addr,
+                error: BusError::Mpu,
+            } => {
+                write!(f, "MemManage (IACCVIOL): instruction fetch from {addr:#010x} is not allowed (execute-never region or MPU)")
+            }
+            Fault::InstructionBus { addr, .. } => {
                 write!(f, "BusFault (IBUSERR): instruction fetch from {addr:#010x} failed (nothing executable mapped there)")
             }
         }
@@ -104,12 +123,16 @@ pub enum StopReason {
     Wfe,
     /// A synchronous fault; PC is at the faulting instruction, which has not been counted.
     Fault(Fault),
+    /// A branch to itself (`b .`), taken: PC is at it and it has not been counted. Only an
+    /// exception can end such a loop, so the machine may skip virtual time ahead, counting
+    /// one executed instruction per cycle skipped.
+    Idle,
     /// The instruction (completed; PC is past it) may have changed what interrupts can be
     /// taken: a store to peripheral/system space, MSR or CPS. The machine re-evaluates
     /// pending exceptions before the next instruction.
     Sync,
     /// An interworking branch (BX, POP/LDM/LDR into PC) loaded an EXC_RETURN value in Handler
-    /// mode; the instruction has completed. The machine validates it against the exception
+    /// mode; the instruction has completed (and is counted; PC is past it). The machine validates it against the exception
     /// state and calls [`crate::Cpu::exception_return`].
     ExceptionReturn {
         /// The value loaded into PC.
@@ -122,7 +145,11 @@ impl StopReason {
     pub fn completed(&self) -> bool {
         matches!(
             self,
-            StopReason::Svc { .. } | StopReason::Wfi | StopReason::Wfe | StopReason::Sync
+            StopReason::Svc { .. }
+                | StopReason::Wfi
+                | StopReason::Wfe
+                | StopReason::Sync
+                | StopReason::ExceptionReturn { .. }
         )
     }
 }

@@ -181,7 +181,10 @@ fn instruction_cases_match_the_reference() {
             apply(&mut cpu, &mut bus, inputs);
             let n = encodings.len() as u64;
             let mut stop = cpu.run(&mut bus, n);
-            while stop == StopReason::Sync {
+            while matches!(stop, StopReason::Sync | StopReason::Idle) {
+                if stop == StopReason::Idle {
+                    cpu.step_idle();
+                }
                 stop = cpu.run(&mut bus, n - cpu.icount);
             }
             let mut errs = check(&cpu, &mut bus, outputs, addr);

@@ -84,11 +84,31 @@ impl TryFrom<RawRegion> for RegionDesc {
             ("ram", None) => RegionKind::Ram,
             ("rom", None) => RegionKind::Rom,
             ("alias", Some(t)) => RegionKind::Alias(t),
-            ("alias", None) => return Err(format!("region '{}': an alias needs `target` (the base of the region it mirrors)", r.name)),
-            ("ram" | "rom", Some(_)) => return Err(format!("region '{}': `target` is only for kind = \"alias\"", r.name)),
-            (k, _) => return Err(format!("region '{}': unknown kind '{k}' (expected \"ram\", \"rom\" or \"alias\")", r.name)),
+            ("alias", None) => {
+                return Err(format!(
+                    "region '{}': an alias needs `target` (the base of the region it mirrors)",
+                    r.name
+                ))
+            }
+            ("ram" | "rom", Some(_)) => {
+                return Err(format!(
+                    "region '{}': `target` is only for kind = \"alias\"",
+                    r.name
+                ))
+            }
+            (k, _) => {
+                return Err(format!(
+                    "region '{}': unknown kind '{k}' (expected \"ram\", \"rom\" or \"alias\")",
+                    r.name
+                ))
+            }
         };
-        Ok(RegionDesc { name: r.name, base: r.base, size: r.size, kind })
+        Ok(RegionDesc {
+            name: r.name,
+            base: r.base,
+            size: r.size,
+            kind,
+        })
     }
 }
 
@@ -99,7 +119,13 @@ impl From<RegionDesc> for RawRegion {
             RegionKind::Rom => ("rom", None),
             RegionKind::Alias(t) => ("alias", Some(t)),
         };
-        RawRegion { name: r.name, base: r.base, size: r.size, kind: kind.into(), target }
+        RawRegion {
+            name: r.name,
+            base: r.base,
+            size: r.size,
+            kind: kind.into(),
+            target,
+        }
     }
 }
 
@@ -143,6 +169,9 @@ pub struct Board {
     /// Implemented priority bits (2..=8).
     #[serde(default = "default_prio_bits")]
     pub prio_bits: u8,
+    /// SysTick's external reference clock in Hz (CLKSOURCE = 0); none if absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub systick_ref_hz: Option<u64>,
     /// Name of the UART that is the console (stdout/stdin by default).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub console: Option<String>,
@@ -217,7 +246,10 @@ impl Board {
             return Err("key `cpu_hz`: must be more than 0".into());
         }
         if !(2..=8).contains(&self.prio_bits) {
-            return Err(format!("key `prio_bits`: {} is not in 2..=8", self.prio_bits));
+            return Err(format!(
+                "key `prio_bits`: {} is not in 2..=8",
+                self.prio_bits
+            ));
         }
         if self.num_irq > 480 {
             return Err(format!("key `num_irq`: {} is more than 480", self.num_irq));
@@ -278,13 +310,18 @@ mod tests {
 
     #[test]
     fn errors_name_file_line_and_key() {
-        let text = "name = \"x\"\ndescription = \"d\"\ncpu = \"cortex-m3\"\ncpu_hz = 1\nbogus = 3\n";
-        let e = Board::from_toml(text, "board.toml").unwrap_err().to_string();
+        let text =
+            "name = \"x\"\ndescription = \"d\"\ncpu = \"cortex-m3\"\ncpu_hz = 1\nbogus = 3\n";
+        let e = Board::from_toml(text, "board.toml")
+            .unwrap_err()
+            .to_string();
         assert!(e.starts_with("board.toml: "), "{e}");
         assert!(e.contains("line 5"), "{e}");
         assert!(e.contains("bogus"), "{e}");
         let text = "name = \"x\"\ndescription = \"d\"\ncpu = \"cortex-m9\"\ncpu_hz = 1\n";
-        let e = Board::from_toml(text, "board.toml").unwrap_err().to_string();
+        let e = Board::from_toml(text, "board.toml")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("line 3") && e.contains("cortex-m9"), "{e}");
     }
 }

@@ -71,7 +71,9 @@ impl<'a> DeviceCtx<'a> {
     /// time in the past fires at the next instruction boundary. Replaces an event with the
     /// same token.
     pub fn schedule(&mut self, at: u64, token: u64) {
-        self.io.events.schedule(at, EventOwner::Device(self.id), token);
+        self.io
+            .events
+            .schedule(at, EventOwner::Device(self.id), token);
     }
 
     /// Cancel the event with `token`, if any.

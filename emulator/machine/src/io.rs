@@ -268,6 +268,10 @@ pub struct IoState {
     /// Set when something changed that the machine must look at before the next
     /// instruction (an interrupt became pending).
     pub attention: bool,
+    /// IPSR of the core (mirrored by the machine before it runs the CPU).
+    pub ipsr: u16,
+    /// True if the core runs privileged (mirrored by the machine).
+    pub privileged: bool,
 }
 
 impl IoState {
@@ -281,6 +285,8 @@ impl IoState {
             nvic: Nvic::new(num_irq, prio_bits),
             sources: Default::default(),
             attention: false,
+            ipsr: 0,
+            privileged: true,
         }
     }
 
@@ -301,7 +307,10 @@ impl IoState {
         }
         let n = line as usize;
         let Some(count) = self.nvic.line_high.get_mut(n) else {
-            tracing::warn!(line, "device drives IRQ line {line}, which the NVIC does not have");
+            tracing::warn!(
+                line,
+                "device drives IRQ line {line}, which the NVIC does not have"
+            );
             return;
         };
         if level {
@@ -369,10 +378,16 @@ mod tests {
         n.prigroup = 0;
         n.active[exc::IRQ0 + 1] = false;
         assert_eq!(n.to_take(n.execution_priority(false, false, 0x40)), None);
-        assert_eq!(n.to_take(n.execution_priority(false, false, 0x60)), Some(exc::IRQ0));
+        assert_eq!(
+            n.to_take(n.execution_priority(false, false, 0x60)),
+            Some(exc::IRQ0)
+        );
         assert_eq!(n.to_take(n.execution_priority(true, false, 0)), None);
         n.pending[exc::NMI] = true;
-        assert_eq!(n.to_take(n.execution_priority(true, true, 0)), Some(exc::NMI));
+        assert_eq!(
+            n.to_take(n.execution_priority(true, true, 0)),
+            Some(exc::NMI)
+        );
     }
 
     #[test]

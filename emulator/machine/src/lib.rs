@@ -12,6 +12,9 @@ pub mod machine;
 pub mod memory;
 pub mod scs;
 pub mod semihosting;
+pub mod serial;
 
 pub use board::Board;
-pub use machine::{exit_code, Exit, Limits, Machine, MachineError, MachineOptions, Outcome};
+pub use machine::{
+    exit_code, Exit, Limits, Machine, MachineError, MachineOptions, Outcome, SerialFactory,
+};

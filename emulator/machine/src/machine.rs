@@ -1,10 +1,14 @@
-//! The machine: CPU + bus + semihosting, and the run loop.
+//! The machine: CPU + bus + system control space + devices + semihosting, the exception
+//! model (ARMv7-M ARM B1.5) and the run loop with virtual time.
 
 use crate::board::{Board, RegionKind};
+use crate::device::Serial;
+use crate::io::{exc, EventOwner};
 use crate::loader::{load_elf, Image, LoadError, Symbols};
 use crate::memory::{Memory, MemoryMapError};
-use crate::semihosting::{self, Console, HeapInfo, SemihostConfig, Semihosting};
-use armlet_cpu::{Bus, BusError, Cpu, Fault, StopReason};
+use crate::scs::{cfsr, hfsr, Access, Mpu};
+use crate::semihosting::{self, Console, HeapInfo, SemihostConfig, Semihosting, SharedConsole};
+use armlet_cpu::{Bus, BusError, Cpu, Fault, StackingError, StopReason};
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
@@ -23,6 +27,25 @@ pub struct MachineOptions {
     /// Treat `BKPT #0xAB` as a plain breakpoint instead of a semihosting call (QEMU without
     /// `-semihosting`).
     pub no_semihosting: bool,
+    /// Serial backends for UARTs by device name; the console UART defaults to the console,
+    /// other UARTs to nothing.
+    pub serial: Vec<(String, Box<dyn SerialFactory>)>,
+    /// Pace virtual time to the wall clock.
+    pub realtime: bool,
+}
+
+/// Makes a serial backend for a UART (called once per machine build and reset-safe).
+pub trait SerialFactory: Send + Sync + std::fmt::Debug {
+    /// The backend; `console` is the machine's console, for `stdio`.
+    fn open(&self, console: &SharedConsole) -> Box<dyn Serial>;
+    /// A copy of this factory.
+    fn clone_box(&self) -> Box<dyn SerialFactory>;
+}
+
+impl Clone for Box<dyn SerialFactory> {
+    fn clone(&self) -> Self {
+        self.clone_box()
+    }
 }
 
 /// Why [`Machine::run`] returned.
@@ -32,8 +55,14 @@ pub enum Exit {
     Exited(i32),
     /// The instruction budget given to `run` is used up.
     Budget,
-    /// A fault with nothing to handle it (the exception model is not there yet).
+    /// A fault the core could not handle: it locked up (a fault inside HardFault or NMI,
+    /// or with FAULTMASK set), or it is spinning in a fault handler's `b .` loop with
+    /// nothing that could ever preempt it.
     Fault(Fault),
+    /// Lockup (B1.5.15): a fault at priority -1 or higher; execution cannot continue.
+    Lockup(Fault),
+    /// The core sleeps (WFI/WFE, or spins in `b .`) and nothing can ever wake it.
+    Deadlock,
     /// A BKPT other than semihosting with no debugger attached.
     Breakpoint(u8),
     /// The guest did something armlet does not support yet.
@@ -43,7 +72,18 @@ pub enum Exit {
 impl std::fmt::Display for Exit {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Exit::Fault(fault) => write!(f, "guest fault: {fault}"),
+            Exit::Fault(fault) => write!(
+                f,
+                "guest fault: {fault} (the core is stuck in its fault handler with nothing that could preempt it)"
+            ),
+            Exit::Lockup(fault) => write!(
+                f,
+                "lockup: {fault}, raised at priority -1 or higher (in HardFault or NMI, or with FAULTMASK set)"
+            ),
+            Exit::Deadlock => write!(
+                f,
+                "deadlock: the core is asleep (WFI/WFE or a `b .` loop) and no interrupt or event can ever wake it"
+            ),
             Exit::Breakpoint(imm) => {
                 write!(f, "guest hit BKPT #{imm:#x} with no debugger attached")
             }
@@ -63,6 +103,8 @@ pub mod exit_code {
     pub const ERROR: i32 = 125;
     /// Guest fault, lockup or unhandled breakpoint.
     pub const FAULT: i32 = 126;
+    /// Deadlock: the core sleeps with nothing that could wake it.
+    pub const DEADLOCK: i32 = 123;
     /// Interrupted by a signal: 128 + the signal number.
     pub const SIGNAL_BASE: i32 = 128;
 }
@@ -74,6 +116,7 @@ impl Outcome {
             Outcome::Exited(c) => c & 0xff,
             Outcome::InstructionLimit(_) | Outcome::Timeout => exit_code::LIMIT,
             Outcome::Interrupted(sig) => exit_code::SIGNAL_BASE + *sig as i32,
+            Outcome::Guest(Exit::Deadlock) => exit_code::DEADLOCK,
             Outcome::Guest(_) => exit_code::FAULT,
         }
     }
@@ -86,6 +129,8 @@ pub struct Limits<'a> {
     pub max_instructions: Option<u64>,
     /// Stop at this wall-clock instant.
     pub deadline: Option<std::time::Instant>,
+    /// Stop after this many cycles of virtual time since reset.
+    pub max_cycles: Option<u64>,
     /// Stop when this becomes non-zero (a signal number, set by a signal handler).
     pub stop: Option<&'a std::sync::atomic::AtomicUsize>,
 }
@@ -105,8 +150,8 @@ pub enum Outcome {
     Guest(Exit),
 }
 
-/// Instructions per `run` call inside [`Machine::run_to_end`]: limits and the stop flag are
-/// checked this often (a few milliseconds).
+/// Virtual cycles per `run` call inside [`Machine::run_to_end`]: limits and the stop flag
+/// are checked this often (a few milliseconds).
 const CHUNK: u64 = 1 << 20;
 
 /// Errors building a machine or loading firmware.
@@ -115,6 +160,9 @@ pub enum MachineError {
     /// The board's memory map is inconsistent.
     #[error("bad memory map: {0}")]
     MemoryMap(#[from] MemoryMapError),
+    /// The board's devices or serial settings cannot be built.
+    #[error("{0}")]
+    Board(String),
     /// The ELF could not be loaded.
     #[error(transparent)]
     Load(#[from] LoadError),
@@ -125,7 +173,7 @@ pub enum MachineError {
 pub struct Machine {
     /// The core.
     pub cpu: Cpu,
-    /// The system bus.
+    /// The system bus, with the SCS, the NVIC state, the devices and virtual time.
     pub mem: Memory,
     /// Semihosting state (open files, console).
     pub semihosting: Semihosting,
@@ -135,6 +183,13 @@ pub struct Machine {
     pub symbols: Symbols,
     image: Option<Image>,
     semihosting_enabled: bool,
+    /// Asleep in WFI (false) or WFE (true).
+    sleeping: Option<bool>,
+    /// The last fault taken, for reports when the core gets stuck in its handler.
+    last_fault: Option<(Fault, u32)>,
+    /// Wall-clock pacing (`--realtime`): the instant virtual time 0 corresponds to.
+    realtime: Option<std::time::Instant>,
+    console: SharedConsole,
 }
 
 /// A bus that remembers where semihosting wrote guest memory, so decoded code there is
@@ -168,6 +223,63 @@ impl Bus for TrackingBus<'_> {
     }
 }
 
+/// The bus as the core sees it with the MPU enabled: every access checked against the
+/// regions (B3.5) for the current privilege. Built afresh for each run, since MPU
+/// reconfiguration and privilege changes stop the core.
+struct MpuBus<'a> {
+    mem: &'a mut Memory,
+    mpu: Mpu,
+    privileged: bool,
+}
+
+impl MpuBus<'_> {
+    #[inline]
+    fn check(&self, addr: u32, size: u32, access: Access) -> Result<(), BusError> {
+        let last = addr.wrapping_add(size - 1);
+        if self.mpu.allows(addr, access, self.privileged)
+            && (last == addr || self.mpu.allows(last, access, self.privileged))
+        {
+            Ok(())
+        } else {
+            Err(BusError::Mpu)
+        }
+    }
+}
+
+impl Bus for MpuBus<'_> {
+    fn at_instruction(&mut self, icount: u64) {
+        self.mem.at_instruction(icount);
+    }
+    fn read8(&mut self, addr: u32) -> Result<u8, BusError> {
+        self.check(addr, 1, Access::Read)?;
+        self.mem.read8(addr)
+    }
+    fn read16(&mut self, addr: u32) -> Result<u16, BusError> {
+        self.check(addr, 2, Access::Read)?;
+        self.mem.read16(addr)
+    }
+    fn read32(&mut self, addr: u32) -> Result<u32, BusError> {
+        self.check(addr, 4, Access::Read)?;
+        self.mem.read32(addr)
+    }
+    fn write8(&mut self, addr: u32, val: u8) -> Result<(), BusError> {
+        self.check(addr, 1, Access::Write)?;
+        self.mem.write8(addr, val)
+    }
+    fn write16(&mut self, addr: u32, val: u16) -> Result<(), BusError> {
+        self.check(addr, 2, Access::Write)?;
+        self.mem.write16(addr, val)
+    }
+    fn write32(&mut self, addr: u32, val: u32) -> Result<(), BusError> {
+        self.check(addr, 4, Access::Write)?;
+        self.mem.write32(addr, val)
+    }
+    fn fetch16(&mut self, addr: u32) -> Result<u16, BusError> {
+        self.check(addr, 2, Access::Exec)?;
+        self.mem.fetch16(addr)
+    }
+}
+
 /// Side-effect-free word read; 0 where nothing readable is mapped.
 fn peek32(mem: &Memory, addr: u32) -> u32 {
     let mut b = [0u8; 4];
@@ -177,14 +289,66 @@ fn peek32(mem: &Memory, addr: u32) -> u32 {
     }
 }
 
+/// The status bits, fault address and exception a synchronous fault raises.
+fn classify(f: Fault) -> (usize, u32, Option<u32>) {
+    match f {
+        Fault::UndefinedInstruction { .. } => (exc::USAGEFAULT, cfsr::UNDEFINSTR, None),
+        Fault::InvalidState => (exc::USAGEFAULT, cfsr::INVSTATE, None),
+        Fault::InvalidPc => (exc::USAGEFAULT, cfsr::INVPC, None),
+        Fault::NoCoprocessor { .. } => (exc::USAGEFAULT, cfsr::NOCP, None),
+        Fault::Unaligned { .. } => (exc::USAGEFAULT, cfsr::UNALIGNED, None),
+        Fault::DivideByZero => (exc::USAGEFAULT, cfsr::DIVBYZERO, None),
+        Fault::DataBus {
+            addr,
+            error: BusError::Mpu,
+            ..
+        } => (exc::MEMMANAGE, cfsr::DACCVIOL | cfsr::MMARVALID, Some(addr)),
+        Fault::DataBus { addr, .. } => {
+            (exc::BUSFAULT, cfsr::PRECISERR | cfsr::BFARVALID, Some(addr))
+        }
+        Fault::InstructionBus {
+            error: BusError::Mpu,
+            ..
+        } => (exc::MEMMANAGE, cfsr::IACCVIOL, None),
+        Fault::InstructionBus { .. } => (exc::BUSFAULT, cfsr::IBUSERR, None),
+    }
+}
+
 impl Machine {
-    /// Build a machine for `board`. Semihosting console I/O goes to `console`.
+    /// Build a machine for `board`. Console I/O (semihosting, the console UART, ITM) goes
+    /// to `console`.
     pub fn new(
         board: Board,
         opts: MachineOptions,
         console: Box<dyn Console>,
     ) -> Result<Machine, MachineError> {
-        let mem = Memory::from_board(&board)?;
+        let console = SharedConsole::new(console);
+        let mut mem = Memory::from_board(&board)?;
+        mem.scs.set_itm_output(Box::new(console.clone()));
+        mem.scs.set_systick_ref_hz(board.systick_ref_hz);
+        for (name, _) in &opts.serial {
+            if !board.devices.iter().any(|d| &d.name == name) {
+                return Err(MachineError::Board(format!(
+                    "--serial {name}=...: the board has no device named '{name}'"
+                )));
+            }
+        }
+        let mut serial_for = |name: &str| -> Box<dyn Serial> {
+            if let Some((_, f)) = opts.serial.iter().find(|(n, _)| n == name) {
+                return f.open(&console);
+            }
+            if board.console.as_deref() == Some(name) {
+                Box::new(console.clone())
+            } else {
+                Box::new(crate::device::NullSerial)
+            }
+        };
+        for d in &board.devices {
+            let built = crate::devices::create(d, &mut serial_for).map_err(MachineError::Board)?;
+            let size = d.size.unwrap_or(built.size);
+            mem.add_device(&d.name, d.base, size, built.device, d.irq.clone())
+                .map_err(|e| MachineError::Board(format!("device '{}': {e}", d.name)))?;
+        }
         let mut cpu = Cpu::new();
         cpu.set_icache(!opts.no_icache);
         let config = SemihostConfig {
@@ -195,15 +359,26 @@ impl Machine {
             heap: HeapInfo::default(),
         };
         tracing::debug!(board = %board.name, "machine built");
-        Ok(Machine {
+        let mut m = Machine {
             cpu,
             mem,
-            semihosting: Semihosting::new(config, console),
+            semihosting: Semihosting::new(config, Box::new(console.clone())),
             board,
             symbols: Symbols::default(),
             image: None,
             semihosting_enabled: !opts.no_semihosting,
-        })
+            sleeping: None,
+            last_fault: None,
+            realtime: opts.realtime.then(std::time::Instant::now),
+            console,
+        };
+        m.mem.reset();
+        Ok(m)
+    }
+
+    /// The console shared by semihosting, the console UART and ITM.
+    pub fn console(&self) -> SharedConsole {
+        self.console.clone()
     }
 
     /// Load an ELF image and reset the core from its vector table.
@@ -264,8 +439,25 @@ impl Machine {
         }
     }
 
-    /// Cortex-M reset: SP and PC from the vector table at address 0 (B1.5.5).
+    /// Power-on reset of the core only: SP and PC from the vector table at address 0
+    /// (B1.5.5). The instruction count and virtual time start again from zero.
     pub fn reset(&mut self) {
+        self.mem.reset();
+        self.mem.io.slept = 0;
+        self.cpu.icount = 0;
+        self.reset_core();
+    }
+
+    /// System reset requested by the guest (AIRCR.SYSRESETREQ): the SCS, the NVIC and
+    /// every device return to their reset state and the core restarts from the vector
+    /// table; memory and virtual time go on.
+    pub fn system_reset(&mut self) {
+        tracing::info!("system reset requested by the guest (AIRCR.SYSRESETREQ)");
+        self.mem.reset();
+        self.reset_core();
+    }
+
+    fn reset_core(&mut self) {
         let vtor = 0;
         let sp = peek32(&self.mem, vtor);
         let mut pc = peek32(&self.mem, vtor + 4);
@@ -279,16 +471,24 @@ impl Machine {
                 pc = img.entry | 1;
             }
         }
-        let config = self.cpu.state.config;
-        self.cpu.state = armlet_cpu::CpuState {
-            config,
-            ..Default::default()
-        };
+        self.cpu.state = armlet_cpu::CpuState::default();
         self.cpu.state.r[13] = sp & !3;
         self.cpu.state.r[14] = 0xffff_ffff;
         self.cpu.state.r[15] = pc & !1;
         self.cpu.state.thumb = pc & 1 != 0;
-        self.cpu.icount = 0;
+        self.sleeping = None;
+        self.last_fault = None;
+        self.sync_config();
+    }
+
+    /// Copy the SCS configuration the core caches (CCR traps, priority bits).
+    fn sync_config(&mut self) {
+        let ccr = self.mem.scs.ccr;
+        let c = &mut self.cpu.state.config;
+        c.unalign_trp = ccr & (1 << 3) != 0;
+        c.div_0_trp = ccr & (1 << 4) != 0;
+        c.prio_mask = self.mem.io.nvic.prio_mask();
+        self.mem.scs.config_changed = false;
     }
 
     /// Instructions executed since reset.
@@ -296,21 +496,67 @@ impl Machine {
         self.cpu.icount
     }
 
-    /// Virtual time since reset, in nanoseconds (one cycle per instruction).
-    pub fn virtual_ns(&self) -> u64 {
-        (u128::from(self.cpu.icount) * 1_000_000_000 / u128::from(self.board.cpu_hz.max(1))) as u64
+    /// Virtual time in CPU cycles since reset (instructions plus time asleep).
+    pub fn cycles(&self) -> u64 {
+        self.cpu.icount + self.mem.io.slept
     }
 
-    /// Run at most `budget` instructions.
+    /// Virtual time since reset, in nanoseconds.
+    pub fn virtual_ns(&self) -> u64 {
+        (u128::from(self.cycles()) * 1_000_000_000 / u128::from(self.board.cpu_hz.max(1))) as u64
+    }
+
+    fn execution_priority(&self) -> i32 {
+        let s = &self.cpu.state;
+        self.mem
+            .io
+            .nvic
+            .execution_priority(s.primask, s.faultmask, s.basepri)
+    }
+
+    /// Run at most `budget` cycles of virtual time (instructions, plus time asleep).
     pub fn run(&mut self, budget: u64) -> Exit {
-        let end = self.cpu.icount.saturating_add(budget);
+        let start = self.cycles();
+        let end = start.saturating_add(budget);
+        self.mem.io.attention = true;
         loop {
-            let left = end.saturating_sub(self.cpu.icount);
-            if left == 0 {
+            if let Some(exit) = self.service() {
+                return exit;
+            }
+            let now = self.cycles();
+            if now >= end {
                 return Exit::Budget;
             }
-            match self.cpu.run(&mut self.mem, left) {
-                StopReason::Budget => return Exit::Budget,
+            if let Some(wfe) = self.sleeping {
+                if let Some(exit) = self.sleep(wfe, end) {
+                    return exit;
+                }
+                continue;
+            }
+            let mut n = end - now;
+            if let Some(due) = self.mem.io.events.next_due() {
+                n = n.min(due.saturating_sub(now).max(1));
+            }
+            let s = &self.cpu.state;
+            self.mem.io.ipsr = s.ipsr;
+            self.mem.io.privileged = s.privileged();
+            let exec_prio = self.execution_priority();
+            // Keep the device clock in step even if no instruction runs.
+            self.mem.io.icount = self.cpu.icount;
+            let stop = if self.mem.scs.mpu.active(exec_prio) {
+                let mut bus = MpuBus {
+                    mpu: self.mem.scs.mpu.clone(),
+                    privileged: self.cpu.state.privileged(),
+                    mem: &mut self.mem,
+                };
+                self.cpu.run(&mut bus, n)
+            } else {
+                self.cpu.run(&mut self.mem, n)
+            };
+            self.mem.io.icount = self.cpu.icount;
+            match stop {
+                StopReason::Budget => {}
+                StopReason::Sync => self.mem.io.attention = true,
                 StopReason::Bkpt { imm: 0xab } if self.semihosting_enabled => {
                     if let Some(exit) = self.semihosting_call() {
                         return exit;
@@ -323,38 +569,313 @@ impl Machine {
                     )
                 }
                 StopReason::Bkpt { imm } => return Exit::Breakpoint(imm),
-                StopReason::Svc { imm } => {
-                    return Exit::Unsupported(format!(
-                        "SVC #{imm} at {}: exceptions are not emulated yet",
-                        self.location(self.cpu.state.r[15].wrapping_sub(2))
-                    ))
+                StopReason::Svc { .. } => {
+                    if let Some(exit) = self.raise(exc::SVCALL, None) {
+                        return exit;
+                    }
                 }
-                // No interrupt can be pending yet, so WFI/WFE behave as NOPs (which the
-                // architecture allows).
-                StopReason::Wfi | StopReason::Wfe | StopReason::Sync => {}
-                StopReason::Fault(f) => return Exit::Fault(f),
+                StopReason::Wfi => self.sleeping = Some(false),
+                StopReason::Wfe => self.sleeping = Some(true),
+                StopReason::Idle => {
+                    if let Some(exit) = self.idle(end) {
+                        return exit;
+                    }
+                }
+                StopReason::Fault(f) => {
+                    if let Some(exit) = self.fault(f) {
+                        return exit;
+                    }
+                }
                 StopReason::ExceptionReturn { exc_return } => {
-                    return Exit::Unsupported(format!(
-                        "exception return ({exc_return:#010x}) outside an exception"
-                    ))
+                    if let Some(exit) = self.exception_return(exc_return) {
+                        return exit;
+                    }
                 }
             }
+        }
+    }
+
+    /// Between instructions: deliver due events, act on reset requests and configuration
+    /// changes, and take the highest-priority pending exception if it preempts.
+    fn service(&mut self) -> Option<Exit> {
+        let now = self.cycles();
+        self.mem.io.icount = self.cpu.icount;
+        while let Some((_, owner, token)) = self.mem.io.events.pop_due(now) {
+            match owner {
+                EventOwner::SysTick => self.mem.scs.systick_event(&mut self.mem.io),
+                EventOwner::Device(i) => self.mem.device_event(i, token),
+            }
+        }
+        if self.mem.scs.reset_requested {
+            self.system_reset();
+        }
+        if self.mem.scs.config_changed {
+            self.sync_config();
+        }
+        if !self.mem.io.attention {
+            return None;
+        }
+        self.mem.io.attention = false;
+        while let Some(e) = self.mem.io.nvic.to_take(self.execution_priority()) {
+            self.sleeping = None;
+            if let Some(exit) = self.take(e) {
+                return Some(exit);
+            }
+        }
+        None
+    }
+
+    /// Asleep: wake for an exception that would preempt if PRIMASK were clear (B1.5.19),
+    /// for WFE also for the event register; otherwise skip virtual time to the next event.
+    fn sleep(&mut self, wfe: bool, end: u64) -> Option<Exit> {
+        let s = &self.cpu.state;
+        let prio = self
+            .mem
+            .io
+            .nvic
+            .execution_priority(false, s.faultmask, s.basepri);
+        let wake = self.mem.io.nvic.to_take(prio).is_some()
+            || (wfe && std::mem::take(&mut self.cpu.state.event));
+        if wake {
+            self.sleeping = None;
+            self.mem.io.attention = true;
+            return None;
+        }
+        let Some(due) = self.mem.io.events.next_due() else {
+            return Some(Exit::Deadlock);
+        };
+        let target = due.min(end);
+        let now = self.cycles();
+        if target > now {
+            self.mem.io.slept += target - now;
+            self.pace();
+        }
+        if wfe && self.mem.scs.scr & (1 << 4) != 0 {
+            // SEVONPEND: a newly pending interrupt is a wake-up event.
+            self.cpu.state.event |= self.mem.io.attention;
+        }
+        None
+    }
+
+    /// The core spins in `b .`: skip to the next event, counting the skipped cycles as
+    /// executed instructions (one per cycle), or report a deadlock or a stuck fault handler.
+    fn idle(&mut self, end: u64) -> Option<Exit> {
+        if self.cpu.state.itstate != 0 {
+            self.cpu.step_idle();
+            return None;
+        }
+        let stuck_in_fault = matches!(
+            self.cpu.state.ipsr as usize,
+            exc::HARDFAULT..=exc::USAGEFAULT
+        );
+        let can_preempt = self.execution_priority() > -1;
+        let now = self.cycles();
+        match self.mem.io.events.next_due() {
+            Some(due) if can_preempt || !stuck_in_fault => {
+                let target = due.min(end).max(now + 1);
+                self.cpu.icount += target - now;
+                self.mem.io.icount = self.cpu.icount;
+                self.pace();
+                None
+            }
+            _ if stuck_in_fault => {
+                let f = self.last_fault.map(|(f, _)| f);
+                Some(f.map_or(Exit::Deadlock, Exit::Fault))
+            }
+            _ if self
+                .mem
+                .io
+                .nvic
+                .to_take(self.execution_priority())
+                .is_some() =>
+            {
+                self.mem.io.attention = true;
+                self.cpu.step_idle();
+                None
+            }
+            _ => Some(Exit::Deadlock),
+        }
+    }
+
+    /// With `--realtime`, wait until the wall clock catches up with virtual time.
+    fn pace(&self) {
+        if let Some(t0) = self.realtime {
+            let target = t0 + std::time::Duration::from_nanos(self.virtual_ns());
+            let now = std::time::Instant::now();
+            if target > now {
+                std::thread::sleep(target - now);
+            }
+        }
+    }
+
+    /// Take exception `e` now: stack, enter the handler. Stacking and vector-table errors
+    /// raise the derived faults (B1.5.6).
+    fn take(&mut self, e: usize) -> Option<Exit> {
+        let nvic = &mut self.mem.io.nvic;
+        nvic.pending[e] = false;
+        nvic.active[e] = true;
+        let return_address = self.cpu.state.r[15];
+        let vtor = self.mem.scs.vtor;
+        let stkalign = self.mem.scs.ccr & (1 << 9) != 0;
+        // FAULTMASK is not changed by entry; the handler's priority comes from `active`.
+        let r = self
+            .cpu
+            .exception_entry(&mut self.mem, e as u16, vtor, return_address, stkalign);
+        self.mem.io.attention = true;
+        match r {
+            Ok(()) => None,
+            Err(StackingError { addr }) if addr == vtor.wrapping_add(4 * e as u32) => {
+                self.mem.scs.hfsr |= hfsr::VECTTBL;
+                tracing::warn!(exception = e, "vector table read at {addr:#010x} failed");
+                if e == exc::HARDFAULT || e == exc::NMI {
+                    return Some(Exit::Lockup(Fault::DataBus {
+                        addr,
+                        write: false,
+                        error: BusError::Unmapped,
+                    }));
+                }
+                self.mem.io.nvic.active[e] = false;
+                self.mem.io.nvic.active[exc::HARDFAULT] = true;
+                let r = self
+                    .cpu
+                    .branch_to_vector(&mut self.mem, exc::HARDFAULT as u16, vtor);
+                self.cpu
+                    .state
+                    .set_mode(exc::HARDFAULT as u16, self.cpu.state.control & 1);
+                r.err().map(|_| {
+                    Exit::Lockup(Fault::DataBus {
+                        addr,
+                        write: false,
+                        error: BusError::Unmapped,
+                    })
+                })
+            }
+            Err(StackingError { addr }) => {
+                // The exception is still taken; a BusFault (STKERR) is raised on top.
+                tracing::debug!("stacking failed at {addr:#010x}");
+                let r = self.cpu.branch_to_vector(&mut self.mem, e as u16, vtor);
+                if r.is_err() {
+                    return Some(Exit::Lockup(Fault::DataBus {
+                        addr,
+                        write: true,
+                        error: BusError::Unmapped,
+                    }));
+                }
+                self.mem.scs.cfsr |= cfsr::STKERR;
+                self.raise(
+                    exc::BUSFAULT,
+                    Some(Fault::DataBus {
+                        addr,
+                        write: true,
+                        error: BusError::Unmapped,
+                    }),
+                )
+            }
+        }
+    }
+
+    /// Raise a synchronous exception (a fault, or SVCall): take it if enabled and its
+    /// priority preempts, otherwise escalate to HardFault (HFSR.FORCED), or lock up.
+    fn raise(&mut self, e: usize, fault: Option<Fault>) -> Option<Exit> {
+        let exec_prio = self.execution_priority();
+        let nvic = &self.mem.io.nvic;
+        let target = if nvic.enabled[e] && nvic.group(nvic.priority(e)) < exec_prio {
+            e
+        } else {
+            if exec_prio <= -1 {
+                let f = fault.unwrap_or(Fault::InvalidPc);
+                return Some(Exit::Lockup(f));
+            }
+            self.mem.scs.hfsr |= hfsr::FORCED;
+            exc::HARDFAULT
+        };
+        self.take(target)
+    }
+
+    /// A synchronous fault: record its status bits and take it.
+    fn fault(&mut self, f: Fault) -> Option<Exit> {
+        let (e, bits, addr) = classify(f);
+        let scs = &mut self.mem.scs;
+        scs.cfsr |= bits;
+        if let Some(a) = addr {
+            if e == exc::MEMMANAGE {
+                scs.mmfar = a;
+            } else {
+                scs.bfar = a;
+            }
+        }
+        self.last_fault = Some((f, self.cpu.state.r[15]));
+        tracing::debug!(pc = self.cpu.state.r[15], "fault: {f}");
+        self.raise(e, Some(f))
+    }
+
+    /// An EXC_RETURN was loaded into PC (B1.5.8): check it against the exception state,
+    /// deactivate, unstack; tail-chaining falls out of the next `service`.
+    fn exception_return(&mut self, exc_return: u32) -> Option<Exit> {
+        let ipsr = usize::from(self.cpu.state.ipsr);
+        let nvic = &self.mem.io.nvic;
+        let nested = nvic.active_count();
+        let nonbase = self.mem.scs.ccr & 1 != 0;
+        let ok = exc_return & 0x0fff_fff0 == 0x0fff_fff0
+            && ipsr < nvic.len()
+            && nvic.active[ipsr]
+            && match exc_return & 0xf {
+                0x1 => nested > 1,
+                0x9 | 0xd => nested == 1 || nonbase,
+                _ => false,
+            };
+        if !ok {
+            self.cpu.state.r[15] = exc_return & !1;
+            return self.fault(Fault::InvalidPc);
+        }
+        self.mem.io.nvic.deactivate(ipsr);
+        if ipsr != exc::NMI {
+            self.cpu.state.faultmask = false;
+        }
+        let stkalign = self.mem.scs.ccr & (1 << 9) != 0;
+        let r = self
+            .cpu
+            .exception_return(&mut self.mem, exc_return, stkalign);
+        self.mem.io.attention = true;
+        match r {
+            Ok(()) => {
+                if self.cpu.state.ipsr == 0 && self.mem.scs.scr & 2 != 0 {
+                    // SLEEPONEXIT: back to Thread mode means back to sleep.
+                    self.sleeping = Some(false);
+                }
+                None
+            }
+            Err(Fault::DataBus { addr, .. }) => {
+                self.mem.scs.cfsr |= cfsr::UNSTKERR;
+                self.raise(
+                    exc::BUSFAULT,
+                    Some(Fault::DataBus {
+                        addr,
+                        write: false,
+                        error: BusError::Unmapped,
+                    }),
+                )
+            }
+            Err(f) => self.fault(f),
         }
     }
 
     /// Run until the firmware exits or a limit is reached.
     pub fn run_to_end(&mut self, limits: &Limits<'_>) -> Outcome {
         let max = limits.max_instructions.unwrap_or(u64::MAX);
+        let max_cycles = limits.max_cycles.unwrap_or(u64::MAX);
         loop {
             let left = max.saturating_sub(self.cpu.icount);
-            if left == 0 {
-                return Outcome::InstructionLimit(max);
+            let left_cycles = max_cycles.saturating_sub(self.cycles());
+            if left == 0 || left_cycles == 0 {
+                return Outcome::InstructionLimit(self.cpu.icount);
             }
-            match self.run(left.min(CHUNK)) {
+            match self.run(left.min(left_cycles).min(CHUNK)) {
                 Exit::Budget => {}
                 Exit::Exited(code) => return Outcome::Exited(code),
                 other => return Outcome::Guest(other),
             }
+            self.pace();
             if limits
                 .deadline
                 .is_some_and(|d| std::time::Instant::now() >= d)
@@ -370,14 +891,57 @@ impl Machine {
         }
     }
 
+    /// A human-readable account of the fault status registers (CFSR/HFSR/MMFAR/BFAR).
+    pub fn fault_status(&self) -> String {
+        let s = &self.mem.scs;
+        let names: &[(u32, &str)] = &[
+            (cfsr::IACCVIOL, "IACCVIOL (instruction access violation)"),
+            (cfsr::DACCVIOL, "DACCVIOL (data access violation)"),
+            (cfsr::MUNSTKERR, "MUNSTKERR"),
+            (cfsr::MSTKERR, "MSTKERR"),
+            (cfsr::MMARVALID, "MMARVALID"),
+            (cfsr::IBUSERR, "IBUSERR (instruction bus error)"),
+            (cfsr::PRECISERR, "PRECISERR (precise data bus error)"),
+            (cfsr::UNSTKERR, "UNSTKERR"),
+            (cfsr::STKERR, "STKERR"),
+            (cfsr::BFARVALID, "BFARVALID"),
+            (cfsr::UNDEFINSTR, "UNDEFINSTR (undefined instruction)"),
+            (cfsr::INVSTATE, "INVSTATE (Thumb bit clear)"),
+            (cfsr::INVPC, "INVPC (bad exception return)"),
+            (cfsr::NOCP, "NOCP (no coprocessor)"),
+            (cfsr::UNALIGNED, "UNALIGNED"),
+            (cfsr::DIVBYZERO, "DIVBYZERO"),
+        ];
+        let mut out = format!("CFSR={:#010x} HFSR={:#010x}", s.cfsr, s.hfsr);
+        for (bit, name) in names {
+            if s.cfsr & bit != 0 {
+                let _ = write!(out, " {name}");
+            }
+        }
+        if s.hfsr & hfsr::FORCED != 0 {
+            out += " FORCED (escalated to HardFault)";
+        }
+        if s.hfsr & hfsr::VECTTBL != 0 {
+            out += " VECTTBL (vector table read failed)";
+        }
+        if s.cfsr & cfsr::MMARVALID != 0 {
+            let _ = write!(out, " MMFAR={:#010x}", s.mmfar);
+        }
+        if s.cfsr & cfsr::BFARVALID != 0 {
+            let _ = write!(out, " BFAR={:#010x}", s.bfar);
+        }
+        out
+    }
+
     fn semihosting_call(&mut self) -> Option<Exit> {
+        let now = self.cycles();
         let op = self.cpu.state.r[0];
         let param = self.cpu.state.r[1];
         let mut bus = TrackingBus {
             mem: &mut self.mem,
             writes: Vec::new(),
         };
-        let outcome = self.semihosting.call(op, param, &mut bus, self.cpu.icount);
+        let outcome = self.semihosting.call(op, param, &mut bus, now);
         let writes = std::mem::take(&mut bus.writes);
         for (addr, len) in writes {
             self.cpu.invalidate(addr, len);
@@ -440,6 +1004,18 @@ impl Machine {
             s.primask as u8,
             s.control
         );
+        if let Some((fault, at)) = self.last_fault {
+            let insn = match armlet_cpu::decode_at(&mut self.mem, at, 0) {
+                Ok(i) => i.disasm(),
+                Err(_) => "<cannot fetch>".into(),
+            };
+            let _ = writeln!(
+                out,
+                "  last fault: {fault}\n    at {}: {insn}\n    {}",
+                self.location(at),
+                self.fault_status()
+            );
+        }
         let pc = s.r[15];
         let insn = match self.cpu.current_insn(&mut self.mem) {
             Ok(i) => {

@@ -216,7 +216,8 @@ impl Memory {
     /// Deliver a due timer event to device `i`.
     pub fn device_event(&mut self, i: usize, token: u64) {
         if let Some(d) = self.devices.get_mut(i) {
-            d.dev.event(token, &mut DeviceCtx::new(&mut self.io, i, &d.irqs));
+            d.dev
+                .event(token, &mut DeviceCtx::new(&mut self.io, i, &d.irqs));
         }
     }
 
@@ -291,7 +292,8 @@ impl Memory {
                 Target::Ppb => self.scs.read(off, size, &mut self.io),
                 Target::Device(d) => {
                     let slot = &mut self.devices[d];
-                    slot.dev.read(off, size, &mut DeviceCtx::new(&mut self.io, d, &slot.irqs))
+                    slot.dev
+                        .read(off, size, &mut DeviceCtx::new(&mut self.io, d, &slot.irqs))
                 }
                 Target::Store(_) => Err(BusError::Unmapped),
             };
@@ -313,7 +315,12 @@ impl Memory {
                 Target::Ppb => self.scs.write(off, size, v, &mut self.io),
                 Target::Device(d) => {
                     let slot = &mut self.devices[d];
-                    slot.dev.write(off, size, v, &mut DeviceCtx::new(&mut self.io, d, &slot.irqs))
+                    slot.dev.write(
+                        off,
+                        size,
+                        v,
+                        &mut DeviceCtx::new(&mut self.io, d, &slot.irqs),
+                    )
                 }
                 Target::Store(_) => Err(BusError::Unmapped),
             };
@@ -368,7 +375,10 @@ impl Memory {
             *b = match m.target {
                 Target::Store(s) => self.stores[s].data[off as usize],
                 Target::Device(d) => {
-                    let v = self.devices[d].dev.peek(off & !3, 4).ok_or(BusError::Denied)?;
+                    let v = self.devices[d]
+                        .dev
+                        .peek(off & !3, 4)
+                        .ok_or(BusError::Denied)?;
                     (v >> (8 * (off & 3))) as u8
                 }
                 Target::Ppb => {
@@ -385,6 +395,14 @@ impl Bus for Memory {
     #[inline(always)]
     fn at_instruction(&mut self, icount: u64) {
         self.io.icount = icount;
+    }
+    #[inline]
+    fn fetch16(&mut self, addr: u32) -> Result<u16, BusError> {
+        // Execute-never regions of the default memory map (B3.1): MemManage IACCVIOL.
+        if crate::scs::default_xn(addr) {
+            return Err(BusError::Mpu);
+        }
+        self.read16(addr)
     }
     #[inline(always)]
     fn read8(&mut self, addr: u32) -> Result<u8, BusError> {
@@ -445,6 +463,7 @@ mod tests {
             num_irq: 8,
             prio_bits: 3,
             console: None,
+            systick_ref_hz: None,
             devices: vec![],
             regions: vec![
                 RegionDesc {

@@ -8,6 +8,7 @@
 //! match newlib's for the common ones; SYS_EXIT with ADP_Stopped_ApplicationExit exits 0 and
 //! anything else 1; SYS_EXIT_EXTENDED passes its subcode through.
 
+use crate::device::{Rx, Serial};
 use armlet_cpu::Bus;
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -79,18 +80,44 @@ pub trait Console: Send + std::fmt::Debug {
     fn write_out(&mut self, b: &[u8]);
     /// Write to stderr.
     fn write_err(&mut self, b: &[u8]);
-    /// Read from stdin; 0 at end of input.
+    /// Read from stdin, blocking until something is there; 0 at end of input.
     fn read_in(&mut self, buf: &mut [u8]) -> usize;
+    /// Read one byte of stdin without blocking (UART receive).
+    fn try_read_in(&mut self) -> Rx {
+        Rx::Eof
+    }
 }
 
-/// The process's own stdin/stdout/stderr; stdout is flushed after every write.
+/// The process's own stdin/stdout/stderr; stdout is flushed after every write. Stdin is
+/// read by a background thread (started on first use) so that UARTs can poll it.
 #[derive(Debug, Default)]
-pub struct StdConsole;
+pub struct StdConsole {
+    stdin: Option<std::sync::mpsc::Receiver<u8>>,
+    eof: bool,
+}
 
 impl StdConsole {
     /// A console on the process's standard streams.
     pub fn new() -> Self {
-        StdConsole
+        StdConsole::default()
+    }
+
+    fn stdin(&mut self) -> &std::sync::mpsc::Receiver<u8> {
+        self.stdin.get_or_insert_with(|| {
+            let (tx, rx) = std::sync::mpsc::sync_channel(4096);
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 1024];
+                let mut input = std::io::stdin();
+                while let Ok(n @ 1..) = input.read(&mut buf) {
+                    for &b in &buf[..n] {
+                        if tx.send(b).is_err() {
+                            return;
+                        }
+                    }
+                }
+            });
+            rx
+        })
     }
 }
 
@@ -104,7 +131,81 @@ impl Console for StdConsole {
         let _ = std::io::stderr().lock().write_all(b);
     }
     fn read_in(&mut self, buf: &mut [u8]) -> usize {
-        std::io::stdin().lock().read(buf).unwrap_or(0)
+        if buf.is_empty() || self.eof {
+            return 0;
+        }
+        let rx = self.stdin();
+        let Ok(first) = rx.recv() else {
+            self.eof = true;
+            return 0;
+        };
+        buf[0] = first;
+        let mut n = 1;
+        while n < buf.len() {
+            match rx.try_recv() {
+                Ok(b) => {
+                    buf[n] = b;
+                    n += 1;
+                    if b == b'\n' {
+                        break;
+                    }
+                }
+                Err(_) => break,
+            }
+        }
+        n
+    }
+    fn try_read_in(&mut self) -> Rx {
+        if self.eof {
+            return Rx::Eof;
+        }
+        match self.stdin().try_recv() {
+            Ok(b) => Rx::Byte(b),
+            Err(std::sync::mpsc::TryRecvError::Empty) => Rx::Empty,
+            Err(std::sync::mpsc::TryRecvError::Disconnected) => {
+                self.eof = true;
+                Rx::Eof
+            }
+        }
+    }
+}
+
+/// One console shared by semihosting, the console UART and ITM.
+#[derive(Debug, Clone)]
+pub struct SharedConsole(pub std::sync::Arc<std::sync::Mutex<Box<dyn Console>>>);
+
+impl SharedConsole {
+    /// Share `console`.
+    pub fn new(console: Box<dyn Console>) -> Self {
+        SharedConsole(std::sync::Arc::new(std::sync::Mutex::new(console)))
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Box<dyn Console>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl Console for SharedConsole {
+    fn write_out(&mut self, b: &[u8]) {
+        self.lock().write_out(b);
+    }
+    fn write_err(&mut self, b: &[u8]) {
+        self.lock().write_err(b);
+    }
+    fn read_in(&mut self, buf: &mut [u8]) -> usize {
+        self.lock().read_in(buf)
+    }
+    fn try_read_in(&mut self) -> Rx {
+        self.lock().try_read_in()
+    }
+}
+
+impl Serial for SharedConsole {
+    fn write(&mut self, bytes: &[u8]) {
+        self.write_out(bytes);
+    }
+    fn read(&mut self) -> Rx {
+        self.try_read_in()
     }
 }
 

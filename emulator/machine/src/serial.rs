@@ -1,0 +1,259 @@
+//! Serial backends for UARTs: `stdio` (the console), `null`, `file:PATH`, `tcp:HOST:PORT`.
+//!
+//! The TCP bridge runs on a small `tokio` runtime of its own thread: it listens (127.0.0.1
+//! unless a host is given), serves one client at a time, and exchanges bytes with the
+//! machine thread through channels, so the machine never blocks on the network. Output
+//! written while no client is connected is kept (up to 1 MiB) and sent when one connects.
+
+use crate::device::{NullSerial, Rx, Serial};
+use crate::machine::SerialFactory;
+use crate::semihosting::SharedConsole;
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::sync::mpsc;
+
+/// A parsed `--serial` value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SerialSpec {
+    /// The console (stdout/stdin, or the test runner's capture).
+    Stdio,
+    /// Nothing.
+    Null,
+    /// Append output to a file (created if missing); no input.
+    File(PathBuf),
+    /// A TCP server on this address.
+    Tcp(String),
+}
+
+impl SerialSpec {
+    /// Parse `stdio`, `null`, `file:PATH` or `tcp:[HOST]:PORT`.
+    pub fn parse(s: &str) -> Result<SerialSpec, String> {
+        match s {
+            "stdio" | "mon:stdio" => return Ok(SerialSpec::Stdio),
+            "null" | "none" => return Ok(SerialSpec::Null),
+            _ => {}
+        }
+        if let Some(p) = s.strip_prefix("file:") {
+            if p.is_empty() {
+                return Err("file: needs a path (file:PATH)".into());
+            }
+            return Ok(SerialSpec::File(p.into()));
+        }
+        if let Some(a) = s.strip_prefix("tcp:") {
+            // QEMU style options after a comma (server, nowait, wait=off) are accepted.
+            let addr = a.split(',').next().unwrap_or_default();
+            let (host, port) = addr
+                .rsplit_once(':')
+                .ok_or_else(|| format!("tcp:{a}: expected tcp:[HOST]:PORT"))?;
+            let port: u16 = port
+                .parse()
+                .map_err(|_| format!("tcp:{a}: '{port}' is not a port number"))?;
+            let host = if host.is_empty() { "127.0.0.1" } else { host };
+            return Ok(SerialSpec::Tcp(format!("{host}:{port}")));
+        }
+        Err(format!(
+            "unknown serial backend '{s}' (expected stdio, null, file:PATH or tcp:[HOST]:PORT)"
+        ))
+    }
+}
+
+impl SerialFactory for SerialSpec {
+    fn open(&self, console: &SharedConsole) -> Box<dyn Serial> {
+        match self {
+            SerialSpec::Stdio => Box::new(console.clone()),
+            SerialSpec::Null => Box::new(NullSerial),
+            SerialSpec::File(p) => {
+                match std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(p)
+                {
+                    Ok(f) => Box::new(FileSerial(f)),
+                    Err(e) => {
+                        tracing::error!("serial file {}: {e}; output dropped", p.display());
+                        Box::new(NullSerial)
+                    }
+                }
+            }
+            SerialSpec::Tcp(addr) => match TcpSerial::listen(addr) {
+                Ok(t) => Box::new(t),
+                Err(e) => {
+                    tracing::error!("serial tcp:{addr}: {e}; output dropped");
+                    Box::new(NullSerial)
+                }
+            },
+        }
+    }
+    fn clone_box(&self) -> Box<dyn SerialFactory> {
+        Box::new(self.clone())
+    }
+}
+
+#[derive(Debug)]
+struct FileSerial(std::fs::File);
+
+impl Serial for FileSerial {
+    fn write(&mut self, bytes: &[u8]) {
+        let _ = self.0.write_all(bytes).and_then(|_| self.0.flush());
+    }
+    fn read(&mut self) -> Rx {
+        Rx::Eof
+    }
+}
+
+/// A UART bridged to a TCP socket.
+#[derive(Debug)]
+pub struct TcpSerial {
+    tx: tokio::sync::mpsc::UnboundedSender<Vec<u8>>,
+    rx: mpsc::Receiver<u8>,
+    /// The address actually bound (useful with port 0).
+    pub local_addr: std::net::SocketAddr,
+}
+
+impl TcpSerial {
+    /// Listen on `addr`; returns once the socket is bound.
+    pub fn listen(addr: &str) -> std::io::Result<TcpSerial> {
+        let std_listener = std::net::TcpListener::bind(addr)?;
+        std_listener.set_nonblocking(true)?;
+        let local_addr = std_listener.local_addr()?;
+        let (out_tx, mut out_rx) = tokio::sync::mpsc::unbounded_channel::<Vec<u8>>();
+        let (in_tx, in_rx) = mpsc::sync_channel::<u8>(1 << 16);
+        tracing::info!("serial: listening on tcp:{local_addr}");
+        std::thread::Builder::new()
+            .name(format!("serial-tcp-{local_addr}"))
+            .spawn(move || {
+                let rt = match tokio::runtime::Builder::new_current_thread()
+                    .enable_io()
+                    .build()
+                {
+                    Ok(rt) => rt,
+                    Err(e) => {
+                        tracing::error!("serial tcp: cannot start runtime: {e}");
+                        return;
+                    }
+                };
+                rt.block_on(async move {
+                    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+                    let Ok(listener) = tokio::net::TcpListener::from_std(std_listener) else {
+                        return;
+                    };
+                    let mut pending: Vec<u8> = Vec::new();
+                    loop {
+                        // No client: keep output (bounded) until one connects.
+                        let (mut sock, peer) = loop {
+                            tokio::select! {
+                                acc = listener.accept() => match acc {
+                                    Ok(x) => break x,
+                                    Err(_) => continue,
+                                },
+                                msg = out_rx.recv() => match msg {
+                                    Some(b) => {
+                                        pending.extend_from_slice(&b);
+                                        let over = pending.len().saturating_sub(1 << 20);
+                                        pending.drain(..over);
+                                    }
+                                    None => return,
+                                },
+                            }
+                        };
+                        tracing::info!("serial: client {peer} connected");
+                        if !pending.is_empty() && sock.write_all(&pending).await.is_err() {
+                            continue;
+                        }
+                        pending.clear();
+                        let mut buf = [0u8; 1024];
+                        loop {
+                            tokio::select! {
+                                n = sock.read(&mut buf) => match n {
+                                    Ok(0) | Err(_) => break,
+                                    Ok(n) => {
+                                        for &b in &buf[..n] {
+                                            if in_tx.send(b).is_err() {
+                                                return;
+                                            }
+                                        }
+                                    }
+                                },
+                                msg = out_rx.recv() => match msg {
+                                    Some(b) => {
+                                        if sock.write_all(&b).await.is_err() {
+                                            pending.extend_from_slice(&b);
+                                            break;
+                                        }
+                                    }
+                                    None => {
+                                        let _ = sock.flush().await;
+                                        return;
+                                    }
+                                },
+                            }
+                        }
+                        tracing::info!("serial: client {peer} disconnected");
+                    }
+                });
+            })?;
+        Ok(TcpSerial {
+            tx: out_tx,
+            rx: in_rx,
+            local_addr,
+        })
+    }
+}
+
+impl Serial for TcpSerial {
+    fn write(&mut self, bytes: &[u8]) {
+        let _ = self.tx.send(bytes.to_vec());
+    }
+    fn read(&mut self) -> Rx {
+        match self.rx.try_recv() {
+            Ok(b) => Rx::Byte(b),
+            Err(mpsc::TryRecvError::Empty) => Rx::Empty,
+            Err(mpsc::TryRecvError::Disconnected) => Rx::Eof,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Read, Write};
+
+    #[test]
+    fn parse_specs() {
+        assert_eq!(SerialSpec::parse("stdio"), Ok(SerialSpec::Stdio));
+        assert_eq!(SerialSpec::parse("null"), Ok(SerialSpec::Null));
+        assert_eq!(
+            SerialSpec::parse("tcp::4444,server,nowait"),
+            Ok(SerialSpec::Tcp("127.0.0.1:4444".into()))
+        );
+        assert_eq!(
+            SerialSpec::parse("file:/tmp/x"),
+            Ok(SerialSpec::File("/tmp/x".into()))
+        );
+        assert!(SerialSpec::parse("tcp:host").is_err());
+        assert!(SerialSpec::parse("pty")
+            .unwrap_err()
+            .contains("unknown serial backend"));
+    }
+
+    #[test]
+    fn tcp_bridge_keeps_output_until_a_client_connects_and_carries_input() {
+        let mut s = TcpSerial::listen("127.0.0.1:0").unwrap();
+        s.write(b"before ");
+        let mut c = std::net::TcpStream::connect(s.local_addr).unwrap();
+        s.write(b"after");
+        let mut got = vec![0u8; 12];
+        c.read_exact(&mut got).unwrap();
+        assert_eq!(&got, b"before after");
+        c.write_all(b"hi").unwrap();
+        let mut rx = Vec::new();
+        let t0 = std::time::Instant::now();
+        while rx.len() < 2 && t0.elapsed().as_secs() < 5 {
+            match s.read() {
+                Rx::Byte(b) => rx.push(b),
+                _ => std::thread::sleep(std::time::Duration::from_millis(5)),
+            }
+        }
+        assert_eq!(rx, b"hi");
+    }
+}
