@@ -6,6 +6,7 @@ use std::process::{Command, Output};
 const EXIT_LIMIT: i32 = 124;
 const EXIT_ERROR: i32 = 125;
 const EXIT_FAULT: i32 = 126;
+const EXIT_DEADLOCK: i32 = 123;
 
 fn fw(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -191,4 +192,77 @@ fn help_documents_exit_codes() {
     for code in ["124", "125", "126"] {
         assert!(s.contains(code), "--help lacks exit code {code}: {s}");
     }
+}
+
+#[test]
+fn wfi_with_nothing_to_wake_it_is_a_deadlock() {
+    let o = run_file(&built("wfi_deadlock"), &["--timeout", "20"]);
+    assert_eq!(
+        o.status.code(),
+        Some(EXIT_DEADLOCK),
+        "stderr: {}",
+        stderr(&o)
+    );
+    assert_eq!(stdout(&o), "going to sleep for good\n");
+    assert!(stderr(&o).contains("deadlock"), "{}", stderr(&o));
+}
+
+#[test]
+fn ten_seconds_of_wfi_sleep_take_well_under_a_second() {
+    let start = std::time::Instant::now();
+    let o = run_file(&built("sys_sleep10"), &["--stats", "--timeout", "20"]);
+    let took = start.elapsed().as_secs_f64();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "stdout: {}\nstderr: {}",
+        stdout(&o),
+        stderr(&o)
+    );
+    let err = stderr(&o);
+    let ns: u64 = err
+        .split("virtual_ns=")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .expect("stats line");
+    assert!(ns >= 10_000_000_000, "only {ns} ns of virtual time");
+    assert!(
+        took < 1.0,
+        "10 s of virtual sleep took {took:.3} s of wall time"
+    );
+}
+
+#[test]
+fn machines_show_prints_a_machine_file_that_runs() {
+    let o = armlet(&["machines", "show", "mps2-an385"]);
+    assert_eq!(o.status.code(), Some(0));
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("board.toml");
+    std::fs::write(
+        &file,
+        stdout(&o).replace("name = \"mps2-an385\"", "name = \"custom\""),
+    )
+    .unwrap();
+    let o = run_file(&built("hello"), &["--machine-file", file.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(&o));
+    assert_eq!(stdout(&o), "Hello from armlet!\n");
+}
+
+#[test]
+fn bad_machine_file_names_the_file_line_and_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("board.toml");
+    std::fs::write(
+        &file,
+        "name = \"b\"\ndescription = \"d\"\ncpu = \"cortex-m3\"\ncpu_hz = 1000\n\n[[region]]\nname = \"ram\"\nbase = 0\nsize = 4096\nkind = \"ram\"\nflavour = 1\n",
+    )
+    .unwrap();
+    let o = run_file(&built("hello"), &["--machine-file", file.to_str().unwrap()]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(EXIT_ERROR), "{err}");
+    assert!(err.contains(file.to_str().unwrap()), "{err}");
+    assert!(err.contains("line 11"), "{err}");
+    assert!(err.contains("flavour"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
 }

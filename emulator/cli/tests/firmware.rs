@@ -1,6 +1,7 @@
 //! Runs every firmware test listed in `firmware-tests/tests.toml` through the `armlet`
-//! binary, with and without the decoded-instruction cache, and checks exit status, exact
-//! output, and that both runs execute the same number of instructions.
+//! binary three times — twice with the decoded-instruction cache, once without — and checks
+//! exit status, exact output, and that all three runs are identical: same output, same
+//! instruction count, same virtual time (determinism, and the cache being invisible).
 //!
 //! The firmware is built by `make -C firmware-tests` (arm-none-eabi-gcc). Missing firmware is
 //! a failure, not a skip: set `ARMLET_SKIP_FIRMWARE=1` to skip deliberately.
@@ -27,6 +28,10 @@ struct TestCase {
     #[serde(default)]
     semihosting_root: bool,
     max_instructions: Option<u64>,
+    machine: Option<String>,
+    stdin: Option<String>,
+    #[serde(default)]
+    serial: Vec<String>,
 }
 
 fn firmware_dir() -> PathBuf {
@@ -38,6 +43,7 @@ struct Outcome {
     stdout: String,
     stderr: String,
     instructions: Option<u64>,
+    cycles: Option<u64>,
 }
 
 fn run(case: &TestCase, no_icache: bool) -> Outcome {
@@ -45,6 +51,12 @@ fn run(case: &TestCase, no_icache: bool) -> Outcome {
     let root = tempfile::tempdir().expect("tempdir");
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_armlet"));
     cmd.arg("run").arg(dir.join(&case.firmware)).arg("--stats");
+    if let Some(m) = &case.machine {
+        cmd.arg("--machine").arg(m);
+    }
+    for s in &case.serial {
+        cmd.arg("--serial").arg(s);
+    }
     if no_icache {
         cmd.arg("--no-icache");
     }
@@ -58,23 +70,37 @@ fn run(case: &TestCase, no_icache: bool) -> Outcome {
     if !case.args.is_empty() {
         cmd.arg("--").args(&case.args);
     }
-    let out = cmd.output().expect("run armlet");
+    cmd.stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().expect("run armlet");
+    let input = case.stdin.clone().unwrap_or_default();
+    let mut stdin = child.stdin.take().expect("stdin");
+    let feeder = std::thread::spawn(move || {
+        use std::io::Write;
+        let _ = stdin.write_all(input.as_bytes());
+    });
+    let out = child.wait_with_output().expect("run armlet");
+    let _ = feeder.join();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    let instructions = stderr
-        .lines()
-        .find_map(|l| l.split("instructions=").nth(1))
-        .and_then(|rest| rest.split_whitespace().next())
-        .and_then(|n| n.parse().ok());
+    let stat = |key: &str| -> Option<u64> {
+        stderr
+            .lines()
+            .find_map(|l| l.split(key).nth(1))
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|n| n.parse().ok())
+    };
     Outcome {
         code: out.status.code(),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        instructions: stat(" instructions="),
+        cycles: stat(" cycles="),
         stderr,
-        instructions,
     }
 }
 
 #[test]
-fn firmware_tests_pass_with_and_without_icache() {
+fn firmware_tests_pass_deterministically_with_and_without_icache() {
     if std::env::var_os("ARMLET_SKIP_FIRMWARE").is_some() {
         eprintln!("ARMLET_SKIP_FIRMWARE set: skipping firmware tests");
         return;
@@ -100,9 +126,12 @@ fn firmware_tests_pass_with_and_without_icache() {
             .map(|f| std::fs::read_to_string(dir.join(f)).expect("expected stdout file"));
         let mut counts = Vec::new();
         let mut outputs = Vec::new();
-        for no_icache in [false, true] {
+        for (no_icache, mode) in [
+            (false, "icache"),
+            (false, "icache, again"),
+            (true, "--no-icache"),
+        ] {
             let o = run(case, no_icache);
-            let mode = if no_icache { "--no-icache" } else { "icache" };
             if o.code != Some(case.exit_code) {
                 failures.push(format!(
                     "{} ({mode}): exit {:?}, want {}\nstdout:\n{}\nstderr:\n{}",
@@ -125,25 +154,25 @@ fn firmware_tests_pass_with_and_without_icache() {
                     ));
                 }
             }
-            counts.push(o.instructions);
+            counts.push((o.instructions, o.cycles));
             outputs.push(o.stdout);
         }
-        if counts[0].is_none() || counts[0] != counts[1] {
+        if counts[0].0.is_none() || counts[0] != counts[1] || counts[0] != counts[2] {
             failures.push(format!(
-                "{}: instruction counts differ: icache {:?}, no-icache {:?}",
-                case.name, counts[0], counts[1]
+                "{}: (instructions, cycles) differ: icache {:?}, again {:?}, no-icache {:?}",
+                case.name, counts[0], counts[1], counts[2]
             ));
         }
-        if outputs[0] != outputs[1] {
+        if outputs[0] != outputs[1] || outputs[0] != outputs[2] {
             failures.push(format!(
-                "{}: output differs between icache and --no-icache",
+                "{}: output differs between runs (icache, again, --no-icache)",
                 case.name
             ));
         }
         eprintln!(
             "firmware {}: ok? {} instructions",
             case.name,
-            counts[0].unwrap_or(0)
+            counts[0].0.unwrap_or(0)
         );
         ran += 1;
     }

@@ -378,6 +378,9 @@ impl Scs {
 
     fn st_reschedule(&mut self, io: &mut IoState) {
         io.events.cancel_all(EventOwner::SysTick);
+        if self.systick.csr & 2 == 0 {
+            return; // no interrupt: COUNTFLAG and CVR are computed when read
+        }
         let t = self.tick_at(io, io.now());
         if let Some(w) = self.st_next_wrap(t) {
             if let Some(c) = self.cycle_of_tick(io, w) {
