@@ -141,6 +141,7 @@ fn stop_kind(s: &StopReason) -> String {
         StopReason::Svc { .. } => "svc".into(),
         StopReason::Wfi | StopReason::Wfe | StopReason::Sync => "ok".into(),
         StopReason::Idle => "idle".into(),
+        StopReason::Breakpoint => "breakpoint".into(),
         StopReason::ExceptionReturn { .. } => "excreturn".into(),
     }
 }

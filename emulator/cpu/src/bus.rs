@@ -12,6 +12,9 @@ pub enum BusError {
     /// The MPU, or the default memory map's execute-never regions, forbid the access: the
     /// machine raises a MemManage fault rather than a BusFault.
     Mpu,
+    /// A debugger watchpoint matched: the access did not happen; the machine reports the
+    /// watchpoint with PC at the accessing instruction.
+    Watch,
 }
 
 /// Memory as the CPU sees it: little-endian, byte-addressed, 32-bit.

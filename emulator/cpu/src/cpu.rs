@@ -125,10 +125,20 @@ pub fn decode_at<B: Bus>(bus: &mut B, pc: u32, it: u8) -> Result<DecodedInsn, Fa
     })
 }
 
-fn decode_block<B: Bus>(bus: &mut B, pc: u32, it: u8, max: usize) -> Result<Block, Fault> {
+fn decode_block<B: Bus>(
+    bus: &mut B,
+    pc: u32,
+    it: u8,
+    max: usize,
+    breakpoints: &[u32],
+) -> Result<Block, Fault> {
     let mut insns = Vec::with_capacity(8);
     let (mut addr, mut state) = (pc, it);
     loop {
+        // A breakpoint address always starts a block, so the run loop sees it.
+        if addr != pc && !breakpoints.is_empty() && breakpoints.binary_search(&addr).is_ok() {
+            break;
+        }
         let insn = match decode_at(bus, addr, state) {
             Ok(i) => i,
             // The first instruction faults now; a later one faults when execution gets there.
@@ -274,6 +284,10 @@ pub struct Cpu {
     code: CodePages,
     icache: bool,
     trace: Option<TraceRing>,
+    /// Debugger breakpoint addresses, sorted.
+    breakpoints: Vec<u32>,
+    /// Execute the instruction at PC even if it is a breakpoint (resuming from one).
+    skip_breakpoint: bool,
 }
 
 impl Default for Cpu {
@@ -292,7 +306,31 @@ impl Cpu {
             code: CodePages::default(),
             icache: true,
             trace: None,
+            breakpoints: Vec::new(),
+            skip_breakpoint: false,
         }
+    }
+
+    /// Set the debugger's breakpoint addresses: [`Cpu::run`] stops with
+    /// [`StopReason::Breakpoint`] before executing an instruction at any of them.
+    pub fn set_breakpoints(&mut self, mut addrs: Vec<u32>) {
+        addrs.iter_mut().for_each(|a| *a &= !1);
+        addrs.sort_unstable();
+        addrs.dedup();
+        if addrs != self.breakpoints {
+            self.breakpoints = addrs;
+            self.flush_icache();
+        }
+    }
+
+    /// The breakpoint addresses.
+    pub fn breakpoints(&self) -> &[u32] {
+        &self.breakpoints
+    }
+
+    /// Let the next [`Cpu::run`] execute the instruction at PC even if it is a breakpoint.
+    pub fn skip_breakpoint_once(&mut self) {
+        self.skip_breakpoint = true;
     }
 
     /// Turn the decoded-instruction cache on or off. Off, every instruction is decoded each
@@ -392,11 +430,19 @@ impl Cpu {
             }
             let pc = self.state.r[15];
             let it = self.state.itstate;
+            if !self.breakpoints.is_empty()
+                && !std::mem::take(&mut self.skip_breakpoint)
+                && self.breakpoints.binary_search(&pc).is_ok()
+            {
+                return StopReason::Breakpoint;
+            }
+            self.skip_breakpoint = false;
             let tmp;
             let block: &Block = if self.icache && self.trace.is_none() {
                 let code = &mut self.code;
+                let bps = &self.breakpoints;
                 let found = self.cache.get_or_insert(BlockCache::key(pc, it), || {
-                    let b = decode_block(bus, pc, it, MAX_BLOCK)?;
+                    let b = decode_block(bus, pc, it, MAX_BLOCK, bps)?;
                     code.mark(b.start, b.end);
                     Ok(b)
                 });
@@ -418,7 +464,7 @@ impl Cpu {
                     t.next = (t.next + 1) % t.buf.len();
                     t.full |= t.next == 0;
                 }
-                match decode_block(bus, pc, it, 1) {
+                match decode_block(bus, pc, it, 1, &[]) {
                     Ok(b) => {
                         tmp = b;
                         &tmp

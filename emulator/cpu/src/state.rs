@@ -86,6 +86,7 @@ impl fmt::Display for Fault {
                     BusError::Denied => "access denied (read-only memory, bad access size, or system space from unprivileged code)",
                     BusError::DeviceError => "the device model failed",
                     BusError::Mpu => "MPU violation",
+                    BusError::Watch => "debugger watchpoint",
                 }
             ),
             Fault::InstructionBus {
@@ -123,6 +124,8 @@ pub enum StopReason {
     Wfe,
     /// A synchronous fault; PC is at the faulting instruction, which has not been counted.
     Fault(Fault),
+    /// A debugger breakpoint address was reached: PC is at it, it has not executed.
+    Breakpoint,
     /// A branch to itself (`b .`), taken: PC is at it and it has not been counted. Only an
     /// exception can end such a loop, so the machine may skip virtual time ahead, counting
     /// one executed instruction per cycle skipped.

@@ -16,5 +16,6 @@ pub mod serial;
 
 pub use board::Board;
 pub use machine::{
-    exit_code, Exit, Limits, Machine, MachineError, MachineOptions, Outcome, SerialFactory,
+    exit_code, DebugState, Exit, Limits, Machine, MachineError, MachineOptions, Outcome,
+    SerialFactory, Watch, WatchKind,
 };

@@ -63,8 +63,18 @@ pub enum Exit {
     Lockup(Fault),
     /// The core sleeps (WFI/WFE, or spins in `b .`) and nothing can ever wake it.
     Deadlock,
-    /// A BKPT other than semihosting with no debugger attached.
+    /// A BKPT instruction other than semihosting.
     Breakpoint(u8),
+    /// A debugger breakpoint address was reached (PC is at it; it has not executed).
+    DebugBreakpoint,
+    /// A debugger watchpoint matched an access of the instruction at PC (which has not
+    /// executed).
+    Watchpoint {
+        /// The address accessed.
+        addr: u32,
+        /// A write (true) or a read.
+        write: bool,
+    },
     /// The guest did something armlet does not support yet.
     Unsupported(String),
 }
@@ -87,6 +97,12 @@ impl std::fmt::Display for Exit {
             Exit::Breakpoint(imm) => {
                 write!(f, "guest hit BKPT #{imm:#x} with no debugger attached")
             }
+            Exit::DebugBreakpoint => write!(f, "breakpoint"),
+            Exit::Watchpoint { addr, write } => write!(
+                f,
+                "watchpoint: {} {addr:#010x}",
+                if *write { "write to" } else { "read from" }
+            ),
             Exit::Unsupported(what) => write!(f, "unsupported: {what}"),
             Exit::Exited(c) => write!(f, "exited with status {c}"),
             Exit::Budget => write!(f, "instruction budget used up"),
@@ -190,6 +206,127 @@ pub struct Machine {
     /// Wall-clock pacing (`--realtime`): the instant virtual time 0 corresponds to.
     realtime: Option<std::time::Instant>,
     console: SharedConsole,
+    /// Debugger state: watchpoints and stepping options.
+    pub debug: DebugState,
+    /// Run the next instruction without watchpoint checks (resuming from a watchpoint).
+    skip_watch: bool,
+    /// Single-stepping without interrupts (`step_irq` off).
+    stepping_masked: bool,
+}
+
+/// What a watchpoint watches for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WatchKind {
+    /// Writes.
+    Write,
+    /// Reads.
+    Read,
+    /// Reads and writes.
+    Access,
+}
+
+/// A debugger watchpoint on `[addr, addr + len)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Watch {
+    /// First address.
+    pub addr: u32,
+    /// Length in bytes.
+    pub len: u32,
+    /// What it matches.
+    pub kind: WatchKind,
+}
+
+/// Debugger state kept by the machine.
+#[derive(Debug, Clone)]
+pub struct DebugState {
+    /// Watchpoints; every data access of the core is checked against them.
+    pub watchpoints: Vec<Watch>,
+    /// Whether interrupts may be taken during a single step (`monitor step-irq`).
+    pub step_irq: bool,
+}
+
+impl Default for DebugState {
+    fn default() -> Self {
+        DebugState {
+            watchpoints: Vec::new(),
+            step_irq: true,
+        }
+    }
+}
+
+/// A bus that stops accesses matching a watchpoint before they happen.
+struct WatchBus<'a, B: Bus> {
+    inner: &'a mut B,
+    watches: &'a [Watch],
+}
+
+impl<B: Bus> WatchBus<'_, B> {
+    #[inline]
+    fn check(&self, addr: u32, size: u32, write: bool) -> Result<(), BusError> {
+        let hit = self.watches.iter().any(|w| {
+            let kind_ok = match w.kind {
+                WatchKind::Write => write,
+                WatchKind::Read => !write,
+                WatchKind::Access => true,
+            };
+            kind_ok
+                && u64::from(addr) < u64::from(w.addr) + u64::from(w.len.max(1))
+                && u64::from(w.addr) < u64::from(addr) + u64::from(size)
+        });
+        if hit {
+            Err(BusError::Watch)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+impl<B: Bus> Bus for WatchBus<'_, B> {
+    fn at_instruction(&mut self, icount: u64) {
+        self.inner.at_instruction(icount);
+    }
+    fn read8(&mut self, addr: u32) -> Result<u8, BusError> {
+        self.check(addr, 1, false)?;
+        self.inner.read8(addr)
+    }
+    fn read16(&mut self, addr: u32) -> Result<u16, BusError> {
+        self.check(addr, 2, false)?;
+        self.inner.read16(addr)
+    }
+    fn read32(&mut self, addr: u32) -> Result<u32, BusError> {
+        self.check(addr, 4, false)?;
+        self.inner.read32(addr)
+    }
+    fn write8(&mut self, addr: u32, val: u8) -> Result<(), BusError> {
+        self.check(addr, 1, true)?;
+        self.inner.write8(addr, val)
+    }
+    fn write16(&mut self, addr: u32, val: u16) -> Result<(), BusError> {
+        self.check(addr, 2, true)?;
+        self.inner.write16(addr, val)
+    }
+    fn write32(&mut self, addr: u32, val: u32) -> Result<(), BusError> {
+        self.check(addr, 4, true)?;
+        self.inner.write32(addr, val)
+    }
+    fn fetch16(&mut self, addr: u32) -> Result<u16, BusError> {
+        self.inner.fetch16(addr)
+    }
+}
+
+/// Run the core on `bus`, through a [`WatchBus`] when watchpoints are set.
+fn run_on<B: Bus>(cpu: &mut Cpu, bus: &mut B, watches: &[Watch], n: u64) -> StopReason {
+    if watches.is_empty() {
+        cpu.run(bus, n)
+    } else {
+        cpu.run(
+            &mut WatchBus {
+                inner: bus,
+                watches,
+            },
+            n,
+        )
+    }
 }
 
 /// A bus that remembers where semihosting wrote guest memory, so decoded code there is
@@ -371,6 +508,9 @@ impl Machine {
             last_fault: None,
             realtime: opts.realtime.then(std::time::Instant::now),
             console,
+            debug: DebugState::default(),
+            skip_watch: false,
+            stepping_masked: false,
         };
         m.mem.reset();
         Ok(m)
@@ -543,15 +683,21 @@ impl Machine {
             let exec_prio = self.execution_priority();
             // Keep the device clock in step even if no instruction runs.
             self.mem.io.icount = self.cpu.icount;
+            let watches: &[Watch] = if std::mem::take(&mut self.skip_watch) {
+                n = 1;
+                &[]
+            } else {
+                &self.debug.watchpoints
+            };
             let stop = if self.mem.scs.mpu.active(exec_prio) {
                 let mut bus = MpuBus {
                     mpu: self.mem.scs.mpu.clone(),
                     privileged: self.cpu.state.privileged(),
                     mem: &mut self.mem,
                 };
-                self.cpu.run(&mut bus, n)
+                run_on(&mut self.cpu, &mut bus, watches, n)
             } else {
-                self.cpu.run(&mut self.mem, n)
+                run_on(&mut self.cpu, &mut self.mem, watches, n)
             };
             self.mem.io.icount = self.cpu.icount;
             match stop {
@@ -581,6 +727,12 @@ impl Machine {
                         return exit;
                     }
                 }
+                StopReason::Fault(Fault::DataBus {
+                    addr,
+                    write,
+                    error: BusError::Watch,
+                }) => return Exit::Watchpoint { addr, write },
+                StopReason::Breakpoint => return Exit::DebugBreakpoint,
                 StopReason::Fault(f) => {
                     if let Some(exit) = self.fault(f) {
                         return exit;
@@ -612,7 +764,7 @@ impl Machine {
         if self.mem.scs.config_changed {
             self.sync_config();
         }
-        if !self.mem.io.attention {
+        if !self.mem.io.attention || self.stepping_masked {
             return None;
         }
         self.mem.io.attention = false;
@@ -858,6 +1010,57 @@ impl Machine {
             }
             Err(f) => self.fault(f),
         }
+    }
+
+    /// Resume after a debugger stop: the instruction at PC executes even if it is a
+    /// breakpoint or its access matches a watchpoint.
+    pub fn resume(&mut self) {
+        self.cpu.skip_breakpoint_once();
+        self.skip_watch = true;
+    }
+
+    /// Execute one instruction (a debugger `stepi`). Exceptions it raises are entered (PC
+    /// at the handler); pending interrupts are taken first only if `debug.step_irq`.
+    pub fn step(&mut self) -> Exit {
+        self.resume();
+        self.stepping_masked = !self.debug.step_irq;
+        if self.sleeping.is_some() && self.stepping_masked {
+            // Asleep with interrupts off while stepping: stay put, like a halted core.
+            self.stepping_masked = false;
+            return Exit::Budget;
+        }
+        // Interrupts due now are taken first: the step then ends at the handler's first
+        // instruction ("stepi across exception entry").
+        let before = (self.cpu.state.r[15], self.cpu.state.ipsr);
+        self.mem.io.attention = true;
+        let exit = match self.service() {
+            Some(exit) => exit,
+            None if (self.cpu.state.r[15], self.cpu.state.ipsr) != before => Exit::Budget,
+            None => self.run(1),
+        };
+        self.stepping_masked = false;
+        self.skip_watch = false;
+        exit
+    }
+
+    /// Debugger memory read: side-effect free (devices answer through `peek`).
+    pub fn debug_read(&self, addr: u32, buf: &mut [u8]) -> Result<(), BusError> {
+        self.mem.peek(addr, buf)
+    }
+
+    /// Debugger memory write: RAM and ROM/flash are written directly (so `load` works),
+    /// device registers through the bus; decoded code there is dropped.
+    pub fn debug_write(&mut self, addr: u32, bytes: &[u8]) -> Result<(), BusError> {
+        if self.mem.load(addr, bytes).is_err() {
+            for (i, &b) in bytes.iter().enumerate() {
+                let a = addr.wrapping_add(i as u32);
+                if self.mem.load(a, &[b]).is_err() {
+                    self.mem.write8(a, b)?;
+                }
+            }
+        }
+        self.cpu.invalidate(addr, bytes.len() as u32);
+        Ok(())
     }
 
     /// Run until the firmware exits or a limit is reached.
