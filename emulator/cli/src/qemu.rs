@@ -15,7 +15,8 @@ pub const SUPPORTED: &str = "\
   -semihosting             enable semihosting (file access confined to the current directory)
   -semihosting-config enable=on|off,target=native|auto[,arg=A]...[,chardev=ID][,userspace=on]
   -chardev stdio|null,id=ID   (semihosting output always goes to stdout)
-  -serial stdio|null|none|mon:stdio|file:PATH|tcp:...   accepted (no UART model yet)
+  -serial stdio|null|none|mon:stdio|file:PATH|tcp:[HOST]:PORT[,server,nowait]
+                           one per UART, in order (the first is the console UART)
   -monitor none|null       accepted
   -icount ...              accepted (armlet always counts instructions)
   -d ITEMS                 accepted (use -v/RUST_LOG for armlet's logs)
@@ -34,6 +35,8 @@ pub struct QemuRun {
     pub args: Vec<String>,
     /// `-M help` was given.
     pub list_machines: bool,
+    /// `-serial` backends, in UART order (`armlet run --serial` syntax).
+    pub serial: Vec<String>,
 }
 
 fn unsupported(opt: &str, why: &str) -> anyhow::Error {
@@ -122,16 +125,15 @@ pub fn parse(args: &[String]) -> anyhow::Result<QemuRun> {
             }
             "-serial" => {
                 let v = value(&opt)?;
-                let ok = matches!(v.as_str(), "stdio" | "null" | "none" | "mon:stdio")
-                    || v.starts_with("file:")
-                    || v.starts_with("tcp:")
-                    || v.starts_with("chardev:");
-                if !ok {
-                    return Err(unsupported(&format!("-serial {v}"), ""));
-                }
-                if !matches!(v.as_str(), "null" | "none") {
-                    tracing::warn!("-serial {v}: the board has no UART model yet; output goes through semihosting");
-                }
+                let spec = match v.as_str() {
+                    "none" | "null" => "null".to_string(),
+                    "stdio" | "mon:stdio" => "stdio".to_string(),
+                    c if c.starts_with("chardev:") => "stdio".to_string(),
+                    other => other.to_string(),
+                };
+                armlet_machine::serial::SerialSpec::parse(&spec)
+                    .map_err(|e| unsupported(&format!("-serial {v}"), &format!(": {e}")))?;
+                r.serial.push(spec);
             }
             "-monitor" => {
                 let v = value(&opt)?;
@@ -161,12 +163,11 @@ pub fn parse(args: &[String]) -> anyhow::Result<QemuRun> {
         }
     }
     if let (Some(c), Some(m)) = (&cpu, &r.machine) {
-        let want = match m.as_str() {
-            "mps2-an385" | "lm3s6965evb" => "cortex-m3",
-            _ => "",
-        };
-        if !want.is_empty() && c != want {
-            bail!("-cpu {c}: machine {m} has a {want}");
+        if let Some(b) = Board::by_name(m) {
+            let want = b.cpu.name();
+            if c != want {
+                bail!("-cpu {c}: machine {m} has a {want}");
+            }
         }
     }
     Ok(r)
@@ -190,6 +191,10 @@ pub fn to_run_args(q: &QemuRun) -> anyhow::Result<Vec<String>> {
         );
     }
     let mut v = vec![kernel, "--machine".into(), machine];
+    for s in &q.serial {
+        v.push("--serial".into());
+        v.push(s.clone());
+    }
     if q.semihosting {
         // QEMU resolves semihosting file names in the current directory; armlet does the same
         // but keeps them there (no absolute paths, no `..`).
