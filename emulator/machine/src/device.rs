@@ -33,19 +33,72 @@ pub trait Device: Send + std::fmt::Debug {
     fn event(&mut self, _token: u64, _ctx: &mut DeviceCtx<'_>) {}
 }
 
+/// Guest RAM as a DMA engine sees it.
+pub trait Dma {
+    /// Read guest RAM/ROM at `addr`.
+    fn dma_read(&mut self, addr: u32, buf: &mut [u8]) -> Result<(), BusError>;
+    /// Write guest RAM at `addr` (ROM and unmapped addresses are refused, nothing written).
+    fn dma_write(&mut self, addr: u32, bytes: &[u8]) -> Result<(), BusError>;
+}
+
 /// What a device may do to the machine during a call.
-#[derive(Debug)]
 pub struct DeviceCtx<'a> {
     pub(crate) io: &'a mut IoState,
     pub(crate) id: usize,
     /// The NVIC lines this device's IRQ outputs are wired to (from the board description).
     pub(crate) irqs: &'a [u32],
+    pub(crate) dma: Option<&'a mut dyn Dma>,
+}
+
+impl std::fmt::Debug for DeviceCtx<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeviceCtx")
+            .field("id", &self.id)
+            .field("irqs", &self.irqs)
+            .field("now", &self.io.now())
+            .finish_non_exhaustive()
+    }
 }
 
 impl<'a> DeviceCtx<'a> {
-    /// A context for device `id` whose outputs go to NVIC lines `irqs`.
+    /// A context for device `id` whose outputs go to NVIC lines `irqs` (no DMA access).
     pub fn new(io: &'a mut IoState, id: usize, irqs: &'a [u32]) -> Self {
-        DeviceCtx { io, id, irqs }
+        DeviceCtx {
+            io,
+            id,
+            irqs,
+            dma: None,
+        }
+    }
+
+    /// A context that can also read and write guest memory.
+    pub fn with_dma(io: &'a mut IoState, id: usize, irqs: &'a [u32], dma: &'a mut dyn Dma) -> Self {
+        DeviceCtx {
+            io,
+            id,
+            irqs,
+            dma: Some(dma),
+        }
+    }
+
+    /// Read guest memory (RAM or ROM) for DMA.
+    pub fn dma_read(&mut self, addr: u32, buf: &mut [u8]) -> Result<(), BusError> {
+        match &mut self.dma {
+            Some(d) => d.dma_read(addr, buf),
+            None => Err(BusError::Unmapped),
+        }
+    }
+
+    /// Write guest RAM for DMA; decoded code there is dropped before the core runs on.
+    pub fn dma_write(&mut self, addr: u32, bytes: &[u8]) -> Result<(), BusError> {
+        match &mut self.dma {
+            Some(d) => {
+                d.dma_write(addr, bytes)?;
+                self.io.dma_writes.push((addr, bytes.len() as u32));
+                Ok(())
+            }
+            None => Err(BusError::Unmapped),
+        }
     }
 
     /// Virtual time now, in CPU cycles since power-on.

@@ -270,6 +270,9 @@ pub struct IoState {
     pub attention: bool,
     /// IPSR of the core (mirrored by the machine before it runs the CPU).
     pub ipsr: u16,
+    /// Guest memory ranges written by device DMA since the machine last looked (their
+    /// decoded code must be dropped).
+    pub dma_writes: Vec<(u32, u32)>,
     /// True if the core runs privileged (mirrored by the machine).
     pub privileged: bool,
 }
@@ -286,6 +289,7 @@ impl IoState {
             sources: Default::default(),
             attention: false,
             ipsr: 0,
+            dma_writes: Vec::new(),
             privileged: true,
         }
     }

@@ -758,6 +758,9 @@ impl Machine {
                 EventOwner::Device(i) => self.mem.device_event(i, token),
             }
         }
+        for (addr, len) in std::mem::take(&mut self.mem.io.dma_writes) {
+            self.cpu.invalidate(addr, len);
+        }
         if self.mem.scs.reset_requested {
             self.system_reset();
         }

@@ -6,7 +6,7 @@
 //! devices) takes the slow path, which never panics.
 
 use crate::board::{Board, RegionKind};
-pub use crate::device::{Device, DeviceCtx};
+pub use crate::device::{Device, DeviceCtx, Dma};
 use crate::io::IoState;
 use crate::scs::{Scs, PPB_BASE, PPB_SIZE};
 use armlet_cpu::{Bus, BusError};
@@ -61,6 +61,68 @@ struct Mapping {
     size: u32,
     target: Target,
     kind: RegionKind,
+}
+
+/// RAM/ROM as device DMA sees it (devices themselves are not reachable by DMA).
+struct RamView<'a> {
+    stores: &'a mut [Store],
+    maps: &'a [Mapping],
+}
+
+impl RamView<'_> {
+    /// (store, offset, bytes available in that mapping) for `addr`.
+    fn locate(&self, addr: u32) -> Option<(usize, usize, usize)> {
+        let m = self
+            .maps
+            .iter()
+            .find(|m| addr.wrapping_sub(m.base) < m.size)?;
+        let Target::Store(s) = m.target else {
+            return None;
+        };
+        let off = addr.wrapping_sub(m.base);
+        Some((s, off as usize, (m.size - off) as usize))
+    }
+
+    fn walk(
+        &mut self,
+        addr: u32,
+        len: usize,
+        write: bool,
+        mut f: impl FnMut(&mut [u8], usize),
+    ) -> Result<(), BusError> {
+        // Check everything first so a failing transfer changes nothing.
+        let mut done = 0usize;
+        let mut plan = Vec::new();
+        while done < len {
+            let a = addr.wrapping_add(done as u32);
+            let (s, off, avail) = self.locate(a).ok_or(BusError::Unmapped)?;
+            if write && !self.stores[s].writable {
+                return Err(BusError::Denied);
+            }
+            let n = avail.min(len - done);
+            plan.push((s, off, n, done));
+            done += n;
+        }
+        for (s, off, n, at) in plan {
+            f(&mut self.stores[s].data[off..off + n], at);
+        }
+        Ok(())
+    }
+}
+
+impl Dma for RamView<'_> {
+    fn dma_read(&mut self, addr: u32, buf: &mut [u8]) -> Result<(), BusError> {
+        let len = buf.len();
+        self.walk(addr, len, false, |src, at| {
+            buf[at..at + src.len()].copy_from_slice(src)
+        })
+    }
+    fn dma_write(&mut self, addr: u32, bytes: &[u8]) -> Result<(), BusError> {
+        self.walk(addr, bytes.len(), true, |dst, at| {
+            let n = dst.len();
+            dst.copy_from_slice(&bytes[at..at + n])
+        })
+    }
 }
 
 /// The system bus.
@@ -209,7 +271,12 @@ impl Memory {
         self.io.nvic.reset();
         self.scs.reset(&mut self.io);
         for (i, d) in self.devices.iter_mut().enumerate() {
-            d.dev.reset(&mut DeviceCtx::new(&mut self.io, i, &d.irqs));
+            let mut ram = RamView {
+                stores: &mut self.stores,
+                maps: &self.maps,
+            };
+            d.dev
+                .reset(&mut DeviceCtx::with_dma(&mut self.io, i, &d.irqs, &mut ram));
         }
     }
 
@@ -576,6 +643,42 @@ mod tests {
             m.add_device("clash", 0x1800, 0x10, Box::new(Reg::default()), vec![]),
             Err(MemoryMapError::Overlap(..))
         ));
+    }
+
+    /// Copies 8 bytes from 0x1000 to 0x1010 by DMA when written; to ROM when the value is 2.
+    #[derive(Debug)]
+    struct Copier;
+    impl Device for Copier {
+        fn read(&mut self, _o: u32, _s: u8, _c: &mut DeviceCtx<'_>) -> Result<u32, BusError> {
+            Ok(0)
+        }
+        fn write(
+            &mut self,
+            _o: u32,
+            _s: u8,
+            v: u32,
+            ctx: &mut DeviceCtx<'_>,
+        ) -> Result<(), BusError> {
+            let mut buf = [0u8; 8];
+            ctx.dma_read(0x1000, &mut buf)?;
+            ctx.dma_write(if v == 2 { 0x10 } else { 0x1010 }, &buf)
+        }
+        fn peek(&self, _o: u32, _s: u8) -> Option<u32> {
+            Some(0)
+        }
+    }
+
+    #[test]
+    fn devices_can_dma_into_ram_but_not_rom() {
+        let mut m = Memory::from_board(&board()).unwrap();
+        m.add_device("dma", 0x4000_0000, 0x10, Box::new(Copier), vec![])
+            .unwrap();
+        m.write32(0x1000, 0x1122_3344).unwrap();
+        m.write32(0x4000_0000, 1).unwrap();
+        assert_eq!(m.read32(0x1010), Ok(0x1122_3344));
+        assert_eq!(m.io.dma_writes, vec![(0x1010, 8)]);
+        assert_eq!(m.write32(0x4000_0000, 2), Err(BusError::Denied));
+        assert_eq!(m.read32(0x10), Ok(0), "nothing written to ROM");
     }
 
     #[test]
