@@ -1,5 +1,5 @@
 /* Interrupt-driven UART receive (mps2-an385 CMSDK UART0, RX interrupt on NVIC line 0): the
- * RX handler reads DATA, clears the RX interrupt (INTCLEAR) and queues the character; the
+ * RX handler clears the RX interrupt (INTCLEAR), reads DATA and queues the character; the
  * thread sleeps in WFI and echoes the queue in upper case on TX until '\n'. Checks that the
  * handler ran with IPSR 16 and that every character arrived through it. */
 #include "check.h"
@@ -13,11 +13,12 @@ void IRQ0_Handler(void)
     rx_irqs++;
     if (get_ipsr() != EXC_IRQ0 + 0)
         bad_ipsr++;
+    /* Clear first, then drain: a character arriving after the drain raises a new interrupt. */
+    CMSDK_UART_INTCLEAR(CMSDK_UART0) = CMSDK_INT_RX;
     while (CMSDK_UART_STATE(CMSDK_UART0) & CMSDK_STATE_RXFULL) {
         queue[head % sizeof queue] = (char)CMSDK_UART_DATA(CMSDK_UART0);
         head++;
     }
-    CMSDK_UART_INTCLEAR(CMSDK_UART0) = CMSDK_INT_RX;
 }
 
 int main(void)
