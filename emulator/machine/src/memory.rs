@@ -283,8 +283,12 @@ impl Memory {
     /// Deliver a due timer event to device `i`.
     pub fn device_event(&mut self, i: usize, token: u64) {
         if let Some(d) = self.devices.get_mut(i) {
-            d.dev
-                .event(token, &mut DeviceCtx::new(&mut self.io, i, &d.irqs));
+            let mut ram = RamView {
+                stores: &mut self.stores,
+                maps: &self.maps,
+            };
+            let mut ctx = DeviceCtx::with_dma(&mut self.io, i, &d.irqs, &mut ram);
+            d.dev.event(token, &mut ctx);
         }
     }
 
@@ -359,8 +363,12 @@ impl Memory {
                 Target::Ppb => self.scs.read(off, size, &mut self.io),
                 Target::Device(d) => {
                     let slot = &mut self.devices[d];
-                    slot.dev
-                        .read(off, size, &mut DeviceCtx::new(&mut self.io, d, &slot.irqs))
+                    let mut ram = RamView {
+                        stores: &mut self.stores,
+                        maps: &self.maps,
+                    };
+                    let mut ctx = DeviceCtx::with_dma(&mut self.io, d, &slot.irqs, &mut ram);
+                    slot.dev.read(off, size, &mut ctx)
                 }
                 Target::Store(_) => Err(BusError::Unmapped),
             };
@@ -382,12 +390,12 @@ impl Memory {
                 Target::Ppb => self.scs.write(off, size, v, &mut self.io),
                 Target::Device(d) => {
                     let slot = &mut self.devices[d];
-                    slot.dev.write(
-                        off,
-                        size,
-                        v,
-                        &mut DeviceCtx::new(&mut self.io, d, &slot.irqs),
-                    )
+                    let mut ram = RamView {
+                        stores: &mut self.stores,
+                        maps: &self.maps,
+                    };
+                    let mut ctx = DeviceCtx::with_dma(&mut self.io, d, &slot.irqs, &mut ram);
+                    slot.dev.write(off, size, v, &mut ctx)
                 }
                 Target::Store(_) => Err(BusError::Unmapped),
             };
