@@ -149,6 +149,9 @@ pub struct DeviceDesc {
     /// Type-specific parameters.
     #[serde(default, skip_serializing_if = "toml::Table::is_empty")]
     pub params: toml::Table,
+    /// A plugin library providing the type (relative paths are relative to the machine file).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plugin: Option<std::path::PathBuf>,
 }
 
 /// A board: core model, clock, interrupt controller, memory map and devices.
@@ -215,6 +218,8 @@ pub enum BoardError {
 /// The built-in boards' machine files.
 const BUILTIN: &[(&str, &str)] = &[
     ("mps2-an385", include_str!("../boards/mps2-an385.toml")),
+    ("mps2-an386", include_str!("../boards/mps2-an386.toml")),
+    ("mps2-an500", include_str!("../boards/mps2-an500.toml")),
     ("lm3s6965evb", include_str!("../boards/lm3s6965evb.toml")),
 ];
 

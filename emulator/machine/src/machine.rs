@@ -32,6 +32,8 @@ pub struct MachineOptions {
     pub serial: Vec<(String, Box<dyn SerialFactory>)>,
     /// Pace virtual time to the wall clock.
     pub realtime: bool,
+    /// Plugin libraries whose device types machine files may use (`--plugin PATH`).
+    pub plugins: Vec<PathBuf>,
 }
 
 /// Makes a serial backend for a UART (called once per machine build and reset-safe).
