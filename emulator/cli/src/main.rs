@@ -283,6 +283,7 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         no_semihosting: args.no_semihosting,
         serial,
         realtime: args.realtime,
+        plugins: Vec::new(),
     };
     let mut m = Machine::new(board, opts, Box::new(StdConsole::new()))?;
     m.load_elf(&bytes)

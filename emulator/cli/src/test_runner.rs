@@ -248,6 +248,7 @@ fn execute(
         no_semihosting: false,
         serial,
         realtime: false,
+        plugins: Vec::new(),
     };
     let mut m = Machine::new(board, opts, Box::new(cap))?;
     m.load_elf(&bytes)
