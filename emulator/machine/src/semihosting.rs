@@ -89,17 +89,28 @@ pub trait Console: Send + std::fmt::Debug {
 }
 
 /// The process's own stdin/stdout/stderr; stdout is flushed after every write. Stdin is
-/// read by a background thread (started on first use) so that UARTs can poll it.
+/// read by a background thread (started on first use) so that UARTs can poll it: a
+/// terminal is polled without blocking, piped or redirected input is delivered as if it
+/// were all there from the start (deterministic).
 #[derive(Debug, Default)]
 pub struct StdConsole {
     stdin: Option<std::sync::mpsc::Receiver<u8>>,
     eof: bool,
+    interactive: Option<bool>,
 }
 
 impl StdConsole {
     /// A console on the process's standard streams.
     pub fn new() -> Self {
         StdConsole::default()
+    }
+
+    /// True if stdin is a terminal: input then arrives when the user types it.
+    fn interactive(&mut self) -> bool {
+        use std::io::IsTerminal;
+        *self
+            .interactive
+            .get_or_insert_with(|| std::io::stdin().is_terminal())
     }
 
     fn stdin(&mut self) -> &std::sync::mpsc::Receiver<u8> {
@@ -158,6 +169,17 @@ impl Console for StdConsole {
     fn try_read_in(&mut self) -> Rx {
         if self.eof {
             return Rx::Eof;
+        }
+        if !self.interactive() {
+            // Piped or redirected input is read as if it were all there from the start:
+            // wait for the next byte (or the end), so runs stay deterministic.
+            return match self.stdin().recv() {
+                Ok(b) => Rx::Byte(b),
+                Err(_) => {
+                    self.eof = true;
+                    Rx::Eof
+                }
+            };
         }
         match self.stdin().try_recv() {
             Ok(b) => Rx::Byte(b),
