@@ -14,7 +14,7 @@ pub const SUPPORTED: &str = "\
   -nographic, -display none
   -semihosting             enable semihosting (file access confined to the current directory)
   -semihosting-config enable=on|off,target=native|auto[,arg=A]...[,chardev=ID][,userspace=on]
-  -chardev stdio|null,id=ID   (semihosting output always goes to stdout)
+  -chardev stdio|null,id=ID, file,id=ID,path=/dev/stdout   (semihosting output goes to stdout)
   -serial stdio|null|none|mon:stdio|file:PATH|tcp:[HOST]:PORT[,server,nowait]
                            one per UART, in order (the first is the console UART)
   -monitor none|null       accepted
@@ -119,8 +119,19 @@ pub fn parse(args: &[String]) -> anyhow::Result<QemuRun> {
             "-chardev" => {
                 let v = value(&opt)?;
                 let backend = v.split(',').next().unwrap_or_default();
-                if !matches!(backend, "stdio" | "null") {
-                    return Err(unsupported(&format!("-chardev {backend}"), ""));
+                let path = v.split(',').find_map(|kv| kv.strip_prefix("path="));
+                let ok = match backend {
+                    "stdio" | "null" => true,
+                    // A file chardev on the standard output is how scripts merge semihosting
+                    // output into the UART's stdio stream.
+                    "file" => matches!(path, Some("/dev/stdout" | "/dev/fd/1")),
+                    _ => false,
+                };
+                if !ok {
+                    return Err(unsupported(
+                        &format!("-chardev {v}"),
+                        ": semihosting output always goes to stdout",
+                    ));
                 }
             }
             "-serial" => {

@@ -19,29 +19,32 @@ struct Case {
     args: Vec<String>,
     qemu: Option<bool>,
     machine: Option<String>,
+    stdin: Option<String>,
+    skip: Option<String>,
 }
 
 fn fw_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../firmware-tests")
 }
 
+/// The command line `firmware-tests/qemu-check.py` uses: the console UART on stdio (fed the
+/// test's stdin), semihosting output merged into stdout.
 fn qemu_line(machine: &str, elf: &Path, args: &[String]) -> Vec<String> {
-    let mut semi = String::from("enable=on,target=native,chardev=con,arg=fw");
-    for a in args {
+    let mut semi = String::from("enable=on,target=native");
+    for a in std::iter::once("fw").chain(args.iter().map(String::as_str)) {
         semi.push_str(&format!(",arg={a}"));
     }
+    semi.push_str(",chardev=con");
     [
         "-M",
         machine,
-        "-cpu",
-        "cortex-m3",
         "-nographic",
         "-monitor",
         "none",
         "-serial",
-        "null",
+        "stdio",
         "-chardev",
-        "stdio,id=con",
+        "file,id=con,path=/dev/stdout",
         "-semihosting-config",
         &semi,
         "-kernel",
@@ -52,14 +55,26 @@ fn qemu_line(machine: &str, elf: &Path, args: &[String]) -> Vec<String> {
     .collect()
 }
 
-fn run_in_tempdir(program: &str, pre: &[&str], args: &[String]) -> Output {
+fn run_in_tempdir(program: &str, pre: &[&str], args: &[String], stdin: &str) -> Output {
+    use std::io::Write;
     let dir = tempfile::tempdir().unwrap();
-    Command::new(program)
+    let mut child = Command::new(program)
         .args(pre)
         .args(args)
         .current_dir(dir.path())
-        .output()
-        .expect("spawn")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut input = child.stdin.take().unwrap();
+    let data = stdin.as_bytes().to_vec();
+    let feeder = std::thread::spawn(move || {
+        let _ = input.write_all(&data);
+    });
+    let out = child.wait_with_output().expect("wait");
+    let _ = feeder.join();
+    out
 }
 
 #[test]
@@ -80,11 +95,16 @@ fn firmware_tests_behave_the_same_under_armlet_qemu_and_qemu_system_arm() {
         toml::from_str(&std::fs::read_to_string(fw_dir().join("tests.toml")).unwrap()).unwrap();
     let mut compared = 0;
     let mut failures = Vec::new();
-    for case in m.test.iter().filter(|c| c.qemu != Some(false)) {
+    for case in m
+        .test
+        .iter()
+        .filter(|c| c.qemu != Some(false) && c.skip.is_none())
+    {
         let machine = case.machine.as_deref().unwrap_or("mps2-an385");
         let line = qemu_line(machine, &fw_dir().join(&case.firmware), &case.args);
-        let a = run_in_tempdir(env!("CARGO_BIN_EXE_armlet"), &["qemu"], &line);
-        let q = run_in_tempdir("qemu-system-arm", &[], &line);
+        let input = case.stdin.as_deref().unwrap_or("");
+        let a = run_in_tempdir(env!("CARGO_BIN_EXE_armlet"), &["qemu"], &line, input);
+        let q = run_in_tempdir("qemu-system-arm", &[], &line, input);
         if a.status.code() != q.status.code() || a.stdout != q.stdout {
             failures.push(format!(
                 "{}: armlet exit {:?} stdout {:?}\n  qemu exit {:?} stdout {:?}\n  armlet stderr {}",
