@@ -236,19 +236,26 @@ impl CmsdkDualTimer {
         ctx.set_irq(2, i2);
     }
 
-    fn catch_up(&mut self, ctx: &mut DeviceCtx<'_>) {
+    /// Take the zeros reached by now; true if there was one.
+    fn catch_up(&mut self, ctx: &mut DeviceCtx<'_>) -> bool {
         let t = Time::of(ctx);
+        let mut hit = false;
         for m in &mut self.m {
             if m.timer.expire(t) {
                 m.intstatus = true;
+                hit = true;
             }
         }
+        hit
     }
 
+    /// Keep an event at each timer's next zero while it could change an output (INTEN set,
+    /// RIS clear); other zeros are taken lazily when the guest next accesses the device.
     fn sync(&mut self, ctx: &mut DeviceCtx<'_>) {
         for (i, m) in self.m.iter().enumerate() {
             let token = i as u64 + 1;
-            match m.timer.next_zero_at(ctx.cpu_hz()) {
+            let wanted = m.control & C_INTEN != 0 && !m.intstatus;
+            match m.timer.next_zero_at(ctx.cpu_hz()).filter(|_| wanted) {
                 Some(at) => ctx.schedule(at, token),
                 None => ctx.cancel(token),
             }
@@ -317,8 +324,9 @@ impl CmsdkDualTimer {
 
 impl Device for CmsdkDualTimer {
     fn read(&mut self, offset: u32, size: u8, ctx: &mut DeviceCtx<'_>) -> Result<u32, BusError> {
-        self.catch_up(ctx);
-        self.sync(ctx);
+        if self.catch_up(ctx) {
+            self.sync(ctx);
+        }
         let word = offset & !3;
         let v = self.reg(word, Some(Time::of(ctx))).unwrap_or_else(|| {
             self.log.bad(&self.name, word, false, 0);
@@ -423,6 +431,7 @@ mod tests {
             T2 + CONTROL,
             C_ENABLE | C_ONESHOT | C_PERIODIC | C_SIZE32 | (1 << 2),
         );
+        assert_eq!(b.next_event(), Some(399), "no event for the masked timer 2");
         b.at(299 + 159);
         assert_eq!(b.rd(T2 + VALUE), 1);
         b.at(299 + 160);
@@ -457,6 +466,8 @@ mod tests {
             0x1234_ffff,
             "wraps to 0xFFFF after one clock at 0"
         );
+        assert_eq!(b.next_event(), None, "RIS set: no event needed");
+        b.wr(INTCLR, 1);
         assert_eq!(b.next_event(), Some(3 + 0x10000));
         // Stopped timers keep their count.
         b.at(100);
@@ -490,6 +501,7 @@ mod tests {
             "started at 30 from 0: one tick at 0, then 10"
         );
         b.at(41);
+        b.wr(INTCLR, 1);
         assert_eq!(b.next_event(), Some(46));
     }
 

@@ -55,16 +55,21 @@ impl CmsdkTimer {
         }
     }
 
-    /// Take the zeros reached by now.
-    fn catch_up(&mut self, ctx: &mut DeviceCtx<'_>) {
-        if self.timer.expire(Time::of(ctx)) && self.ctrl & CTRL_IRQEN != 0 {
+    /// Take the zeros reached by now; true if there was one.
+    fn catch_up(&mut self, ctx: &mut DeviceCtx<'_>) -> bool {
+        let hit = self.timer.expire(Time::of(ctx));
+        if hit && self.ctrl & CTRL_IRQEN != 0 {
             self.intstatus = 1;
             ctx.set_irq(0, true);
         }
+        hit
     }
 
+    /// Keep an event at the next zero while it could change the IRQ output (IRQEN set, the
+    /// status clear); other zeros are taken lazily when the guest next accesses the timer.
     fn sync(&mut self, ctx: &mut DeviceCtx<'_>) {
-        match self.timer.next_zero_at(ctx.cpu_hz()) {
+        let wanted = self.ctrl & CTRL_IRQEN != 0 && self.intstatus == 0;
+        match self.timer.next_zero_at(ctx.cpu_hz()).filter(|_| wanted) {
             Some(at) => ctx.schedule(at, TOKEN),
             None => ctx.cancel(TOKEN),
         }
@@ -85,8 +90,9 @@ impl CmsdkTimer {
 
 impl Device for CmsdkTimer {
     fn read(&mut self, offset: u32, size: u8, ctx: &mut DeviceCtx<'_>) -> Result<u32, BusError> {
-        self.catch_up(ctx);
-        self.sync(ctx);
+        if self.catch_up(ctx) {
+            self.sync(ctx);
+        }
         let v = self.reg(offset, Some(Time::of(ctx))).unwrap_or_else(|| {
             self.log.bad(&self.name, offset, false, 0);
             0
@@ -204,6 +210,8 @@ mod tests {
         assert_eq!(b.rd(VALUE), 1);
         b.at(1201);
         assert!(b.irq(0), "period RELOAD+1");
+        assert_eq!(b.next_event(), None, "status set: no event needed");
+        b.wr(INTSTATUS, 1);
         assert_eq!(b.next_event(), Some(1302));
     }
 
@@ -212,6 +220,7 @@ mod tests {
         let mut b = timer(None);
         b.wr(RELOAD, 10);
         b.wr(CTRL, CTRL_EN);
+        assert_eq!(b.next_event(), None, "IRQEN clear: zeros are taken lazily");
         b.at(10);
         assert_eq!(b.rd(INTSTATUS), 0);
         assert!(!b.irq(0));
@@ -252,6 +261,7 @@ mod tests {
         assert_eq!(b.next_event(), Some(1005));
         b.at(1005);
         assert!(b.irq(0));
+        b.wr(INTSTATUS, 1);
         assert_eq!(b.next_event(), Some(1011));
         // RELOAD = 0 stops it.
         b.wr(RELOAD, 0);

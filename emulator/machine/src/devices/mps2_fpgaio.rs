@@ -175,7 +175,7 @@ impl Device for Mps2Fpgaio {
         match offset {
             LED0 => {
                 if self.cfg.num_leds != 0 {
-                    let mask = (1u64 << self.cfg.num_leds) - 1;
+                    let mask = (1u64 << self.cfg.num_leds.min(32)) - 1;
                     let leds = value & mask as u32;
                     if leds != self.led0 {
                         tracing::debug!(device = %self.name, "LEDs {leds:#b}");

@@ -155,12 +155,14 @@ impl StellarisGptm {
         }
     }
 
-    /// Process every timeout due by now.
-    fn catch_up(&mut self, t: Time) {
+    /// Process every timeout due by now; true if there was one.
+    fn catch_up(&mut self, t: Time) -> bool {
+        let mut hit = false;
         while let Some(at) = self.next_at(t) {
             if at > t.now {
                 break;
             }
+            hit = true;
             match (self.run, self.config) {
                 (Some(Run::Count { base, end }), 0) => {
                     self.state |= RIS_TATO;
@@ -171,7 +173,8 @@ impl StellarisGptm {
                         self.tar = 0;
                     } else {
                         // Periodic: skip straight to the period containing now.
-                        let now_ticks = ticks_in(t.now - base, t.cpu_hz, self.clk(t), 1);
+                        let now_ticks =
+                            ticks_in(t.now.saturating_sub(base), t.cpu_hz, self.clk(t), 1);
                         let p = self.count();
                         let end = end + (now_ticks - end) / p * p + p;
                         self.run = Some(Run::Count { base, end });
@@ -194,10 +197,20 @@ impl StellarisGptm {
                 _ => self.run = None,
             }
         }
+        hit
     }
 
+    /// Keep an event at the next timeout while it could change the IRQ output (its
+    /// interrupt unmasked and not yet raised); other timeouts, and the one-shot's clearing of
+    /// TAEN, are taken lazily when the guest next accesses the timer.
     fn sync(&mut self, ctx: &mut DeviceCtx<'_>) {
-        match self.next_at(Time::of(ctx)) {
+        let bit = match self.run {
+            Some(Run::Count { .. }) => RIS_TATO,
+            Some(Run::Rtc { .. }) => RIS_RTC,
+            None => 0,
+        };
+        let wanted = self.mask & bit != 0 && self.state & bit == 0;
+        match self.next_at(Time::of(ctx)).filter(|_| wanted) {
             Some(at) => ctx.schedule(at, TOKEN),
             None => ctx.cancel(TOKEN),
         }
@@ -251,8 +264,9 @@ impl StellarisGptm {
 impl Device for StellarisGptm {
     fn read(&mut self, offset: u32, size: u8, ctx: &mut DeviceCtx<'_>) -> Result<u32, BusError> {
         let t = Time::of(ctx);
-        self.catch_up(t);
-        self.sync(ctx);
+        if self.catch_up(t) {
+            self.sync(ctx);
+        }
         let v = self.reg(offset, Some(t)).unwrap_or_else(|| {
             self.log.bad(&self.name, offset, false, 0);
             0
@@ -370,6 +384,7 @@ mod tests {
         assert!(b.irq(0));
         assert_eq!((b.rd(RIS), b.rd(MIS)), (1, 1));
         assert_eq!(b.rd(TAR), 1000, "reloaded");
+        assert_eq!(b.next_event(), None, "interrupt raised: no event needed");
         b.wr(ICR, 1);
         assert!(!b.irq(0));
         assert_eq!(b.next_event(), Some(2100));
@@ -377,6 +392,7 @@ mod tests {
         b.wr(TAILR, 10);
         b.at(2100);
         assert!(b.irq(0));
+        b.wr(ICR, 1);
         assert_eq!(b.next_event(), Some(2110));
         // Stop, and start again from TAILR.
         b.at(2105);
@@ -389,16 +405,32 @@ mod tests {
     }
 
     #[test]
+    fn unmasked_one_shot_interrupts_on_time() {
+        let mut b = gptm(Some(12_500_000));
+        b.wr(TAMR, 1);
+        b.wr(TAILR, 100);
+        b.wr(IMR, 1);
+        b.wr(CTL, CTL_TAEN);
+        assert_eq!(b.next_event(), Some(400));
+        b.at(399);
+        assert!(!b.irq(0));
+        b.at(400);
+        assert!(b.irq(0));
+        b.wr(ICR, 1);
+        assert_eq!(b.next_event(), None, "one-shot done");
+        assert_eq!(b.rd(CTL), 0);
+    }
+
+    #[test]
     fn one_shot_clears_taen() {
         let mut b = gptm(Some(12_500_000));
         b.wr(TAMR, 1);
         b.wr(TAILR, 100);
         b.wr(CTL, CTL_TAEN);
-        assert_eq!(
-            b.next_event(),
-            Some(400),
-            "12.5 MHz timer clock on a 50 MHz CPU"
-        );
+        assert_eq!(b.next_event(), None, "masked: taken lazily");
+        b.at(399);
+        assert_eq!(b.rd(TAR), 1, "12.5 MHz timer clock on a 50 MHz CPU");
+        assert_eq!(b.rd(CTL), CTL_TAEN);
         b.at(400);
         assert_eq!(b.rd(RIS), RIS_TATO);
         assert!(!b.irq(0), "masked");
