@@ -266,3 +266,67 @@ fn bad_machine_file_names_the_file_line_and_key() {
     assert!(err.contains("flavour"), "{err}");
     assert!(!err.contains("panicked"), "{err}");
 }
+
+#[test]
+fn serial_file_and_null_backends() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("uart0.txt");
+    let spec = format!("uart0=file:{}", file.display());
+    let o = run_file(&built("uart_hello_an385"), &["--serial", &spec]);
+    assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(&o));
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        text.contains("Hello from mps2-an385 UART"),
+        "file: {text:?}"
+    );
+    assert!(
+        !stdout(&o).contains("Hello from mps2-an385 UART"),
+        "UART output went to stdout too: {}",
+        stdout(&o)
+    );
+    let o = run_file(&built("uart_hello_an385"), &["--serial", "null"]);
+    assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(&o));
+    assert!(!stdout(&o).contains("UART"), "{}", stdout(&o));
+    let o = run_file(&built("uart_hello_an385"), &["--serial", "uart9=null"]);
+    assert_eq!(o.status.code(), Some(EXIT_ERROR));
+    assert!(stderr(&o).contains("uart9"), "{}", stderr(&o));
+}
+
+#[test]
+fn serial_tcp_bridge_waits_for_a_client_and_delivers_everything() {
+    use std::io::Read;
+    // Find a free port, then let armlet listen on it and wait for us.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new(env!("CARGO_BIN_EXE_armlet"))
+        .args([
+            "run",
+            built("uart_hello_an385").to_str().unwrap(),
+            "--serial",
+            &format!("tcp:127.0.0.1:{port},wait"),
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut sock = None;
+    for _ in 0..200 {
+        if let Ok(s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+            sock = Some(s);
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let mut sock = sock.expect("armlet did not listen");
+    let mut got = String::new();
+    sock.read_to_string(&mut got).unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(&o));
+    assert!(
+        got.contains("Hello from mps2-an385 UART"),
+        "tcp got {got:?}"
+    );
+}

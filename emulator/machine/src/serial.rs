@@ -21,8 +21,14 @@ pub enum SerialSpec {
     Null,
     /// Append output to a file (created if missing); no input.
     File(PathBuf),
-    /// A TCP server on this address.
-    Tcp(String),
+    /// A TCP server on this address; with `wait`, the run starts only once a client is
+    /// connected.
+    Tcp {
+        /// HOST:PORT.
+        addr: String,
+        /// Wait for a client before the run starts.
+        wait: bool,
+    },
 }
 
 impl SerialSpec {
@@ -40,8 +46,21 @@ impl SerialSpec {
             return Ok(SerialSpec::File(p.into()));
         }
         if let Some(a) = s.strip_prefix("tcp:") {
-            // QEMU style options after a comma (server, nowait, wait=off) are accepted.
-            let addr = a.split(',').next().unwrap_or_default();
+            // QEMU-style options after the address: `server` (armlet always serves), and
+            // `wait`/`nowait`/`wait=on|off`; a QEMU `server` waits unless told not to.
+            let mut parts = a.split(',');
+            let addr = parts.next().unwrap_or_default();
+            let mut server = false;
+            let mut wait = None;
+            for o in parts {
+                match o {
+                    "server" | "server=on" => server = true,
+                    "wait" | "wait=on" => wait = Some(true),
+                    "nowait" | "wait=off" => wait = Some(false),
+                    "nodelay" | "nodelay=on" => {}
+                    other => return Err(format!("tcp:{a}: unknown option '{other}'")),
+                }
+            }
             let (host, port) = addr
                 .rsplit_once(':')
                 .ok_or_else(|| format!("tcp:{a}: expected tcp:[HOST]:PORT"))?;
@@ -49,7 +68,10 @@ impl SerialSpec {
                 .parse()
                 .map_err(|_| format!("tcp:{a}: '{port}' is not a port number"))?;
             let host = if host.is_empty() { "127.0.0.1" } else { host };
-            return Ok(SerialSpec::Tcp(format!("{host}:{port}")));
+            return Ok(SerialSpec::Tcp {
+                addr: format!("{host}:{port}"),
+                wait: wait.unwrap_or(server),
+            });
         }
         Err(format!(
             "unknown serial backend '{s}' (expected stdio, null, file:PATH or tcp:[HOST]:PORT)"
@@ -75,8 +97,14 @@ impl SerialFactory for SerialSpec {
                     }
                 }
             }
-            SerialSpec::Tcp(addr) => match TcpSerial::listen(addr) {
-                Ok(t) => Box::new(t),
+            SerialSpec::Tcp { addr, wait } => match TcpSerial::listen(addr) {
+                Ok(t) => {
+                    if *wait {
+                        eprintln!("armlet: waiting for a client on tcp:{}", t.local_addr);
+                        t.wait_for_client();
+                    }
+                    Box::new(t)
+                }
                 Err(e) => {
                     tracing::error!("serial tcp:{addr}: {e}; output dropped");
                     Box::new(NullSerial)
@@ -104,10 +132,12 @@ impl Serial for FileSerial {
 /// A UART bridged to a TCP socket.
 #[derive(Debug)]
 pub struct TcpSerial {
-    tx: tokio::sync::mpsc::UnboundedSender<Vec<u8>>,
+    tx: Option<tokio::sync::mpsc::UnboundedSender<Vec<u8>>>,
     rx: mpsc::Receiver<u8>,
     /// The address actually bound (useful with port 0).
     pub local_addr: std::net::SocketAddr,
+    connected: mpsc::Receiver<()>,
+    done: mpsc::Receiver<()>,
 }
 
 impl TcpSerial {
@@ -118,6 +148,8 @@ impl TcpSerial {
         let local_addr = std_listener.local_addr()?;
         let (out_tx, mut out_rx) = tokio::sync::mpsc::unbounded_channel::<Vec<u8>>();
         let (in_tx, in_rx) = mpsc::sync_channel::<u8>(1 << 16);
+        let (conn_tx, conn_rx) = mpsc::sync_channel::<()>(16);
+        let (done_tx, done_rx) = mpsc::sync_channel::<()>(1);
         tracing::info!("serial: listening on tcp:{local_addr}");
         std::thread::Builder::new()
             .name(format!("serial-tcp-{local_addr}"))
@@ -132,6 +164,7 @@ impl TcpSerial {
                         return;
                     }
                 };
+                let _done = done_tx; // dropped when the bridge ends: the output is flushed
                 rt.block_on(async move {
                     use tokio::io::{AsyncReadExt, AsyncWriteExt};
                     let Ok(listener) = tokio::net::TcpListener::from_std(std_listener) else {
@@ -157,6 +190,7 @@ impl TcpSerial {
                             }
                         };
                         tracing::info!("serial: client {peer} connected");
+                        let _ = conn_tx.try_send(());
                         if !pending.is_empty() && sock.write_all(&pending).await.is_err() {
                             continue;
                         }
@@ -193,16 +227,34 @@ impl TcpSerial {
                 });
             })?;
         Ok(TcpSerial {
-            tx: out_tx,
+            tx: Some(out_tx),
             rx: in_rx,
             local_addr,
+            connected: conn_rx,
+            done: done_rx,
         })
+    }
+
+    /// Block until a client connects.
+    pub fn wait_for_client(&self) {
+        let _ = self.connected.recv();
+    }
+}
+
+impl Drop for TcpSerial {
+    fn drop(&mut self) {
+        // Close the output channel and give the bridge a moment to deliver what is queued to
+        // a connected client.
+        self.tx = None;
+        let _ = self.done.recv_timeout(std::time::Duration::from_secs(2));
     }
 }
 
 impl Serial for TcpSerial {
     fn write(&mut self, bytes: &[u8]) {
-        let _ = self.tx.send(bytes.to_vec());
+        if let Some(tx) = &self.tx {
+            let _ = tx.send(bytes.to_vec());
+        }
     }
     fn read(&mut self) -> Rx {
         match self.rx.try_recv() {
@@ -224,7 +276,24 @@ mod tests {
         assert_eq!(SerialSpec::parse("null"), Ok(SerialSpec::Null));
         assert_eq!(
             SerialSpec::parse("tcp::4444,server,nowait"),
-            Ok(SerialSpec::Tcp("127.0.0.1:4444".into()))
+            Ok(SerialSpec::Tcp {
+                addr: "127.0.0.1:4444".into(),
+                wait: false
+            })
+        );
+        assert_eq!(
+            SerialSpec::parse("tcp:0.0.0.0:5555,server"),
+            Ok(SerialSpec::Tcp {
+                addr: "0.0.0.0:5555".into(),
+                wait: true
+            })
+        );
+        assert_eq!(
+            SerialSpec::parse("tcp::1,wait"),
+            Ok(SerialSpec::Tcp {
+                addr: "127.0.0.1:1".into(),
+                wait: true
+            })
         );
         assert_eq!(
             SerialSpec::parse("file:/tmp/x"),
