@@ -477,10 +477,12 @@ impl Scs {
             }
             0xe014 => self.systick.rvr,
             0xe018 => self.st_state(self.tick_at(io, io.now())).0,
-            0xe01c => {
-                // CALIB: NOREF when there is no reference clock; SKEW; TENMS unknown (0).
-                (u32::from(self.systick_ref_hz.is_none()) << 31) | (1 << 30)
-            }
+            0xe01c => match self.systick_ref_hz {
+                // CALIB as QEMU's boards answer: TENMS = ticks of the reference clock in
+                // 10 ms, minus one; NOREF when there is no reference clock.
+                Some(hz) => ((hz / 100).saturating_sub(1) as u32) & 0x00ff_ffff,
+                None => 1 << 31,
+            },
             0xe100..=0xe13c => self.bits(io, off - 0xe100, |e| n.enabled[e]),
             0xe180..=0xe1bc => self.bits(io, off - 0xe180, |e| n.enabled[e]),
             0xe200..=0xe23c => self.bits(io, off - 0xe200, |e| n.pending[e]),
@@ -898,6 +900,39 @@ mod tests {
         io.icount = 250;
         assert_eq!(s.read(0xe018, 4, &mut io), Ok(50));
         assert_eq!(io.events.next_due(), Some(300));
+    }
+
+    #[test]
+    fn systick_reference_clock_and_calib() {
+        let mut io = IoState::new(25_000_000, 32, 3);
+        io.privileged = true;
+        let mut s = Scs::new(CpuModel::CortexM3);
+        assert_eq!(
+            s.read(0xe01c, 4, &mut io),
+            Ok(1 << 31),
+            "NOREF without a clock"
+        );
+        s.set_systick_ref_hz(Some(1_000_000));
+        assert_eq!(
+            s.read(0xe01c, 4, &mut io),
+            Ok(9999),
+            "TENMS of a 1 MHz clock"
+        );
+        s.write(0xe014, 4, 9, &mut io).unwrap(); // 10 ticks of 1 MHz = 250 CPU cycles
+        s.write(0xe010, 4, 0b011, &mut io).unwrap(); // CLKSOURCE = reference, TICKINT
+        io.icount = 249;
+        assert_eq!(fire(&mut s, &mut io), 0);
+        io.icount = 250;
+        assert_eq!(s.read(0xe018, 4, &mut io), Ok(0));
+        io.icount = 275;
+        assert_eq!(
+            s.read(0xe018, 4, &mut io),
+            Ok(9),
+            "reloaded on the 11th tick"
+        );
+        io.icount = 500;
+        assert!(fire(&mut s, &mut io) >= 1);
+        assert!(io.nvic.pending[exc::SYSTICK]);
     }
 
     #[test]
