@@ -487,7 +487,7 @@ impl Cpu {
                 } else {
                     Flow::Next
                 };
-                if flow != Flow::Next {
+                if !matches!(flow, Flow::Next) {
                     outcome = Some((i, flow));
                     break;
                 }
