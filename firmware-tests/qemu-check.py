@@ -30,6 +30,7 @@ NOT_ON_QEMU = {
     "loop-limit": "armlet only: instruction limit",
     "udf-fault": "armlet only: the fault report for a core stuck in its HardFault handler",
     "wfi-deadlock": "armlet only: QEMU waits forever in WFI with nothing to wake it",
+    "lockup": "armlet only: QEMU reports a lockup by aborting with its own message",
     "sys-wfi-clock": "QEMU's SYS_CLOCK is the host CPU time of the QEMU process (it stands still "
                      "while the guest sleeps in WFI), and QEMU 7.2 does not implement SCR.SLEEPONEXIT",
     "sys-dwt": "QEMU 7.2 does not implement the DWT or DEMCR (they read as zero, CYCCNT never counts)",
