@@ -901,9 +901,10 @@ mod tests {
         assert_eq!(t.call(0x01, &[DATA, 0, 1 << 30]), u32::MAX, "huge name");
         assert_eq!(t.call(0x01, &[DATA, 99, 3]), u32::MAX, "bad mode");
         // WRITE0 without a terminator inside mapped memory
-        t.mem.load(0x0100_4000 - 4, b"abcd").unwrap();
+        // The last bytes of the SSRAM2/3 mirror, with nothing mapped after it.
+        t.mem.load(0x2080_0000 - 4, b"abcd").unwrap();
         assert_eq!(
-            t.sh.call(0x04, 0x0100_4000 - 4, &mut t.mem, 0),
+            t.sh.call(0x04, 0x2080_0000 - 4, &mut t.mem, 0),
             Outcome::Return(u32::MAX)
         );
         assert_eq!(t.sh.call(0x99, 0, &mut t.mem, 0), Outcome::Return(u32::MAX));
