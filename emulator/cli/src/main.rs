@@ -29,6 +29,7 @@ Exit status of `armlet run`:
   125    bad input or emulator error (e.g. not an ELF, unknown machine, bad machine file)
   126    guest lockup, stuck in a fault handler, or unhandled breakpoint
   130    interrupted (SIGINT); 143 for SIGTERM
+  137    killed from the debugger (GDB `kill`, with --gdb)
   2      bad command line";
 
 #[derive(Parser, Debug)]
@@ -119,6 +120,13 @@ struct RunArgs {
     /// Program name reported by SYS_GET_CMDLINE (default: the firmware path).
     #[arg(long, hide = true)]
     program_name: Option<String>,
+    /// Serve the GDB remote protocol on [HOST:]PORT (127.0.0.1 unless HOST is given; port
+    /// 0 picks a free one). The firmware runs at once unless --wait is given.
+    #[arg(long, value_name = "[HOST:]PORT")]
+    gdb: Option<String>,
+    /// With --gdb: stay halted at the reset vector until the debugger continues.
+    #[arg(long, requires = "gdb")]
+    wait: bool,
     /// Arguments for the firmware (SYS_GET_CMDLINE).
     #[arg(last = true)]
     args: Vec<String>,
@@ -303,7 +311,20 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         stop: Some(&signal),
         ..Default::default()
     };
-    let code = match m.run_to_end(&limits) {
+    let outcome = match &args.gdb {
+        Some(addr) => {
+            let opts = armlet_gdb::Options {
+                addr: armlet_gdb::parse_addr(addr).map_err(anyhow::Error::msg)?,
+                wait: args.wait,
+            };
+            let (machine, outcome) = armlet_gdb::serve(m, &opts, &limits)
+                .with_context(|| format!("--gdb {addr}: cannot serve"))?;
+            m = machine;
+            outcome
+        }
+        None => m.run_to_end(&limits),
+    };
+    let code = match outcome {
         Outcome::Exited(status) => ExitCode::from(status as u8),
         Outcome::InstructionLimit(n) => {
             eprintln!("armlet: instruction limit reached ({n} instructions)");

@@ -1,0 +1,230 @@
+//! Packet framing in front of `gdbstub`: only well-formed frames reach the stub.
+//!
+//! Bytes outside a packet other than `+`, `-` and the interrupt byte are ignored (as
+//! gdbserver does), a packet with a bad checksum is answered with `-` in acknowledgement
+//! mode (GDB retransmits) and dropped otherwise, and a packet longer than the stub's buffer
+//! is dropped. Garbage on the socket therefore never reaches the protocol engine.
+
+/// A unit for the protocol engine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Frame {
+    /// A whole packet, `$body#cc`, checksum verified.
+    Packet(Vec<u8>),
+    /// The interrupt byte (Ctrl-C, 0x03) outside a packet.
+    Interrupt,
+    /// `+`.
+    Ack,
+    /// `-`.
+    Nack,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Between,
+    Body,
+    Checksum1,
+    Checksum2,
+    /// Skipping the rest of an oversized packet.
+    Overflow,
+}
+
+/// Splits a byte stream into frames.
+#[derive(Debug)]
+pub struct Framer {
+    state: State,
+    buf: Vec<u8>,
+    max: usize,
+    /// GDB has switched acknowledgements off (`QStartNoAckMode`).
+    pub no_ack: bool,
+    /// Frames dropped so far (bad checksum, oversized).
+    pub dropped: u64,
+}
+
+fn hex(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+impl Framer {
+    /// A framer for packets of at most `max` bytes (including `$`, `#` and the checksum).
+    pub fn new(max: usize) -> Framer {
+        Framer {
+            state: State::Between,
+            buf: Vec::new(),
+            max,
+            no_ack: false,
+            dropped: 0,
+        }
+    }
+
+    /// Feed bytes; complete frames are appended to `frames`, bytes to send back at once
+    /// (negative acknowledgements) to `reply`.
+    pub fn push(&mut self, bytes: &[u8], frames: &mut Vec<Frame>, reply: &mut Vec<u8>) {
+        for &b in bytes {
+            match self.state {
+                State::Between => match b {
+                    b'$' => {
+                        self.buf.clear();
+                        self.buf.push(b);
+                        self.state = State::Body;
+                    }
+                    0x03 => frames.push(Frame::Interrupt),
+                    b'+' => frames.push(Frame::Ack),
+                    b'-' => frames.push(Frame::Nack),
+                    _ => {}
+                },
+                State::Body | State::Checksum1 | State::Checksum2 => {
+                    if self.buf.len() >= self.max {
+                        self.dropped += 1;
+                        self.buf.clear();
+                        self.state = if self.state == State::Body {
+                            State::Overflow
+                        } else {
+                            State::Between
+                        };
+                        if !self.no_ack {
+                            reply.push(b'-');
+                        }
+                        continue;
+                    }
+                    self.buf.push(b);
+                    self.state = match (self.state, b) {
+                        (State::Body, b'#') => State::Checksum1,
+                        (State::Body, _) => State::Body,
+                        (State::Checksum1, _) => State::Checksum2,
+                        _ => {
+                            self.finish(frames, reply);
+                            State::Between
+                        }
+                    };
+                }
+                State::Overflow => {
+                    if b == b'#' {
+                        // Two checksum characters follow; they are skipped as garbage.
+                        self.state = State::Between;
+                    }
+                }
+            }
+        }
+    }
+
+    fn finish(&mut self, frames: &mut Vec<Frame>, reply: &mut Vec<u8>) {
+        let n = self.buf.len();
+        let body = &self.buf[1..n - 3];
+        let sum = body.iter().fold(0u8, |a, &x| a.wrapping_add(x));
+        let given = match (hex(self.buf[n - 2]), hex(self.buf[n - 1])) {
+            (Some(h), Some(l)) => Some(h << 4 | l),
+            _ => None,
+        };
+        if given == Some(sum) {
+            frames.push(Frame::Packet(std::mem::take(&mut self.buf)));
+        } else {
+            self.dropped += 1;
+            tracing::debug!(
+                "gdb: dropped a packet with a bad checksum: {}",
+                String::from_utf8_lossy(&self.buf)
+            );
+            if !self.no_ack {
+                reply.push(b'-');
+            }
+        }
+    }
+}
+
+/// `$body#cc` for `body`.
+pub fn packet(body: &[u8]) -> Vec<u8> {
+    let sum = body.iter().fold(0u8, |a, &x| a.wrapping_add(x));
+    let mut out = Vec::with_capacity(body.len() + 4);
+    out.push(b'$');
+    out.extend_from_slice(body);
+    out.extend_from_slice(format!("#{sum:02x}").as_bytes());
+    out
+}
+
+/// An `O` (console output) packet carrying `text`.
+pub fn console_packet(text: &[u8]) -> Vec<u8> {
+    let mut body = Vec::with_capacity(1 + 2 * text.len());
+    body.push(b'O');
+    for b in text {
+        body.extend_from_slice(format!("{b:02x}").as_bytes());
+    }
+    packet(&body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(f: &mut Framer, bytes: &[u8]) -> (Vec<Frame>, Vec<u8>) {
+        let (mut frames, mut reply) = (Vec::new(), Vec::new());
+        f.push(bytes, &mut frames, &mut reply);
+        (frames, reply)
+    }
+
+    #[test]
+    fn packets_acks_and_interrupts() {
+        let mut f = Framer::new(4096);
+        let mut input = b"+".to_vec();
+        input.extend(packet(b"qSupported:multiprocess+"));
+        input.push(0x03);
+        input.extend(b"-");
+        let (frames, reply) = run(&mut f, &input);
+        assert_eq!(
+            frames,
+            vec![
+                Frame::Ack,
+                Frame::Packet(packet(b"qSupported:multiprocess+")),
+                Frame::Interrupt,
+                Frame::Nack
+            ]
+        );
+        assert!(reply.is_empty());
+    }
+
+    #[test]
+    fn split_anywhere() {
+        let p = packet(b"m20000000,4");
+        for cut in 0..p.len() {
+            let mut f = Framer::new(4096);
+            let (mut a, _) = run(&mut f, &p[..cut]);
+            let (b, _) = run(&mut f, &p[cut..]);
+            a.extend(b);
+            assert_eq!(a, vec![Frame::Packet(p.clone())], "cut at {cut}");
+        }
+    }
+
+    #[test]
+    fn garbage_is_ignored_and_bad_checksums_are_refused() {
+        let mut f = Framer::new(64);
+        let (frames, reply) = run(&mut f, b"hello\x00\xff$m0,4#00");
+        assert!(frames.is_empty());
+        assert_eq!(reply, b"-");
+        f.no_ack = true;
+        let (frames, reply) = run(&mut f, b"$g#zz");
+        assert!(frames.is_empty() && reply.is_empty());
+        let mut big = b"$".to_vec();
+        big.extend(std::iter::repeat_n(b'a', 1000));
+        big.extend(b"#00");
+        big.extend(packet(b"g"));
+        let (frames, _) = run(&mut f, &big);
+        assert_eq!(frames, vec![Frame::Packet(packet(b"g"))]);
+        assert_eq!(f.dropped, 3);
+    }
+
+    #[test]
+    fn interrupt_byte_inside_a_packet_is_data() {
+        let mut f = Framer::new(4096);
+        let p = packet(b"X20000000,1:\x03");
+        let (frames, _) = run(&mut f, &p);
+        assert_eq!(frames, vec![Frame::Packet(p)]);
+    }
+
+    #[test]
+    fn console_packets_are_hex() {
+        assert_eq!(console_packet(b"hi\n"), packet(b"O68690a"));
+    }
+}

@@ -1,0 +1,485 @@
+//! The machine thread: runs the machine in slices, drives `gdbstub`'s state machine with
+//! the bytes the network side hands over, and decides what happens between sessions.
+
+use crate::arch::CortexMRegId;
+use crate::exec::Stopped;
+use crate::framing::{console_packet, Frame, Framer};
+use crate::net::{NetEvent, Out};
+use crate::target::{GdbTarget, OnDetach};
+use armlet_machine::{Limits, Outcome};
+use gdbstub::common::Signal;
+use gdbstub::conn::Connection;
+use gdbstub::stub::state_machine::GdbStubStateMachine;
+use gdbstub::stub::{DisconnectReason, GdbStub, SingleThreadStopReason};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, TryRecvError};
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc::UnboundedSender;
+
+/// The stub's packet buffer (and so the `PacketSize` GDB is told): GDB caps its memory
+/// packets at 16 KiB, which this allows in full.
+pub const PACKET_SIZE: usize = 0x4400;
+
+/// The signal number `kill` is reported as (exit status 128 + 9 = 137, like SIGKILL).
+pub const KILL_SIGNAL: usize = 9;
+
+/// Slices of virtual time are sized to take about this long, so an interrupt is noticed
+/// within a few milliseconds.
+const SLICE_TARGET: Duration = Duration::from_millis(5);
+const MIN_SLICE: u64 = 1_000;
+const MAX_SLICE: u64 = 1 << 24;
+
+/// How often a halted machine thread looks at the stop flag and the deadline.
+const IDLE_POLL: Duration = Duration::from_millis(50);
+
+/// `gdbstub`'s view of a connection: bytes are collected and handed to the socket task on
+/// flush.
+pub struct Conn {
+    tx: UnboundedSender<Out>,
+    buf: Vec<u8>,
+}
+
+impl Connection for Conn {
+    type Error = &'static str;
+
+    fn write(&mut self, byte: u8) -> Result<(), Self::Error> {
+        self.buf.push(byte);
+        Ok(())
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> Result<(), Self::Error> {
+        self.buf.extend_from_slice(buf);
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), Self::Error> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let bytes = std::mem::take(&mut self.buf);
+        self.tx
+            .send(Out::Bytes(bytes))
+            .map_err(|_| "connection closed")
+    }
+}
+
+type Stub = GdbStubStateMachine<'static, GdbTarget, Conn>;
+
+struct Session {
+    id: u64,
+    peer: String,
+    /// `None` only transiently, while a transition is computed.
+    gdb: Option<Stub>,
+    framer: Framer,
+    tx: UnboundedSender<Out>,
+}
+
+/// How a session ended.
+enum End {
+    /// `D`: the debugger detached.
+    Detach,
+    /// The socket closed, or the protocol failed.
+    Lost,
+    /// `k`.
+    Kill,
+    /// The firmware exited while attached.
+    Exited(i32),
+}
+
+/// The machine thread's state.
+pub struct Server<'l> {
+    pub(crate) target: GdbTarget,
+    events: Receiver<NetEvent>,
+    limits: &'l Limits<'l>,
+    session: Option<Session>,
+    /// Without a session: the machine runs (else it is halted, waiting for a debugger).
+    running_free: bool,
+    slice: u64,
+}
+
+impl<'l> Server<'l> {
+    /// A server for `target`; `wait`: start halted.
+    pub fn new(
+        target: GdbTarget,
+        events: Receiver<NetEvent>,
+        limits: &'l Limits<'l>,
+        wait: bool,
+    ) -> Server<'l> {
+        Server {
+            target,
+            events,
+            limits,
+            session: None,
+            running_free: !wait,
+            slice: 100_000,
+        }
+    }
+
+    /// Serve until the firmware exits, the debugger kills it, or a limit is reached.
+    pub fn run(mut self) -> (GdbTarget, Outcome) {
+        let outcome = self.main_loop();
+        if let Some(s) = self.session.take() {
+            let _ = s.tx.send(Out::Close);
+        }
+        self.target.tap.set_enabled(false);
+        (self.target, outcome)
+    }
+
+    fn main_loop(&mut self) -> Outcome {
+        loop {
+            if let Some(o) = self.check_limits() {
+                return o;
+            }
+            if self.busy() {
+                if let Some(o) = self.run_slice() {
+                    return o;
+                }
+                loop {
+                    match self.events.try_recv() {
+                        Ok(ev) => {
+                            if let Some(o) = self.handle(ev) {
+                                return o;
+                            }
+                        }
+                        Err(TryRecvError::Empty) => break,
+                        Err(TryRecvError::Disconnected) => {
+                            return Outcome::Interrupted(KILL_SIGNAL)
+                        }
+                    }
+                }
+            } else {
+                match self.events.recv_timeout(IDLE_POLL) {
+                    Ok(ev) => {
+                        if let Some(o) = self.handle(ev) {
+                            return o;
+                        }
+                    }
+                    Err(RecvTimeoutError::Timeout) => {}
+                    Err(RecvTimeoutError::Disconnected) => {
+                        return Outcome::Interrupted(KILL_SIGNAL)
+                    }
+                }
+            }
+        }
+    }
+
+    fn check_limits(&self) -> Option<Outcome> {
+        let l = self.limits;
+        if let Some(flag) = l.stop {
+            let v = flag.load(std::sync::atomic::Ordering::Relaxed);
+            if v != 0 {
+                return Some(Outcome::Interrupted(v));
+            }
+        }
+        if l.deadline.is_some_and(|d| Instant::now() >= d) {
+            return Some(Outcome::Timeout);
+        }
+        let n = self.target.m.instructions();
+        if l.max_instructions.is_some_and(|max| n >= max) {
+            return Some(Outcome::InstructionLimit(n));
+        }
+        None
+    }
+
+    /// Is the machine supposed to be running?
+    fn busy(&self) -> bool {
+        match &self.session {
+            None => self.running_free,
+            Some(s) => matches!(s.gdb, Some(GdbStubStateMachine::Running(_))),
+        }
+    }
+
+    /// Run one slice: for the debugger's resume request, or free-running without one.
+    fn run_slice(&mut self) -> Option<Outcome> {
+        let mut budget = self.slice;
+        if let Some(max) = self.limits.max_instructions {
+            budget = budget.min(max.saturating_sub(self.target.m.instructions()).max(1));
+        }
+        let t0 = Instant::now();
+        if self.session.is_none() {
+            self.target.resume = Some(crate::target::Resume::Continue);
+        }
+        let stop = self.target.exec(budget);
+        self.adapt_slice(t0.elapsed());
+        if self.session.is_none() {
+            self.target.resume = None;
+            let stop = stop?;
+            if let Some(code) = stop.exit {
+                return Some(Outcome::Exited(code));
+            }
+            self.running_free = false;
+            eprintln!(
+                "{}\narmlet: the core is halted; a debugger can attach to it at {}",
+                stop.note.unwrap_or_else(|| "armlet: stopped".into()),
+                self.target.listen
+            );
+            eprintln!("{}", self.target.m.state_report());
+            return None;
+        }
+        self.flush_console();
+        match stop {
+            Some(stop) => self.report(stop),
+            None => None,
+        }
+    }
+
+    fn adapt_slice(&mut self, took: Duration) {
+        if took < SLICE_TARGET / 2 {
+            self.slice = (self.slice * 2).min(MAX_SLICE);
+        } else if took > SLICE_TARGET * 2 {
+            self.slice = (self.slice / 2).max(MIN_SLICE);
+        }
+    }
+
+    /// Send console output as `O` packets (only while GDB waits for a stop reply).
+    fn flush_console(&mut self) {
+        let out = self.target.tap.take();
+        if out.is_empty() {
+            return;
+        }
+        if let Some(s) = &self.session {
+            if matches!(s.gdb, Some(GdbStubStateMachine::Running(_))) {
+                for chunk in out.chunks(1024) {
+                    let _ = s.tx.send(Out::Bytes(console_packet(chunk)));
+                }
+            }
+        }
+    }
+
+    /// Tell GDB the target stopped.
+    fn report(&mut self, stop: Stopped) -> Option<Outcome> {
+        let Stopped { reason, note, exit } = stop;
+        let outcome = self.report_to_gdb(reason, note);
+        // The firmware exited: armlet ends with its status even if GDB is gone already.
+        match exit {
+            Some(code) => Some(outcome.unwrap_or(Outcome::Exited(code))),
+            None => outcome,
+        }
+    }
+
+    fn report_to_gdb(
+        &mut self,
+        reason: SingleThreadStopReason<u32>,
+        note: Option<String>,
+    ) -> Option<Outcome> {
+        let s = self.session.as_mut()?;
+        if let Some(note) = &note {
+            let _ =
+                s.tx.send(Out::Bytes(console_packet(format!("{note}\n").as_bytes())));
+        }
+        let Some(GdbStubStateMachine::Running(gdb)) = s.gdb.take() else {
+            return None;
+        };
+        self.target.reset_since_stop = false;
+        // Every register goes with the stop reply, so GDB needs no `g` round trip; that
+        // takes a T packet, so plain signals (and "step done", a SIGTRAP) name the thread.
+        let reason = match reason {
+            SingleThreadStopReason::DoneStep => SingleThreadStopReason::SignalWithThread {
+                tid: (),
+                signal: Signal::SIGTRAP,
+            },
+            SingleThreadStopReason::Signal(signal) => {
+                SingleThreadStopReason::SignalWithThread { tid: (), signal }
+            }
+            other => other,
+        };
+        let regs = self.target.regs();
+        let values: Vec<_> = CortexMRegId::ALL
+            .iter()
+            .map(|&id| (id, id.value(&regs)))
+            .collect();
+        let mut it = values.iter().map(|(id, (b, n))| (*id, &b[..*n]));
+        let next = gdb.report_stop_with_regs(&mut self.target, reason, &mut it);
+        self.settle(next, false)
+    }
+
+    fn handle(&mut self, ev: NetEvent) -> Option<Outcome> {
+        match ev {
+            NetEvent::Connected { id, tx, peer } => {
+                if self.session.is_some() {
+                    let _ = tx.send(Out::Bytes(crate::framing::console_packet(
+                        format!("{}\n", crate::net::BUSY).as_bytes(),
+                    )));
+                    let _ = tx.send(Out::Close);
+                    return None;
+                }
+                self.attach(id, tx, peer);
+                None
+            }
+            NetEvent::Data { id, bytes } => {
+                let s = self.session.as_mut().filter(|s| s.id == id)?;
+                let (mut frames, mut reply) = (Vec::new(), Vec::new());
+                s.framer.push(&bytes, &mut frames, &mut reply);
+                if !reply.is_empty() {
+                    let _ = s.tx.send(Out::Bytes(reply));
+                }
+                self.feed(frames)
+            }
+            NetEvent::Closed { id } => {
+                if self.session.as_ref().is_some_and(|s| s.id == id) {
+                    return self.end(End::Lost);
+                }
+                None
+            }
+        }
+    }
+
+    fn attach(&mut self, id: u64, tx: UnboundedSender<Out>, peer: String) {
+        let conn = Conn {
+            tx: tx.clone(),
+            buf: Vec::new(),
+        };
+        let stub = GdbStub::builder(conn)
+            .packet_buffer_size(PACKET_SIZE)
+            .build()
+            .map_err(|e| format!("{e:?}"))
+            .and_then(|stub| {
+                stub.run_state_machine(&mut self.target)
+                    .map_err(|e| format!("{e:?}"))
+            });
+        match stub {
+            Ok(gdb) => {
+                tracing::info!("gdb: debugger connected from {peer}");
+                self.target.resume = None;
+                self.target.tap.set_enabled(true);
+                self.session = Some(Session {
+                    id,
+                    peer,
+                    gdb: Some(gdb),
+                    framer: Framer::new(PACKET_SIZE),
+                    tx,
+                });
+            }
+            Err(e) => {
+                tracing::warn!("gdb: cannot start a session: {e}");
+                let _ = tx.send(Out::Close);
+            }
+        }
+    }
+
+    /// Feed whole frames to the stub.
+    fn feed(&mut self, frames: Vec<Frame>) -> Option<Outcome> {
+        for frame in frames {
+            let bytes = match frame {
+                Frame::Packet(p) => p,
+                Frame::Interrupt => vec![0x03],
+                Frame::Ack => vec![b'+'],
+                Frame::Nack => vec![b'-'],
+            };
+            let no_ack = bytes.starts_with(b"$QStartNoAckMode#");
+            for b in bytes {
+                let s = self.session.as_mut()?;
+                let from_idle = matches!(s.gdb, Some(GdbStubStateMachine::Idle(_)));
+                let r = match s.gdb.take() {
+                    Some(GdbStubStateMachine::Idle(g)) => g.incoming_data(&mut self.target, b),
+                    Some(GdbStubStateMachine::Running(g)) => g.incoming_data(&mut self.target, b),
+                    other => {
+                        s.gdb = other;
+                        continue;
+                    }
+                };
+                if let Some(o) = self.settle(r, from_idle) {
+                    return Some(o);
+                }
+            }
+            if no_ack {
+                if let Some(s) = self.session.as_mut() {
+                    s.framer.no_ack = true;
+                }
+            }
+        }
+        None
+    }
+
+    /// Put the stub's new state in place, resolving interrupts and disconnections.
+    fn settle<E: std::fmt::Debug>(
+        &mut self,
+        next: Result<Stub, E>,
+        from_idle: bool,
+    ) -> Option<Outcome> {
+        let mut next = match next {
+            Ok(n) => n,
+            Err(e) => {
+                tracing::warn!("gdb: protocol error, closing the connection: {e:?}");
+                return self.end(End::Lost);
+            }
+        };
+        loop {
+            match next {
+                GdbStubStateMachine::CtrlCInterrupt(g) => {
+                    self.target.resume = None;
+                    let reason =
+                        (!from_idle).then_some(SingleThreadStopReason::Signal(Signal::SIGINT));
+                    match g.interrupt_handled(&mut self.target, reason) {
+                        Ok(n) => next = n,
+                        Err(e) => {
+                            tracing::warn!("gdb: protocol error: {e:?}");
+                            return self.end(End::Lost);
+                        }
+                    }
+                }
+                GdbStubStateMachine::Disconnected(g) => {
+                    let end = match g.get_reason() {
+                        DisconnectReason::Disconnect => End::Detach,
+                        DisconnectReason::Kill => End::Kill,
+                        DisconnectReason::TargetExited(c) => End::Exited(i32::from(c)),
+                        DisconnectReason::TargetTerminated(_) => End::Kill,
+                    };
+                    return self.end(end);
+                }
+                other => {
+                    if let Some(s) = self.session.as_mut() {
+                        s.gdb = Some(other);
+                    }
+                    return None;
+                }
+            }
+        }
+    }
+
+    /// The session is over.
+    fn end(&mut self, how: End) -> Option<Outcome> {
+        let s = self.session.take()?;
+        let was_running = matches!(s.gdb, Some(GdbStubStateMachine::Running(_)));
+        if matches!(how, End::Kill) {
+            // `vKill` wants an answer (gdbstub gives none outside extended mode).
+            let _ = s.tx.send(Out::Bytes(crate::framing::packet(b"OK")));
+        }
+        let _ = s.tx.send(Out::Close);
+        self.target.tap.set_enabled(false);
+        self.target.clear_debug();
+        self.target.resume = None;
+        match how {
+            End::Detach => {
+                self.running_free = self.target.on_detach == OnDetach::Run;
+                eprintln!(
+                    "armlet: debugger at {} detached; the target {}",
+                    s.peer,
+                    if self.running_free {
+                        "runs on"
+                    } else {
+                        "stays halted"
+                    }
+                );
+                None
+            }
+            End::Lost => {
+                self.running_free = was_running;
+                eprintln!(
+                    "armlet: debugger at {} disconnected; the target {}",
+                    s.peer,
+                    if self.running_free {
+                        "runs on"
+                    } else {
+                        "stays halted"
+                    }
+                );
+                None
+            }
+            End::Kill => {
+                eprintln!("armlet: killed by the debugger");
+                Some(Outcome::Interrupted(KILL_SIGNAL))
+            }
+            End::Exited(code) => Some(Outcome::Exited(code)),
+        }
+    }
+}

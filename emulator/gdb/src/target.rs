@@ -1,0 +1,301 @@
+//! The debug target: a [`Machine`] plus what the debugger has set on it (breakpoints,
+//! watchpoints, the pending resume), with registers and memory for `gdbstub`.
+
+use crate::arch::{CortexM, CortexMRegId, CortexMRegs};
+use crate::console::ConsoleTap;
+use armlet_machine::{Machine, Watch};
+use gdbstub::target::ext::base::single_register_access::{
+    SingleRegisterAccess, SingleRegisterAccessOps,
+};
+use gdbstub::target::ext::base::singlethread::{
+    SingleThreadBase, SingleThreadRangeStepping, SingleThreadRangeSteppingOps, SingleThreadResume,
+    SingleThreadResumeOps, SingleThreadSingleStep, SingleThreadSingleStepOps,
+};
+use gdbstub::target::ext::base::BaseOps;
+use gdbstub::target::ext::breakpoints::BreakpointsOps;
+use gdbstub::target::ext::flash::FlashOps;
+use gdbstub::target::ext::memory_map::MemoryMapOps;
+use gdbstub::target::ext::monitor_cmd::MonitorCmdOps;
+use gdbstub::target::{Target, TargetError, TargetResult};
+use std::collections::BTreeSet;
+
+/// What the debugger asked the core to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resume {
+    /// Run until something stops it.
+    Continue,
+    /// Execute one instruction.
+    Step,
+    /// Step while the PC stays in `[start, end)` (GDB's range stepping, for `next`/`step`).
+    Range {
+        /// First address of the range.
+        start: u32,
+        /// One past the last address.
+        end: u32,
+    },
+}
+
+/// What a detach leaves the target doing (`monitor detach run|halt`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnDetach {
+    /// The firmware runs on (as QEMU and OpenOCD do).
+    Run,
+    /// The core stays halted until the next debugger continues it.
+    Halt,
+}
+
+/// The machine as the debugger sees it.
+#[derive(Debug)]
+pub struct GdbTarget {
+    /// The machine.
+    pub m: Machine,
+    /// The pending resume request; `None` while halted.
+    pub resume: Option<Resume>,
+    /// Software breakpoints (armlet's are not written into memory, so they are unlimited
+    /// and work in ROM too).
+    pub(crate) sw_breaks: BTreeSet<u32>,
+    /// Hardware breakpoints (unlimited as well; GDB uses them in flash regions).
+    pub(crate) hw_breaks: BTreeSet<u32>,
+    /// Watchpoints.
+    pub(crate) watches: Vec<Watch>,
+    /// The last stop was a breakpoint or watchpoint at this PC: resuming from there executes
+    /// the instruction instead of stopping again.
+    pub(crate) debug_stop_pc: Option<u32>,
+    /// What a detach does.
+    pub on_detach: OnDetach,
+    /// Console output for `O` packets.
+    pub tap: ConsoleTap,
+    /// `monitor reset` happened since the last stop report (GDB's register cache is stale).
+    pub(crate) reset_since_stop: bool,
+    /// Where the debugger server listens (for `monitor info`).
+    pub(crate) listen: String,
+}
+
+impl GdbTarget {
+    /// Wrap a machine; console output is copied to `tap` while a debugger is attached.
+    pub fn new(mut m: Machine, tap: ConsoleTap) -> GdbTarget {
+        // Interrupts stay pending during single steps unless `monitor step-irq on` (as with
+        // QEMU's gdbstub and OpenOCD's `cortex_m maskisr auto`): stepping over a breakpoint
+        // or through a line does not wander into handlers.
+        m.debug.step_irq = false;
+        GdbTarget {
+            m,
+            resume: None,
+            sw_breaks: BTreeSet::new(),
+            hw_breaks: BTreeSet::new(),
+            watches: Vec::new(),
+            debug_stop_pc: None,
+            on_detach: OnDetach::Run,
+            tap,
+            reset_since_stop: false,
+            listen: String::new(),
+        }
+    }
+
+    /// The current PC.
+    pub fn pc(&self) -> u32 {
+        self.m.cpu.state.r[15]
+    }
+
+    /// Forget every breakpoint and watchpoint (the debugger went away).
+    pub fn clear_debug(&mut self) {
+        self.sw_breaks.clear();
+        self.hw_breaks.clear();
+        self.watches.clear();
+        self.debug_stop_pc = None;
+        self.sync_debug();
+    }
+
+    /// Hand breakpoints and watchpoints to the machine. Done when resuming rather than on
+    /// every `Z`/`z` packet: GDB removes and re-inserts them around every stop, and an
+    /// unchanged set keeps the decoded-instruction cache.
+    pub fn sync_debug(&mut self) {
+        let all: Vec<u32> = self.sw_breaks.union(&self.hw_breaks).copied().collect();
+        if all.as_slice() != self.m.cpu.breakpoints() {
+            self.m.cpu.set_breakpoints(all);
+        }
+        if self.m.debug.watchpoints != self.watches {
+            self.m.debug.watchpoints = self.watches.clone();
+        }
+    }
+
+    /// The registers as GDB sees them.
+    pub fn regs(&self) -> CortexMRegs {
+        let s = &self.m.cpu.state;
+        CortexMRegs {
+            r: s.r,
+            xpsr: s.xpsr(),
+            msp: s.msp(),
+            psp: s.psp(),
+            primask: s.primask.into(),
+            basepri: s.basepri,
+            faultmask: s.faultmask.into(),
+            control: s.control,
+        }
+    }
+
+    /// Write one register with the effect it has on silicon: SP bits 1:0 and PC bit 0 read
+    /// as zero, writing IPSR or CONTROL.SPSEL switches the active stack pointer, BASEPRI
+    /// keeps only the implemented priority bits. Interrupts the new masks allow are taken
+    /// when the core next runs.
+    pub fn write_reg(&mut self, id: CortexMRegId, v: u32) {
+        let s = &mut self.m.cpu.state;
+        match id {
+            CortexMRegId::Core(13) => s.r[13] = v & !3,
+            CortexMRegId::Core(15) => s.r[15] = v & !1,
+            CortexMRegId::Core(n) => s.r[usize::from(n & 15)] = v,
+            CortexMRegId::Xpsr => {
+                let ipsr = (v & 0x1ff) as u16;
+                s.set_xpsr((v & !0x1ff) | u32::from(s.ipsr));
+                if ipsr != s.ipsr {
+                    let control = s.control;
+                    s.set_mode(ipsr, control);
+                }
+            }
+            CortexMRegId::Msp => s.set_msp(v),
+            CortexMRegId::Psp => s.set_psp(v),
+            CortexMRegId::Primask => s.primask = v & 1 != 0,
+            CortexMRegId::Faultmask => s.faultmask = v & 1 != 0,
+            CortexMRegId::Basepri => s.basepri = v as u8 & s.config.prio_mask,
+            CortexMRegId::Control => {
+                let ipsr = s.ipsr;
+                s.set_mode(ipsr, v as u8);
+            }
+        }
+    }
+}
+
+impl Target for GdbTarget {
+    type Arch = CortexM;
+    type Error = &'static str;
+
+    fn base_ops(&mut self) -> BaseOps<'_, Self::Arch, Self::Error> {
+        BaseOps::SingleThread(self)
+    }
+
+    fn support_breakpoints(&mut self) -> Option<BreakpointsOps<'_, Self>> {
+        Some(self)
+    }
+
+    fn support_monitor_cmd(&mut self) -> Option<MonitorCmdOps<'_, Self>> {
+        Some(self)
+    }
+
+    fn support_memory_map(&mut self) -> Option<MemoryMapOps<'_, Self>> {
+        Some(self)
+    }
+
+    fn support_flash_operations(&mut self) -> Option<FlashOps<'_, Self>> {
+        Some(self)
+    }
+}
+
+impl SingleThreadBase for GdbTarget {
+    fn read_registers(&mut self, regs: &mut CortexMRegs) -> TargetResult<(), Self> {
+        *regs = self.regs();
+        Ok(())
+    }
+
+    fn write_registers(&mut self, regs: &CortexMRegs) -> TargetResult<(), Self> {
+        // A `G` packet carries every register; write only those that change, so that
+        // SP, MSP and PSP (three views of two registers) do not undo each other.
+        let now = self.regs();
+        for id in CortexMRegId::ALL {
+            let (new, n) = id.value(regs);
+            if id.value(&now).0[..n] != new[..n] {
+                self.write_reg(id, u32::from_le_bytes(new));
+            }
+        }
+        Ok(())
+    }
+
+    fn support_single_register_access(&mut self) -> Option<SingleRegisterAccessOps<'_, (), Self>> {
+        Some(self)
+    }
+
+    fn read_addrs(&mut self, start: u32, data: &mut [u8]) -> TargetResult<usize, Self> {
+        if self.m.debug_read(start, data).is_ok() {
+            return Ok(data.len());
+        }
+        // Partly readable: return what can be read up to the first hole.
+        let mut n = 0;
+        for (i, b) in data.iter_mut().enumerate() {
+            let mut one = [0u8];
+            if self
+                .m
+                .debug_read(start.wrapping_add(i as u32), &mut one)
+                .is_err()
+            {
+                break;
+            }
+            *b = one[0];
+            n += 1;
+        }
+        if n == 0 {
+            Err(TargetError::Errno(14)) // EFAULT
+        } else {
+            Ok(n)
+        }
+    }
+
+    fn write_addrs(&mut self, start: u32, data: &[u8]) -> TargetResult<(), Self> {
+        self.m
+            .debug_write(start, data)
+            .map_err(|_| TargetError::Errno(14))
+    }
+
+    fn support_resume(&mut self) -> Option<SingleThreadResumeOps<'_, Self>> {
+        Some(self)
+    }
+}
+
+impl SingleRegisterAccess<()> for GdbTarget {
+    fn read_register(
+        &mut self,
+        _tid: (),
+        id: CortexMRegId,
+        buf: &mut [u8],
+    ) -> TargetResult<usize, Self> {
+        let (bytes, n) = id.value(&self.regs());
+        let n = n.min(buf.len());
+        buf[..n].copy_from_slice(&bytes[..n]);
+        Ok(n)
+    }
+
+    fn write_register(&mut self, _tid: (), id: CortexMRegId, val: &[u8]) -> TargetResult<(), Self> {
+        let mut regs = self.regs();
+        id.set(&mut regs, val);
+        let (bytes, _) = id.value(&regs);
+        self.write_reg(id, u32::from_le_bytes(bytes));
+        Ok(())
+    }
+}
+
+impl SingleThreadResume for GdbTarget {
+    fn resume(&mut self, _signal: Option<gdbstub::common::Signal>) -> Result<(), Self::Error> {
+        self.resume = Some(Resume::Continue);
+        Ok(())
+    }
+
+    fn support_single_step(&mut self) -> Option<SingleThreadSingleStepOps<'_, Self>> {
+        Some(self)
+    }
+
+    fn support_range_step(&mut self) -> Option<SingleThreadRangeSteppingOps<'_, Self>> {
+        Some(self)
+    }
+}
+
+impl SingleThreadSingleStep for GdbTarget {
+    fn step(&mut self, _signal: Option<gdbstub::common::Signal>) -> Result<(), Self::Error> {
+        self.resume = Some(Resume::Step);
+        Ok(())
+    }
+}
+
+impl SingleThreadRangeStepping for GdbTarget {
+    fn resume_range_step(&mut self, start: u32, end: u32) -> Result<(), Self::Error> {
+        self.resume = Some(Resume::Range { start, end });
+        Ok(())
+    }
+}
