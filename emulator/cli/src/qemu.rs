@@ -20,7 +20,10 @@ pub const SUPPORTED: &str = "\
   -monitor none|null       accepted
   -icount ...              accepted (armlet always counts instructions)
   -d ITEMS                 accepted (use -v/RUST_LOG for armlet's logs)
-  -no-reboot, -no-shutdown accepted";
+  -no-reboot, -no-shutdown accepted
+  -gdb tcp:[HOST]:PORT     GDB server (armlet run --gdb; 127.0.0.1 unless HOST is given)
+  -s                       GDB server on port 1234 (-gdb tcp::1234)
+  -S                       halted at the reset vector until the debugger continues (--wait)";
 
 /// What a QEMU command line asks for.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -37,6 +40,10 @@ pub struct QemuRun {
     pub list_machines: bool,
     /// `-serial` backends, in UART order (`armlet run --serial` syntax).
     pub serial: Vec<String>,
+    /// `-gdb`/`-s`: the GDB server address (`armlet run --gdb` syntax).
+    pub gdb: Option<String>,
+    /// `-S`: start halted, waiting for the debugger.
+    pub wait: bool,
 }
 
 fn unsupported(opt: &str, why: &str) -> anyhow::Error {
@@ -155,8 +162,17 @@ pub fn parse(args: &[String]) -> anyhow::Result<QemuRun> {
                     ));
                 }
             }
-            "-s" | "-S" | "-gdb" => {
-                return Err(unsupported(&opt, ": the GDB server is not available yet"));
+            "-s" => r.gdb = Some("1234".into()),
+            "-S" => r.wait = true,
+            "-gdb" => {
+                let v = value(&opt)?;
+                match v.strip_prefix("tcp:") {
+                    Some(addr) => r.gdb = Some(addr.split(',').next().unwrap_or_default().into()),
+                    None if v == "none" => r.gdb = None,
+                    None => {
+                        return Err(unsupported(&format!("-gdb {v}"), ": only tcp:[HOST]:PORT"))
+                    }
+                }
             }
             "-append" | "-initrd" | "-dtb" => {
                 return Err(unsupported(
@@ -172,6 +188,9 @@ pub fn parse(args: &[String]) -> anyhow::Result<QemuRun> {
                 ))
             }
         }
+    }
+    if r.wait && r.gdb.is_none() {
+        bail!("-S without -gdb or -s: the core would wait for a debugger that cannot connect");
     }
     if let (Some(c), Some(m)) = (&cpu, &r.machine) {
         if let Some(b) = Board::by_name(m) {
@@ -205,6 +224,13 @@ pub fn to_run_args(q: &QemuRun) -> anyhow::Result<Vec<String>> {
     for s in &q.serial {
         v.push("--serial".into());
         v.push(s.clone());
+    }
+    if let Some(addr) = &q.gdb {
+        v.push("--gdb".into());
+        v.push(addr.clone());
+        if q.wait {
+            v.push("--wait".into());
+        }
     }
     if q.semihosting {
         // QEMU resolves semihosting file names in the current directory; armlet does the same
@@ -250,11 +276,28 @@ mod tests {
     }
 
     #[test]
+    fn gdb_options_map_to_the_gdb_server() {
+        let r = p("-M mps2-an385 -kernel x -s -S").unwrap();
+        let args = to_run_args(&r).unwrap();
+        let at = args.iter().position(|a| a == "--gdb").unwrap();
+        assert_eq!(args[at + 1], "1234");
+        assert_eq!(args[at + 2], "--wait");
+        let r = p("-M mps2-an385 -kernel x -gdb tcp:0.0.0.0:3333,server,nowait").unwrap();
+        assert_eq!(r.gdb.as_deref(), Some("0.0.0.0:3333"));
+        assert!(!r.wait);
+        assert_eq!(
+            p("-M mps2-an385 -gdb tcp::1234").unwrap().gdb.as_deref(),
+            Some(":1234")
+        );
+        let e = p("-M mps2-an385 -kernel x -S").unwrap_err().to_string();
+        assert!(e.contains("-S without -gdb"), "{e}");
+    }
+
+    #[test]
     fn unsupported_options_say_what_is_supported() {
         for bad in [
             "-device foo",
-            "-S",
-            "-gdb tcp::1234",
+            "-gdb unix:/tmp/sock",
             "-append x",
             "-monitor stdio",
             "-display gtk",

@@ -1039,6 +1039,41 @@ fn monitor_commands_and_a_fault_report() {
     assert_eq!(a.finish().0, Some(137));
 }
 
+#[test]
+fn qemu_command_line_with_s_capital_s_and_gdb_serves_a_debugger() {
+    if !gdb_available() {
+        return;
+    }
+    let fw = firmware("gdb_target");
+    let port = free_port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_armlet"))
+        .args(["qemu", "-M", "mps2-an385", "-nographic"])
+        .args(["-semihosting-config", "enable=on,target=native", "-kernel"])
+        .arg(&fw)
+        .args(["-S", "-gdb", &format!("tcp::{port}")])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let err = Lines::default().spawn(child.stderr.take().unwrap());
+    let _out = Lines::default().spawn(child.stdout.take().unwrap());
+    err.wait_for(
+        "GDB server listening on 127.0.0.1:",
+        Duration::from_secs(20),
+    )
+    .unwrap_or_else(|| panic!("{}", err.text()));
+    let out = gdb(
+        &format!("127.0.0.1:{port}"),
+        &fw,
+        &[],
+        Some("break-bt-finish.gdb"),
+        &[],
+    );
+    assert!(out.contains("Value returned is $1 = 19"), "{out}");
+    assert_eq!(wait_child(&mut child, Duration::from_secs(30)), Some(0));
+}
+
 /// stepi/s through gdb-multiarch and `dump binary memory` of 256 KiB, for armlet and for
 /// QEMU's gdbstub in the same run: `cargo test -p armlet --test gdb -- --ignored --nocapture`.
 #[test]
