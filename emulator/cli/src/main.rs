@@ -26,7 +26,8 @@ Exit status of `armlet run`:
   0-255  the firmware's own exit status (semihosting SYS_EXIT / SYS_EXIT_EXTENDED)
   123    deadlock: the core sleeps (WFI/WFE or `b .`) and nothing can ever wake it
   124    instruction limit or timeout reached
-  125    bad input or emulator error (e.g. not an ELF, unknown machine, bad machine file)
+  125    bad input or emulator error (e.g. not an ELF, unknown machine, bad machine file,
+         a plugin that cannot be loaded, a failed plugin device with --on-plugin-failure stop)
   126    guest lockup, stuck in a fault handler, or unhandled breakpoint
   130    interrupted (SIGINT); 143 for SIGTERM
   137    killed from the debugger (GDB `kill`, with --gdb)
@@ -65,7 +66,33 @@ enum Command {
         #[command(subcommand)]
         action: Option<MachinesCmd>,
     },
+    /// Peripheral plugins (device models in shared libraries; see device-plugins/README.md).
+    Plugin {
+        #[command(subcommand)]
+        action: PluginCmd,
+    },
 }
+
+#[derive(Subcommand, Debug)]
+enum PluginCmd {
+    /// Load a plugin and print its ABI version, device types, parameters, regions and IRQs.
+    Inspect {
+        /// The plugin library (.so).
+        path: PathBuf,
+    },
+}
+
+/// What `armlet run` does when a plugin device fails (e.g. panics).
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum OnPluginFailure {
+    /// The device is disabled, the guest sees bus errors, the run goes on.
+    Continue,
+    /// The run ends with exit status 125.
+    Stop,
+}
+
+/// `Outcome::Interrupted` value meaning "a plugin device failed" (signals are below 64).
+const PLUGIN_FAILED: usize = 1 << 16;
 
 #[derive(Subcommand, Debug)]
 enum MachinesCmd {
@@ -127,6 +154,14 @@ struct RunArgs {
     /// With --gdb: stay halted at the reset vector until the debugger continues.
     #[arg(long, requires = "gdb")]
     wait: bool,
+    /// Load device types from this plugin library (repeatable); machine files can then use
+    /// its types without naming the library.
+    #[arg(long, value_name = "PATH")]
+    plugin: Vec<PathBuf>,
+    /// When a plugin device fails: `continue` (it reads as bus errors) or `stop` (exit 125:
+    /// the run ends at its next limit check, within 2^20 instructions, or when it ends).
+    #[arg(long, value_enum, default_value = "continue")]
+    on_plugin_failure: OnPluginFailure,
     /// Arguments for the firmware (SYS_GET_CMDLINE).
     #[arg(last = true)]
     args: Vec<String>,
@@ -172,6 +207,14 @@ fn main() -> ExitCode {
         Command::Test(args) => test_runner::main(args).map(ExitCode::from),
         Command::Qemu { args } => run_qemu(&args),
         Command::Machines { action } => machines(action),
+        Command::Plugin {
+            action: PluginCmd::Inspect { path },
+        } => armlet_machine::plugin::load(&path)
+            .map(|lib| {
+                print!("{}", lib.describe());
+                ExitCode::SUCCESS
+            })
+            .map_err(Into::into),
     };
     match result {
         Ok(code) => code,
@@ -237,7 +280,14 @@ fn builtin_names() -> String {
 /// The board for `--machine NAME` or `--machine-file FILE`.
 pub(crate) fn resolve_board(name: &str, file: Option<&Path>) -> anyhow::Result<Board> {
     if let Some(f) = file {
-        return Ok(Board::from_file(f)?);
+        let mut board = Board::from_file(f)?;
+        // Plugin paths in a machine file are relative to the file.
+        for d in &mut board.devices {
+            if let Some(p) = d.plugin.as_mut().filter(|p| p.is_relative()) {
+                *p = f.parent().unwrap_or(Path::new("")).join(&*p);
+            }
+        }
+        return Ok(board);
     }
     Board::by_name(name).with_context(|| format!("unknown machine '{name}' ({})", builtin_names()))
 }
@@ -291,8 +341,11 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         no_semihosting: args.no_semihosting,
         serial,
         realtime: args.realtime,
-        plugins: Vec::new(),
+        plugins: args.plugin.clone(),
     };
+    for p in &args.plugin {
+        armlet_machine::plugin::load(p)?;
+    }
     let mut m = Machine::new(board, opts, Box::new(StdConsole::new()))?;
     m.load_elf(&bytes)
         .with_context(|| path.display().to_string())?;
@@ -301,6 +354,14 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         signal_hook::flag::register_usize(sig, Arc::clone(&signal), sig as usize)
             .context("cannot install signal handler")?;
+    }
+    let plugin_failed = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    if args.on_plugin_failure == OnPluginFailure::Stop {
+        let (flag, failed) = (Arc::clone(&signal), Arc::clone(&plugin_failed));
+        armlet_machine::plugin::on_failure(Box::new(move |_| {
+            failed.store(true, std::sync::atomic::Ordering::Relaxed);
+            flag.store(PLUGIN_FAILED, std::sync::atomic::Ordering::Relaxed)
+        }));
     }
     let start = Instant::now();
     let limits = Limits {
@@ -325,6 +386,13 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         None => m.run_to_end(&limits),
     };
     let code = match outcome {
+        _ if plugin_failed.load(std::sync::atomic::Ordering::Relaxed) => {
+            eprintln!(
+                "armlet: stopped: a plugin device failed (--on-plugin-failure stop)\n{}",
+                m.state_report()
+            );
+            ExitCode::from(code::ERROR)
+        }
         Outcome::Exited(status) => ExitCode::from(status as u8),
         Outcome::InstructionLimit(n) => {
             eprintln!("armlet: instruction limit reached ({n} instructions)");

@@ -31,6 +31,10 @@ pub struct TestArgs {
     /// Decode every instruction each time (see `armlet run --no-icache`).
     #[arg(long)]
     no_icache: bool,
+    /// Load device types from this plugin library for every test (repeatable; see
+    /// `armlet run --plugin`).
+    #[arg(long, value_name = "PATH")]
+    plugin: Vec<PathBuf>,
 }
 
 /// One test as written in a manifest.
@@ -44,6 +48,9 @@ struct Spec {
     machine: Option<String>,
     /// A machine file (relative to the manifest) instead of a built-in machine.
     machine_file: Option<PathBuf>,
+    /// Plugin libraries (relative to the manifest), as `armlet run --plugin`.
+    #[serde(default)]
+    plugins: Vec<PathBuf>,
     /// Serial backends, as `armlet run --serial`.
     #[serde(default)]
     serial: Vec<String>,
@@ -248,7 +255,7 @@ fn execute(
         no_semihosting: false,
         serial,
         realtime: false,
-        plugins: Vec::new(),
+        plugins: spec.plugins.iter().map(|p| t.dir.join(p)).collect(),
     };
     let mut m = Machine::new(board, opts, Box::new(cap))?;
     m.load_elf(&bytes)
@@ -410,6 +417,12 @@ fn junit(results: &[Result], path: &Path) -> anyhow::Result<()> {
 /// Run `armlet test`; returns the process exit status (0 all passed, 1 otherwise).
 pub fn main(args: TestArgs) -> anyhow::Result<u8> {
     let mut tests = load(&args.manifests)?;
+    for t in &mut tests {
+        let cwd = std::env::current_dir().unwrap_or_default();
+        t.spec
+            .plugins
+            .extend(args.plugin.iter().map(|p| cwd.join(p)));
+    }
     if !args.filter.is_empty() {
         tests.retain(|t| args.filter.iter().any(|f| t.spec.name.contains(f.as_str())));
     }

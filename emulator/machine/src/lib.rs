@@ -10,6 +10,7 @@ pub mod io;
 pub mod loader;
 pub mod machine;
 pub mod memory;
+pub mod plugin;
 pub mod scs;
 pub mod semihosting;
 pub mod serial;

@@ -483,7 +483,12 @@ impl Machine {
             }
         };
         for d in &board.devices {
-            let built = crate::devices::create(d, &mut serial_for).map_err(MachineError::Board)?;
+            let built = if crate::plugin::is_plugin_device(d, &opts.plugins) {
+                crate::plugin::create(d, &opts.plugins, board.cpu_hz)
+            } else {
+                crate::devices::create(d, &mut serial_for)
+            }
+            .map_err(MachineError::Board)?;
             let size = d.size.unwrap_or(built.size);
             mem.add_device(&d.name, d.base, size, built.device, d.irq.clone())
                 .map_err(|e| MachineError::Board(format!("device '{}': {e}", d.name)))?;

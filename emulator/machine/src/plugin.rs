@@ -1,0 +1,1429 @@
+//! The plugin host: device models loaded from shared libraries through the C ABI of
+//! `device-plugins/include/armlet_plugin.h` (Rust definitions in `armlet_plugin::ffi`).
+//!
+//! - [`load`] opens a library (once per process; libraries are never unloaded), reads the
+//!   `armlet_plugin_abi_version` data symbol and refuses another major or a newer minor
+//!   *before any plugin function runs*, then calls `armlet_plugin_entry` and copies and
+//!   validates the description (struct sizes, strings, kinds, regions, required operations).
+//! - [`create`] builds a device for a machine-file entry: finds the type (in the entry's
+//!   `plugin` library, or among the `--plugin` libraries), validates `params` against the
+//!   declared schema and `irq` against the declared outputs, and instantiates it.
+//! - [`PluginDevice`] adapts an instance to the machine's one [`Device`] trait: it checks
+//!   regions and access sizes before calling the plugin, hands the plugin a context whose
+//!   host services work only during that callback, delivers `wake`s, and marks the instance
+//!   failed when a callback reports failure (a caught panic): its IRQs are lowered, the
+//!   failure is logged naming the plugin, and every later access is
+//!   `BusError::DeviceError` (a precise BusFault for the guest).
+//!
+//! All `unsafe` of the host lives in this file.
+
+use crate::board::DeviceDesc;
+use crate::device::{Device, DeviceCtx};
+use crate::devices::Built;
+use armlet_cpu::BusError;
+use armlet_plugin::ffi;
+use std::cell::Cell;
+use std::ffi::c_void;
+use std::fmt::Write as _;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+
+/// Why a plugin library could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum PluginError {
+    /// The file does not exist or cannot be read.
+    #[error("plugin {path}: cannot read: {err}")]
+    Missing {
+        /// The file.
+        path: String,
+        /// Why.
+        err: std::io::Error,
+    },
+    /// The file is not a shared library this system can load.
+    #[error("plugin {path}: not a loadable shared library: {msg}")]
+    NotALibrary {
+        /// The file.
+        path: String,
+        /// The loader's message.
+        msg: String,
+    },
+    /// A required symbol is not exported.
+    #[error("plugin {path}: missing symbol `{symbol}`: not an armlet plugin (it must export `{}` and `{}`)", ffi::VERSION_SYMBOL, ffi::ENTRY_SYMBOL)]
+    MissingSymbol {
+        /// The file.
+        path: String,
+        /// The symbol.
+        symbol: &'static str,
+    },
+    /// The plugin was built for an ABI this host does not speak.
+    #[error(
+        "plugin {path}: built for plugin ABI {}.{}, but this armlet supports ABI {}.0 to {}.{} (rebuild the plugin against this armlet's armlet_plugin.h / armlet-plugin crate)",
+        plugin >> 16, plugin & 0xffff, ffi::ABI_MAJOR, ffi::ABI_MAJOR, ffi::ABI_MINOR
+    )]
+    AbiMismatch {
+        /// The file.
+        path: String,
+        /// The plugin's `(major << 16) | minor`.
+        plugin: u32,
+    },
+    /// The plugin's description is malformed.
+    #[error("plugin {path}: bad description: {msg}")]
+    BadDescription {
+        /// The file.
+        path: String,
+        /// What is wrong.
+        msg: String,
+    },
+}
+
+/// One parameter of a plugin device type.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParamInfo {
+    /// Key in `params`.
+    pub name: String,
+    /// One line.
+    pub doc: String,
+    /// Kind and default (`None`: required).
+    pub kind: ParamKind,
+    /// The default value, `None` if the parameter is required.
+    pub default: Option<toml::Value>,
+}
+
+/// The kind of a parameter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParamKind {
+    /// `true`/`false`.
+    Bool,
+    /// An integer in `min..=max`.
+    Int {
+        /// Smallest allowed.
+        min: i64,
+        /// Largest allowed.
+        max: i64,
+    },
+    /// A string.
+    Str,
+}
+
+impl std::fmt::Display for ParamKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match *self {
+            ParamKind::Bool => f.write_str("true or false"),
+            ParamKind::Int { min, max } if min == i64::MIN && max == i64::MAX => {
+                f.write_str("an integer")
+            }
+            ParamKind::Int { min, max } => write!(f, "an integer in {min}..={max}"),
+            ParamKind::Str => f.write_str("a string"),
+        }
+    }
+}
+
+/// One register region of a plugin device type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegionInfo {
+    /// Name.
+    pub name: String,
+    /// Offset from the device's base (regions are laid out one after the other).
+    pub offset: u32,
+    /// Size in bytes.
+    pub size: u32,
+    /// Allowed access sizes (bit `n` set: `n`-byte accesses).
+    pub access: u32,
+}
+
+/// A device type a plugin provides.
+#[derive(Debug, Clone)]
+pub struct TypeInfo {
+    /// The machine file's `type`.
+    pub name: String,
+    /// One line.
+    pub doc: String,
+    /// Parameters.
+    pub params: Vec<ParamInfo>,
+    /// Register regions.
+    pub regions: Vec<RegionInfo>,
+    /// IRQ output names, in `irq` order.
+    pub irq_outputs: Vec<String>,
+    /// GPIO input names.
+    pub gpio_inputs: Vec<String>,
+    /// Snapshot format version (0: no snapshots).
+    pub state_version: u32,
+    ops: ffi::DeviceOps,
+}
+
+impl TypeInfo {
+    /// Bytes from the first region's start to the last one's end.
+    pub fn size(&self) -> u32 {
+        self.regions.last().map_or(0, |r| r.offset + r.size)
+    }
+}
+
+/// A loaded plugin library (never unloaded).
+#[derive(Debug)]
+pub struct Library {
+    /// The file it was loaded from.
+    pub path: PathBuf,
+    /// The plugin's name.
+    pub name: String,
+    /// The plugin's own version.
+    pub version: String,
+    /// The ABI version it was built for, `(major << 16) | minor`.
+    pub abi_version: u32,
+    /// Its device types.
+    pub types: Vec<TypeInfo>,
+    _lib: libloading::Library,
+}
+
+impl Library {
+    /// The type called `name`.
+    pub fn find(&self, name: &str) -> Option<&TypeInfo> {
+        self.types.iter().find(|t| t.name == name)
+    }
+
+    /// What `armlet plugin inspect` prints.
+    pub fn describe(&self) -> String {
+        let mut s = String::new();
+        let _ = writeln!(s, "plugin:  {} {}", self.name, self.version);
+        let _ = writeln!(s, "file:    {}", self.path.display());
+        let _ = writeln!(
+            s,
+            "ABI:     {}.{} (this armlet: {}.0 to {}.{})",
+            self.abi_version >> 16,
+            self.abi_version & 0xffff,
+            ffi::ABI_MAJOR,
+            ffi::ABI_MAJOR,
+            ffi::ABI_MINOR
+        );
+        for t in &self.types {
+            let _ = writeln!(s, "\ndevice type \"{}\": {}", t.name, t.doc);
+            let _ = writeln!(s, "  size: {:#x} bytes", t.size());
+            for r in &t.regions {
+                let sizes: Vec<String> = [1, 2, 4]
+                    .iter()
+                    .filter(|&&n| r.access & n != 0)
+                    .map(|n| (n * 8).to_string())
+                    .collect();
+                let _ = writeln!(
+                    s,
+                    "  region {:<12} offset {:#06x} size {:#06x} access {}-bit",
+                    r.name,
+                    r.offset,
+                    r.size,
+                    sizes.join("/")
+                );
+            }
+            let list = |v: &[String]| {
+                if v.is_empty() {
+                    "none".to_string()
+                } else {
+                    v.iter()
+                        .enumerate()
+                        .map(|(i, n)| format!("{i}: {n}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                }
+            };
+            let _ = writeln!(s, "  IRQ outputs: {}", list(&t.irq_outputs));
+            let _ = writeln!(s, "  GPIO inputs: {}", list(&t.gpio_inputs));
+            if t.params.is_empty() {
+                let _ = writeln!(s, "  params: none");
+            } else {
+                let _ = writeln!(s, "  params:");
+            }
+            for p in &t.params {
+                let default = match &p.default {
+                    Some(v) => format!("default {v}"),
+                    None => "required".into(),
+                };
+                let _ = writeln!(s, "    {:<14} {} ({default}): {}", p.name, p.kind, p.doc);
+            }
+            let _ = match t.state_version {
+                0 => writeln!(s, "  snapshots: not supported"),
+                v => writeln!(s, "  snapshots: state version {v}"),
+            };
+        }
+        s
+    }
+}
+
+/// Libraries loaded so far, by canonical path.
+static LOADED: Mutex<Vec<&'static Library>> = Mutex::new(Vec::new());
+
+/// Load a plugin library (or return it if this process already loaded it). Loading runs the
+/// library's initialisers, so load only paths the user named.
+pub fn load(path: &Path) -> Result<&'static Library, PluginError> {
+    let shown = path.display().to_string();
+    let canon = std::fs::canonicalize(path).map_err(|err| PluginError::Missing {
+        path: shown.clone(),
+        err,
+    })?;
+    std::fs::File::open(&canon).map_err(|err| PluginError::Missing {
+        path: shown.clone(),
+        err,
+    })?;
+    let mut loaded = LOADED.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(l) = loaded.iter().find(|l| l.path == canon) {
+        return Ok(l);
+    }
+    let lib = open(&canon, &shown)?;
+    let lib: &'static Library = Box::leak(Box::new(lib));
+    loaded.push(lib);
+    Ok(lib)
+}
+
+fn open(path: &Path, shown: &str) -> Result<Library, PluginError> {
+    // SAFETY: loading a library runs its initialisers; we only load files the user named
+    // (machine file or --plugin), which is the documented trust model of plugins.
+    let lib = unsafe { libloading::Library::new(path) }.map_err(|e| PluginError::NotALibrary {
+        path: shown.into(),
+        msg: e.to_string(),
+    })?;
+    let missing = |symbol| PluginError::MissingSymbol {
+        path: shown.into(),
+        symbol,
+    };
+    // SAFETY: the ABI defines `armlet_plugin_abi_version` as a `const uint32_t`; we only read
+    // the address of the data symbol here, not call anything.
+    let version_ptr: *const u32 = unsafe {
+        *lib.get::<*const u32>(ffi::VERSION_SYMBOL.as_bytes())
+            .map_err(|_| missing(ffi::VERSION_SYMBOL))?
+    };
+    if version_ptr.is_null() {
+        return Err(missing(ffi::VERSION_SYMBOL));
+    }
+    // SAFETY: the symbol is a `uint32_t` object exported by the library, readable for as
+    // long as the library is loaded (it stays loaded: `lib` is kept).
+    let version = unsafe { version_ptr.read_unaligned() };
+    if version >> 16 != ffi::ABI_MAJOR || version & 0xffff > ffi::ABI_MINOR {
+        return Err(PluginError::AbiMismatch {
+            path: shown.into(),
+            plugin: version,
+        });
+    }
+    // SAFETY: the ABI defines `armlet_plugin_entry` with exactly the type `EntryFn`; the
+    // version check above established that this library speaks our ABI.
+    let entry: ffi::EntryFn = unsafe {
+        *lib.get::<ffi::EntryFn>(ffi::ENTRY_SYMBOL.as_bytes())
+            .map_err(|_| missing(ffi::ENTRY_SYMBOL))?
+    };
+    let bad = |msg: String| PluginError::BadDescription {
+        path: shown.into(),
+        msg,
+    };
+    // SAFETY: calling the entry function as the ABI defines it. It must not unwind (the SDK
+    // catches panics; C cannot unwind).
+    let info = unsafe { entry(ffi::ABI_VERSION) };
+    if info.is_null() {
+        return Err(bad(format!(
+            "`{}` returned NULL (the plugin refused host ABI {}.{})",
+            ffi::ENTRY_SYMBOL,
+            ffi::ABI_MAJOR,
+            ffi::ABI_MINOR
+        )));
+    }
+    // SAFETY: a non-null description from the entry function lives as long as the library,
+    // with `struct_size` readable bytes.
+    let info: ffi::PluginInfo =
+        unsafe { read_sized(info) }.map_err(|m| bad(format!("plugin info: {m}")))?;
+    // SAFETY: the strings of a valid description are valid while the library is loaded.
+    let name = unsafe { string(info.name) }.map_err(|m| bad(format!("plugin name: {m}")))?;
+    // SAFETY: as above.
+    let version_str =
+        unsafe { string(info.version) }.map_err(|m| bad(format!("plugin version: {m}")))?;
+    let mut types = Vec::new();
+    // SAFETY: `types` holds `num_types` size-prefixed structs (the ABI's array rule).
+    for (i, t) in unsafe { read_array(info.types, info.num_types) }
+        .map_err(|m| bad(format!("device types: {m}")))?
+        .into_iter()
+        .enumerate()
+    {
+        // SAFETY: the type description comes from the plugin's valid description.
+        let ty = unsafe { type_info(&t) }.map_err(|m| bad(format!("device type #{i}: {m}")))?;
+        if types.iter().any(|x: &TypeInfo| x.name == ty.name) {
+            return Err(bad(format!(
+                "device type \"{}\" is declared twice",
+                ty.name
+            )));
+        }
+        types.push(ty);
+    }
+    Ok(Library {
+        path: path.to_path_buf(),
+        name,
+        version: version_str,
+        abi_version: version,
+        types,
+        _lib: lib,
+    })
+}
+
+/// The longest string a description may hold.
+const MAX_STR: usize = 1 << 16;
+/// The most entries an array of a description may hold.
+const MAX_ARRAY: usize = 1 << 12;
+
+/// A copy of a size-prefixed struct written by a plugin: at most `struct_size` bytes are
+/// read; fields beyond it (a plugin built for an older minor) stay zero.
+///
+/// # Safety
+/// `p` must be null or point to a struct whose first `struct_size` bytes are readable. `T`
+/// must be one of the `ffi` structs starting with `struct_size: u32`, for which all-zero
+/// bytes are a valid value (integers, raw pointers, `Option` of function pointers).
+unsafe fn read_sized<T: Copy>(p: *const T) -> Result<T, String> {
+    if p.is_null() {
+        return Err("NULL pointer".into());
+    }
+    // SAFETY: the caller guarantees the leading `struct_size` field is readable.
+    let size = unsafe { p.cast::<u32>().read_unaligned() } as usize;
+    // Every field of ABI 1.0 must be there: the 1.0 structs are today's.
+    if size < std::mem::size_of::<T>() {
+        return Err(format!(
+            "struct_size {size} is smaller than the {} bytes of ABI {}.0",
+            std::mem::size_of::<T>(),
+            ffi::ABI_MAJOR
+        ));
+    }
+    let mut out = std::mem::MaybeUninit::<T>::zeroed();
+    // SAFETY: we copy at most size_of::<T>() bytes from a struct that has at least `size`
+    // readable bytes into `out`, which is size_of::<T>() bytes long and does not overlap.
+    unsafe {
+        std::ptr::copy_nonoverlapping(
+            p.cast::<u8>(),
+            out.as_mut_ptr().cast::<u8>(),
+            size.min(std::mem::size_of::<T>()),
+        );
+    }
+    // SAFETY: all-zero is valid for `T` (caller's guarantee) and the copied prefix came from
+    // a value of the same type.
+    Ok(unsafe { out.assume_init() })
+}
+
+/// Copies of the `n` size-prefixed structs at `p`, stepping by the first one's size.
+///
+/// # Safety
+/// As [`read_sized`], for each of the `n` elements.
+unsafe fn read_array<T: Copy>(p: *const T, n: usize) -> Result<Vec<T>, String> {
+    if n == 0 {
+        return Ok(Vec::new());
+    }
+    if n > MAX_ARRAY {
+        return Err(format!("{n} entries (at most {MAX_ARRAY})"));
+    }
+    if p.is_null() {
+        return Err(format!("NULL array of {n} entries"));
+    }
+    // SAFETY: the first element's size field is readable (caller's guarantee).
+    let stride = unsafe { p.cast::<u32>().read_unaligned() } as usize;
+    let mut v = Vec::with_capacity(n);
+    for i in 0..n {
+        // SAFETY: element `i` lies `i * stride` bytes after the first (the ABI's array rule).
+        let e = unsafe { p.cast::<u8>().add(i * stride).cast::<T>() };
+        // SAFETY: as above.
+        v.push(unsafe { read_sized(e) }.map_err(|m| format!("entry {i}: {m}"))?);
+    }
+    Ok(v)
+}
+
+/// A description string, checked to be UTF-8.
+///
+/// # Safety
+/// `s.ptr` must be valid for `s.len` bytes (or `s` be `{NULL, 0}`).
+unsafe fn string(s: ffi::Str) -> Result<String, String> {
+    if s.len == 0 {
+        return Ok(String::new());
+    }
+    if s.ptr.is_null() {
+        return Err(format!("NULL string of length {}", s.len));
+    }
+    if s.len > MAX_STR {
+        return Err(format!("string of {} bytes (at most {MAX_STR})", s.len));
+    }
+    // SAFETY: the caller guarantees `ptr` is valid for `len` bytes.
+    let bytes = unsafe { std::slice::from_raw_parts(s.ptr, s.len) };
+    std::str::from_utf8(bytes)
+        .map(str::to_owned)
+        .map_err(|_| "string is not UTF-8".into())
+}
+
+/// Names from an array of `ffi::Str`.
+///
+/// # Safety
+/// `p` must be valid for `n` `Str`s, each valid as for [`string`].
+unsafe fn names(p: *const ffi::Str, n: usize) -> Result<Vec<String>, String> {
+    if n == 0 {
+        return Ok(Vec::new());
+    }
+    if p.is_null() || n > MAX_ARRAY {
+        return Err(format!("bad array of {n} names"));
+    }
+    (0..n)
+        // SAFETY: `p` holds `n` strings (caller's guarantee).
+        .map(|i| unsafe { string(*p.add(i)) })
+        .collect()
+}
+
+/// A checked copy of a device type description.
+///
+/// # Safety
+/// `t` must come from a plugin description valid while its library is loaded.
+unsafe fn type_info(t: &ffi::DeviceType) -> Result<TypeInfo, String> {
+    // SAFETY: strings of a valid description.
+    let name = unsafe { string(t.name) }?;
+    if name.is_empty() {
+        return Err("empty type name".into());
+    }
+    let at = |m: String| format!("\"{name}\": {m}");
+    // SAFETY: as above.
+    let doc = unsafe { string(t.doc) }.map_err(at)?;
+    let mut params = Vec::new();
+    // SAFETY: `params` holds `num_params` size-prefixed structs.
+    for p in
+        unsafe { read_array(t.params, t.num_params) }.map_err(|m| at(format!("params: {m}")))?
+    {
+        // SAFETY: strings of a valid description.
+        let pname = unsafe { string(p.name) }.map_err(at)?;
+        let pat = |m: String| at(format!("param `{pname}`: {m}"));
+        if pname.is_empty() || params.iter().any(|x: &ParamInfo| x.name == pname) {
+            return Err(pat("empty or duplicate name".into()));
+        }
+        // SAFETY: as above.
+        let pdoc = unsafe { string(p.doc) }.map_err(pat)?;
+        let (kind, default) = match p.kind {
+            ffi::PARAM_BOOL => {
+                if p.default_int != 0 && p.default_int != 1 {
+                    return Err(pat(format!("bool default {} is not 0 or 1", p.default_int)));
+                }
+                (ParamKind::Bool, toml::Value::Boolean(p.default_int == 1))
+            }
+            ffi::PARAM_INT => {
+                if p.min > p.max {
+                    return Err(pat(format!("min {} > max {}", p.min, p.max)));
+                }
+                if p.required == 0 && !(p.min..=p.max).contains(&p.default_int) {
+                    return Err(pat(format!(
+                        "default {} is not in {}..={}",
+                        p.default_int, p.min, p.max
+                    )));
+                }
+                (
+                    ParamKind::Int {
+                        min: p.min,
+                        max: p.max,
+                    },
+                    toml::Value::Integer(p.default_int),
+                )
+            }
+            ffi::PARAM_STRING => (
+                ParamKind::Str,
+                // SAFETY: as above.
+                toml::Value::String(unsafe { string(p.default_str) }.map_err(pat)?),
+            ),
+            k => return Err(pat(format!("unknown kind {k}"))),
+        };
+        params.push(ParamInfo {
+            name: pname,
+            doc: pdoc,
+            kind,
+            default: (p.required == 0).then_some(default),
+        });
+    }
+    let mut regions: Vec<RegionInfo> = Vec::new();
+    let mut offset = 0u32;
+    // SAFETY: `regions` holds `num_regions` size-prefixed structs.
+    for (i, r) in unsafe { read_array(t.regions, t.num_regions) }
+        .map_err(|m| at(format!("regions: {m}")))?
+        .into_iter()
+        .enumerate()
+    {
+        // SAFETY: strings of a valid description.
+        let rname = unsafe { string(r.name) }.map_err(at)?;
+        if r.size == 0 || r.size % 4 != 0 {
+            return Err(at(format!(
+                "region #{i}: size {:#x} is not a non-zero multiple of 4",
+                r.size
+            )));
+        }
+        if r.access == 0 || r.access & !ffi::ACCESS_ALL != 0 {
+            return Err(at(format!("region #{i}: bad access mask {:#x}", r.access)));
+        }
+        regions.push(RegionInfo {
+            name: rname,
+            offset,
+            size: r.size,
+            access: r.access,
+        });
+        offset = offset
+            .checked_add(r.size)
+            .ok_or_else(|| at("regions add up to more than 4 GiB".into()))?;
+    }
+    if regions.is_empty() {
+        return Err(at("no register region".into()));
+    }
+    // SAFETY: name arrays of a valid description.
+    let irq_outputs = unsafe { names(t.irq_outputs, t.num_irq_outputs) }.map_err(at)?;
+    // SAFETY: as above.
+    let gpio_inputs = unsafe { names(t.gpio_inputs, t.num_gpio_inputs) }.map_err(at)?;
+    // SAFETY: `ops` points to a size-prefixed operations table.
+    let ops: ffi::DeviceOps = unsafe { read_sized(t.ops) }.map_err(|m| at(format!("ops: {m}")))?;
+    for (f, n) in [
+        (ops.create.is_some(), "create"),
+        (ops.destroy.is_some(), "destroy"),
+        (ops.read.is_some(), "read"),
+        (ops.write.is_some(), "write"),
+    ] {
+        if !f {
+            return Err(at(format!("operation `{n}` is NULL")));
+        }
+    }
+    if t.state_version != 0 && (ops.save.is_none() || ops.restore.is_none()) {
+        return Err(at("state_version set but `save`/`restore` is NULL".into()));
+    }
+    Ok(TypeInfo {
+        name,
+        doc,
+        params,
+        regions,
+        irq_outputs,
+        gpio_inputs,
+        state_version: t.state_version,
+        ops,
+    })
+}
+
+/// True if the machine-file entry is a plugin device: it names a `plugin`, or `plugins`
+/// (from `--plugin`) are given and its type is not built in (built-in types win).
+pub fn is_plugin_device(desc: &DeviceDesc, plugins: &[PathBuf]) -> bool {
+    desc.plugin.is_some()
+        || (!plugins.is_empty()
+            && !crate::devices::types()
+                .iter()
+                .any(|(t, _)| *t == desc.kind.as_str()))
+}
+
+/// Build the plugin device for a machine-file entry: its type from the entry's `plugin`
+/// library or the one `--plugin` library that declares it; `params` and `irq` checked
+/// against the type. Errors name the device.
+pub fn create(desc: &DeviceDesc, plugins: &[PathBuf], cpu_hz: u64) -> Result<Built, String> {
+    let name = &desc.name;
+    let (lib, ty) = match &desc.plugin {
+        Some(p) => {
+            let lib = load(p).map_err(|e| format!("device '{name}': {e}"))?;
+            let ty = lib.find(&desc.kind).ok_or_else(|| {
+                format!(
+                    "device '{name}': plugin {} has no device type \"{}\" (it has: {})",
+                    p.display(),
+                    desc.kind,
+                    type_list(lib)
+                )
+            })?;
+            (lib, ty)
+        }
+        None => {
+            let mut found = Vec::new();
+            let mut libs = Vec::new();
+            for p in plugins {
+                let lib = load(p).map_err(|e| format!("device '{name}': {e}"))?;
+                libs.push(lib);
+                if let Some(t) = lib.find(&desc.kind) {
+                    found.push((lib, t));
+                }
+            }
+            match found.len() {
+                1 => found[0],
+                0 => {
+                    let mut from = String::new();
+                    for l in &libs {
+                        let _ = write!(from, "; {}: {}", l.path.display(), type_list(l));
+                    }
+                    return Err(format!(
+                        "device '{name}': unknown type \"{}\" (built in: {}{from})",
+                        desc.kind,
+                        crate::devices::types()
+                            .iter()
+                            .map(|t| t.0)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ));
+                }
+                _ => {
+                    return Err(format!(
+                        "device '{name}': type \"{}\" is provided by several plugins ({}); name one with `plugin = \"...\"`",
+                        desc.kind,
+                        found
+                            .iter()
+                            .map(|(l, _)| l.path.display().to_string())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ))
+                }
+            }
+        }
+    };
+    let what = format!("device '{name}' (type \"{}\")", desc.kind);
+    if desc.irq.len() > ty.irq_outputs.len() {
+        return Err(format!(
+            "{what}: key `irq`: {} lines given, but the type has {} IRQ output{} ({})",
+            desc.irq.len(),
+            ty.irq_outputs.len(),
+            if ty.irq_outputs.len() == 1 { "" } else { "s" },
+            if ty.irq_outputs.is_empty() {
+                "none".to_string()
+            } else {
+                ty.irq_outputs.join(", ")
+            }
+        ));
+    }
+    if let Some(size) = desc.size {
+        if size < ty.size() {
+            return Err(format!(
+                "{what}: key `size`: {size:#x} is smaller than the {:#x} bytes of the type's register regions",
+                ty.size()
+            ));
+        }
+    }
+    let dev = PluginDevice::new(lib, ty, name, &desc.params, cpu_hz)
+        .map_err(|e| format!("{what}: {e}"))?;
+    Ok(Built {
+        device: Box::new(dev),
+        size: ty.size(),
+        is_uart: false,
+    })
+}
+
+fn type_list(lib: &Library) -> String {
+    if lib.types.is_empty() {
+        return "no types".into();
+    }
+    lib.types
+        .iter()
+        .map(|t| format!("\"{}\"", t.name))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Check `params` against the type's schema: every key declared, of the right kind and in
+/// range, every required one given. Returns the values in declaration order.
+fn check_params(ty: &TypeInfo, params: &toml::Table) -> Result<Vec<toml::Value>, String> {
+    let known = || {
+        if ty.params.is_empty() {
+            "it takes none".to_string()
+        } else {
+            format!(
+                "known: {}",
+                ty.params
+                    .iter()
+                    .map(|p| format!("`{}`", p.name))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        }
+    };
+    if let Some(k) = params
+        .keys()
+        .find(|k| !ty.params.iter().any(|p| &p.name == *k))
+    {
+        return Err(format!("unknown param `{k}` ({})", known()));
+    }
+    let mut out = Vec::new();
+    for p in &ty.params {
+        let v = match (params.get(&p.name), &p.default) {
+            (Some(v), _) => v.clone(),
+            (None, Some(d)) => d.clone(),
+            (None, None) => {
+                return Err(format!(
+                    "missing param `{}` ({}: {}); it has no default",
+                    p.name, p.kind, p.doc
+                ))
+            }
+        };
+        let ok = match (p.kind, &v) {
+            (ParamKind::Bool, toml::Value::Boolean(_)) => true,
+            (ParamKind::Int { min, max }, toml::Value::Integer(i)) => (min..=max).contains(i),
+            (ParamKind::Str, toml::Value::String(_)) => true,
+            _ => false,
+        };
+        if !ok {
+            return Err(format!(
+                "param `{}`: expected {}, got {} ({v})",
+                p.name,
+                p.kind,
+                v.type_str()
+            ));
+        }
+        out.push(v);
+    }
+    Ok(out)
+}
+
+/// What to do when a plugin device instance fails (besides the bus errors and the log).
+pub type FailureHook = Box<dyn Fn(&str) + Send + Sync>;
+
+static FAILURE_HOOK: OnceLock<FailureHook> = OnceLock::new();
+
+/// Install the process-wide hook called (with the logged message) whenever a plugin device
+/// instance fails; `armlet run --on-plugin-failure stop` uses it to end the run. Returns
+/// false if a hook was already installed.
+pub fn on_failure(hook: FailureHook) -> bool {
+    FAILURE_HOOK.set(hook).is_ok()
+}
+
+/// Set by `wake` from any thread; taken on the emulator thread.
+#[derive(Debug, Default)]
+struct WakeFlag {
+    pending: AtomicBool,
+}
+
+/// The context handed to the plugin: `ffi::Ctx` first (the plugin sees only that), then the
+/// host's private state. Heap-allocated once per instance, so its address is stable.
+#[repr(C)]
+struct CtxCell {
+    ffi: ffi::Ctx,
+    /// The `DeviceCtx` of the callback in progress, or null between callbacks and during
+    /// `create`/`debug_peek`/`save`/`restore`. Host services other than log/now/cpu_hz work
+    /// only while it is set.
+    dctx: Cell<*mut c_void>,
+    /// Inside a callback that received this context (`create` included).
+    in_call: Cell<bool>,
+    cpu_hz: u64,
+    plugin: String,
+    instance: String,
+    misuse_logged: Cell<bool>,
+}
+
+static HOST_API: ffi::HostApi = ffi::HostApi {
+    struct_size: ffi::size_of_u32::<ffi::HostApi>(),
+    reserved: 0,
+    log: Some(host_log),
+    now: Some(host_now),
+    cpu_hz: Some(host_cpu_hz),
+    set_irq: Some(host_set_irq),
+    schedule: Some(host_schedule),
+    cancel: Some(host_cancel),
+    dma_read: Some(host_dma_read),
+    dma_write: Some(host_dma_write),
+    wake: Some(host_wake),
+};
+
+/// The host's state behind a context the plugin passed back, if it is in a callback.
+///
+/// # Safety
+/// `ctx` must be null or a context this host gave the plugin (a `CtxCell`) that is still
+/// alive, used on the thread running the callback.
+unsafe fn cell<'a>(ctx: *mut ffi::Ctx, what: &str) -> Option<&'a CtxCell> {
+    if ctx.is_null() {
+        return None;
+    }
+    // SAFETY: the caller guarantees `ctx` is the `ffi` field (first, repr(C)) of a live
+    // `CtxCell`, which we only access through shared references and `Cell`s.
+    let c = unsafe { &*ctx.cast::<CtxCell>() };
+    if !c.in_call.get() {
+        if !c.misuse_logged.replace(true) {
+            tracing::warn!(
+                "plugin device '{}' ({}): called host service `{what}` outside a callback; ignored",
+                c.instance,
+                c.plugin
+            );
+        }
+        return None;
+    }
+    Some(c)
+}
+
+/// Run `f` with the `DeviceCtx` of the callback in progress (`default` when there is none).
+///
+/// # Safety
+/// As [`cell`].
+unsafe fn with_dctx<R>(
+    ctx: *mut ffi::Ctx,
+    what: &str,
+    default: R,
+    f: impl FnOnce(&mut DeviceCtx<'_>) -> R,
+) -> R {
+    // SAFETY: forwarded from the caller.
+    let Some(c) = (unsafe { cell(ctx, what) }) else {
+        return default;
+    };
+    let p = c.dctx.get();
+    if p.is_null() {
+        if !c.misuse_logged.replace(true) {
+            tracing::warn!(
+                "plugin device '{}' ({}): host service `{what}` is not available in this callback; ignored",
+                c.instance,
+                c.plugin
+            );
+        }
+        return default;
+    }
+    // SAFETY: `dctx` is set only for the duration of a callback to a `DeviceCtx` that the
+    // adapter borrows mutably for that whole call and does not touch while the plugin runs.
+    let d = unsafe { &mut *p.cast::<DeviceCtx<'_>>() };
+    // Host services must not unwind into the plugin.
+    catch_unwind(AssertUnwindSafe(|| f(d))).unwrap_or(default)
+}
+
+unsafe extern "C" fn host_log(ctx: *mut ffi::Ctx, level: u32, msg: ffi::Str) {
+    // SAFETY: `ctx` is a context we handed out (ABI contract).
+    let Some(c) = (unsafe { cell(ctx, "log") }) else {
+        return;
+    };
+    // SAFETY: the plugin passes a string valid for this call.
+    let text = unsafe { string(msg) }.unwrap_or_else(|e| format!("(bad log message: {e})"));
+    let _ = catch_unwind(AssertUnwindSafe(|| {
+        let (who, plugin) = (&c.instance, &c.plugin);
+        match level {
+            ffi::LOG_ERROR => tracing::error!("plugin device '{who}' ({plugin}): {text}"),
+            ffi::LOG_WARN => tracing::warn!("plugin device '{who}' ({plugin}): {text}"),
+            ffi::LOG_INFO => tracing::info!("plugin device '{who}' ({plugin}): {text}"),
+            ffi::LOG_DEBUG => tracing::debug!("plugin device '{who}' ({plugin}): {text}"),
+            _ => tracing::trace!("plugin device '{who}' ({plugin}): {text}"),
+        }
+    }));
+}
+
+unsafe extern "C" fn host_now(ctx: *mut ffi::Ctx) -> u64 {
+    // SAFETY: `ctx` is a context we handed out (ABI contract).
+    let Some(c) = (unsafe { cell(ctx, "now") }) else {
+        return 0;
+    };
+    let p = c.dctx.get();
+    if p.is_null() {
+        return 0;
+    }
+    // SAFETY: as in `with_dctx`: set only during a callback, to a live `DeviceCtx`.
+    unsafe { (*p.cast::<DeviceCtx<'_>>()).now() }
+}
+
+unsafe extern "C" fn host_cpu_hz(ctx: *mut ffi::Ctx) -> u64 {
+    // SAFETY: `ctx` is a context we handed out (ABI contract).
+    unsafe { cell(ctx, "cpu_hz") }.map_or(0, |c| c.cpu_hz)
+}
+
+unsafe extern "C" fn host_set_irq(ctx: *mut ffi::Ctx, output: u32, level: u32) {
+    // SAFETY: `ctx` is a context we handed out (ABI contract).
+    unsafe {
+        with_dctx(ctx, "set_irq", (), |d| {
+            d.set_irq(output as usize, level != 0)
+        })
+    }
+}
+
+unsafe extern "C" fn host_schedule(ctx: *mut ffi::Ctx, at: u64, token: u64) {
+    // SAFETY: `ctx` is a context we handed out (ABI contract).
+    unsafe { with_dctx(ctx, "schedule", (), |d| d.schedule(at, token)) }
+}
+
+unsafe extern "C" fn host_cancel(ctx: *mut ffi::Ctx, token: u64) {
+    // SAFETY: `ctx` is a context we handed out (ABI contract).
+    unsafe { with_dctx(ctx, "cancel", (), |d| d.cancel(token)) }
+}
+
+unsafe extern "C" fn host_dma_read(
+    ctx: *mut ffi::Ctx,
+    addr: u32,
+    buf: *mut u8,
+    len: usize,
+) -> ffi::Status {
+    if buf.is_null() && len != 0 {
+        return ffi::INVALID;
+    }
+    // SAFETY: `ctx` is a context we handed out (ABI contract).
+    unsafe {
+        with_dctx(ctx, "dma_read", ffi::BUS_ERROR, |d| {
+            let slice: &mut [u8] = if len == 0 {
+                &mut []
+            } else {
+                // SAFETY: the plugin passes a buffer valid for `len` bytes for this call.
+                std::slice::from_raw_parts_mut(buf, len)
+            };
+            match d.dma_read(addr, slice) {
+                Ok(()) => ffi::OK,
+                Err(_) => ffi::BUS_ERROR,
+            }
+        })
+    }
+}
+
+unsafe extern "C" fn host_dma_write(
+    ctx: *mut ffi::Ctx,
+    addr: u32,
+    bytes: *const u8,
+    len: usize,
+) -> ffi::Status {
+    if bytes.is_null() && len != 0 {
+        return ffi::INVALID;
+    }
+    // SAFETY: `ctx` is a context we handed out (ABI contract).
+    unsafe {
+        with_dctx(ctx, "dma_write", ffi::BUS_ERROR, |d| {
+            let slice: &[u8] = if len == 0 {
+                &[]
+            } else {
+                // SAFETY: the plugin passes bytes valid for `len` for this call.
+                std::slice::from_raw_parts(bytes, len)
+            };
+            match d.dma_write(addr, slice) {
+                Ok(()) => ffi::OK,
+                Err(_) => ffi::BUS_ERROR,
+            }
+        })
+    }
+}
+
+unsafe extern "C" fn host_wake(waker: *mut ffi::Waker) {
+    if waker.is_null() {
+        return;
+    }
+    // SAFETY: every waker we hand out is a leaked `Arc<WakeFlag>` (never freed), so it is
+    // valid forever and `WakeFlag` is thread-safe.
+    let flag = unsafe { &*waker.cast::<WakeFlag>() };
+    flag.pending.store(true, Ordering::Release);
+}
+
+/// Collects `save` output.
+#[repr(C)]
+struct VecWriter {
+    ffi: ffi::Writer,
+    out: Vec<u8>,
+}
+
+unsafe extern "C" fn writer_write(
+    w: *mut ffi::Writer,
+    bytes: *const u8,
+    len: usize,
+) -> ffi::Status {
+    if w.is_null() || (bytes.is_null() && len != 0) {
+        return ffi::INVALID;
+    }
+    if len == 0 {
+        return ffi::OK;
+    }
+    // SAFETY: `w` is the `ffi` field (first, repr(C)) of the `VecWriter` we passed to `save`,
+    // alive and not otherwise borrowed during that call; `bytes` is valid for `len`.
+    unsafe {
+        let vw = &mut *w.cast::<VecWriter>();
+        vw.out
+            .extend_from_slice(std::slice::from_raw_parts(bytes, len));
+    }
+    ffi::OK
+}
+
+/// A plugin device instance, adapted to the machine's [`Device`] trait.
+pub struct PluginDevice {
+    lib: &'static Library,
+    ty: &'static TypeInfo,
+    /// The plugin's instance (from `create`), destroyed on drop.
+    dev: *mut c_void,
+    /// Our context for it (`Box::into_raw`), freed on drop.
+    ctx: *mut CtxCell,
+    wake: Arc<WakeFlag>,
+    failed: bool,
+}
+
+// SAFETY: the ABI allows an instance to be called from any thread as long as calls never
+// overlap; `&mut self` on every call that reaches the plugin (and `&self` for the
+// side-effect-free `peek`, never concurrent with `&mut` uses) guarantees that. The context
+// cell is only touched from the thread running a callback.
+unsafe impl Send for PluginDevice {}
+
+impl std::fmt::Debug for PluginDevice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PluginDevice")
+            .field("plugin", &self.lib.name)
+            .field("type", &self.ty.name)
+            .field("instance", &self.instance())
+            .field("failed", &self.failed)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PluginDevice {
+    /// Instantiate `ty` of `lib` as `instance` with machine-file `params` (checked against
+    /// the type first). The instance is not reset yet (the machine resets every device).
+    pub fn new(
+        lib: &'static Library,
+        ty: &'static TypeInfo,
+        instance: &str,
+        params: &toml::Table,
+        cpu_hz: u64,
+    ) -> Result<PluginDevice, String> {
+        let values = check_params(ty, params)?;
+        let strings: Vec<String> = values
+            .iter()
+            .map(|v| match v {
+                toml::Value::String(s) => s.clone(),
+                _ => String::new(),
+            })
+            .collect();
+        let names: Vec<ffi::ParamValue> = ty
+            .params
+            .iter()
+            .zip(&values)
+            .zip(&strings)
+            .map(|((p, v), s)| ffi::ParamValue {
+                struct_size: ffi::size_of_u32::<ffi::ParamValue>(),
+                kind: match p.kind {
+                    ParamKind::Bool => ffi::PARAM_BOOL,
+                    ParamKind::Int { .. } => ffi::PARAM_INT,
+                    ParamKind::Str => ffi::PARAM_STRING,
+                },
+                name: ffi::Str::from_str(&p.name),
+                int_value: match v {
+                    toml::Value::Boolean(b) => i64::from(*b),
+                    toml::Value::Integer(i) => *i,
+                    _ => 0,
+                },
+                str_value: ffi::Str::from_str(s),
+            })
+            .collect();
+        let wake = Arc::new(WakeFlag::default());
+        // Leaked on purpose: a plugin thread may call `wake` at any time, even after the
+        // instance is gone, so the waker must stay valid forever (one flag per instance).
+        let waker = Arc::into_raw(Arc::clone(&wake)) as *mut ffi::Waker;
+        let args = ffi::CreateArgs {
+            struct_size: ffi::size_of_u32::<ffi::CreateArgs>(),
+            reserved: 0,
+            instance_name: ffi::Str::from_str(instance),
+            params: if names.is_empty() {
+                std::ptr::null()
+            } else {
+                names.as_ptr()
+            },
+            num_params: names.len(),
+            waker,
+            cpu_hz,
+        };
+        let ctx = Box::into_raw(Box::new(CtxCell {
+            ffi: ffi::Ctx {
+                struct_size: ffi::size_of_u32::<ffi::Ctx>(),
+                reserved: 0,
+                api: &HOST_API,
+            },
+            dctx: Cell::new(std::ptr::null_mut()),
+            in_call: Cell::new(false),
+            cpu_hz,
+            plugin: format!("plugin {} {}", lib.name, lib.path.display()),
+            instance: instance.to_string(),
+            misuse_logged: Cell::new(false),
+        }));
+        let mut dev: *mut c_void = std::ptr::null_mut();
+        let create = ty.ops.create.expect("checked at load");
+        // SAFETY: `ctx` is a live context of ours; `args` and everything it points to
+        // (names, strings) outlive the call; `dev` is a valid out pointer.
+        let status = unsafe {
+            (*ctx).in_call.set(true);
+            let s = create(ctx.cast(), &args, &mut dev);
+            (*ctx).in_call.set(false);
+            s
+        };
+        if status != ffi::OK || dev.is_null() {
+            // SAFETY: `ctx` came from Box::into_raw above and nothing else holds it.
+            drop(unsafe { Box::from_raw(ctx) });
+            return Err(format!(
+                "the plugin refused to create it (status {status}; see the log above)"
+            ));
+        }
+        Ok(PluginDevice {
+            lib,
+            ty,
+            dev,
+            ctx,
+            wake,
+            failed: false,
+        })
+    }
+
+    /// The instance name.
+    pub fn instance(&self) -> &str {
+        // SAFETY: `ctx` is live until drop.
+        unsafe { &(*self.ctx).instance }
+    }
+
+    /// The plugin library.
+    pub fn library(&self) -> &'static Library {
+        self.lib
+    }
+
+    /// The device type.
+    pub fn type_info(&self) -> &'static TypeInfo {
+        self.ty
+    }
+
+    /// True once a callback failed (a caught panic): every access is then a bus error.
+    pub fn is_failed(&self) -> bool {
+        self.failed
+    }
+
+    /// Call the plugin with our context active for the duration of the call.
+    fn call(
+        &mut self,
+        dctx: Option<&mut DeviceCtx<'_>>,
+        f: impl FnOnce(*mut c_void, *mut ffi::Ctx) -> ffi::Status,
+    ) -> ffi::Status {
+        let p = dctx.map_or(std::ptr::null_mut(), |d| {
+            d as *mut DeviceCtx<'_> as *mut c_void
+        });
+        // SAFETY: `self.ctx` is live until drop; the plugin may use it only during `f`, while
+        // the `DeviceCtx` it points to is mutably borrowed by us and not otherwise touched.
+        unsafe {
+            (*self.ctx).dctx.set(p);
+            (*self.ctx).in_call.set(true);
+        }
+        let status = f(self.dev, self.ctx.cast());
+        // SAFETY: as above.
+        unsafe {
+            (*self.ctx).in_call.set(false);
+            (*self.ctx).dctx.set(std::ptr::null_mut());
+        }
+        status
+    }
+
+    /// Mark the instance failed after `what` returned `status`.
+    fn fail(&mut self, what: &str, status: ffi::Status, ctx: Option<&mut DeviceCtx<'_>>) {
+        self.failed = true;
+        if let Some(ctx) = ctx {
+            for i in 0..self.ty.irq_outputs.len() {
+                ctx.set_irq(i, false);
+            }
+        }
+        let msg = format!(
+            "plugin device '{}' (type \"{}\", plugin {} {}) failed in `{what}` (status {status}): it is disabled, every further access to it is a bus error",
+            self.instance(),
+            self.ty.name,
+            self.lib.name,
+            self.lib.path.display()
+        );
+        tracing::error!("{msg}");
+        if let Some(hook) = FAILURE_HOOK.get() {
+            hook(&msg);
+        }
+    }
+
+    /// Deliver a pending `wake` before another callback.
+    fn deliver_wake(&mut self, ctx: &mut DeviceCtx<'_>) {
+        if !self.wake.pending.swap(false, Ordering::Acquire) {
+            return;
+        }
+        let Some(f) = self.ty.ops.wake else { return };
+        // SAFETY: `dev` is our live instance and the context is active during the call.
+        let st = self.call(Some(ctx), |dev, c| unsafe { f(dev, c) });
+        if st != ffi::OK {
+            self.fail("wake", st, Some(ctx));
+        }
+    }
+
+    /// (region index, offset in region) of a `size`-byte access at `offset`, if the type
+    /// allows it: inside one region, a declared size, aligned.
+    fn locate(&self, offset: u32, size: u8) -> Option<(u32, u32)> {
+        let size = u32::from(size);
+        if !matches!(size, 1 | 2 | 4) || offset % size != 0 {
+            return None;
+        }
+        self.ty.regions.iter().enumerate().find_map(|(i, r)| {
+            let off = offset.checked_sub(r.offset)?;
+            (off < r.size && off + size <= r.size && r.access & size != 0)
+                .then_some((i as u32, off))
+        })
+    }
+
+    /// Drive GPIO input `line` to `level` (no machine wiring exists yet: for tests and
+    /// future boards).
+    pub fn gpio_in(
+        &mut self,
+        line: u32,
+        level: bool,
+        ctx: &mut DeviceCtx<'_>,
+    ) -> Result<(), String> {
+        if self.failed {
+            return Err("the device has failed".into());
+        }
+        if line as usize >= self.ty.gpio_inputs.len() {
+            return Err(format!("no GPIO input {line}"));
+        }
+        self.deliver_wake(ctx);
+        let Some(f) = self.ty.ops.gpio_in else {
+            return Ok(());
+        };
+        // SAFETY: `dev` is our live instance and the context is active during the call.
+        let st = self.call(Some(ctx), |dev, c| unsafe {
+            f(dev, c, line, u32::from(level))
+        });
+        if st != ffi::OK {
+            self.fail("gpio_in", st, Some(ctx));
+            return Err("the device failed".into());
+        }
+        Ok(())
+    }
+
+    /// Snapshot the instance: (state version, bytes). An error if the type cannot snapshot
+    /// (the host must then refuse to snapshot rather than write a broken one).
+    pub fn save(&mut self) -> Result<(u32, Vec<u8>), String> {
+        let f = match self.ty.ops.save {
+            Some(f) if self.ty.state_version != 0 => f,
+            _ => return Err(format!("device type \"{}\" cannot snapshot", self.ty.name)),
+        };
+        let mut w = VecWriter {
+            ffi: ffi::Writer {
+                struct_size: ffi::size_of_u32::<ffi::Writer>(),
+                reserved: 0,
+                write: Some(writer_write),
+            },
+            out: Vec::new(),
+        };
+        let wp: *mut VecWriter = &mut w;
+        // SAFETY: `dev` is our live instance; `wp` is a live writer for this call.
+        let st = self.call(None, |dev, _| unsafe { f(dev, wp.cast()) });
+        match st {
+            ffi::OK => Ok((self.ty.state_version, w.out)),
+            s => Err(format!("`save` failed (status {s})")),
+        }
+    }
+
+    /// Restore a snapshot written by [`PluginDevice::save`] with state version `version`.
+    pub fn restore(&mut self, version: u32, bytes: &[u8]) -> Result<(), String> {
+        let Some(f) = self.ty.ops.restore.filter(|_| self.ty.state_version != 0) else {
+            return Err(format!("device type \"{}\" cannot snapshot", self.ty.name));
+        };
+        let (p, n) = (bytes.as_ptr(), bytes.len());
+        // SAFETY: `dev` is our live instance; `bytes` is valid for `n` bytes for the call.
+        let st = self.call(None, |dev, _| unsafe { f(dev, p, n, version) });
+        match st {
+            ffi::OK => {
+                self.failed = false;
+                Ok(())
+            }
+            s => Err(format!(
+                "`restore` of state version {version} failed (status {s})"
+            )),
+        }
+    }
+}
+
+fn size_mask(size: u8) -> u32 {
+    match size {
+        1 => 0xff,
+        2 => 0xffff,
+        _ => u32::MAX,
+    }
+}
+
+impl Device for PluginDevice {
+    fn read(&mut self, offset: u32, size: u8, ctx: &mut DeviceCtx<'_>) -> Result<u32, BusError> {
+        if self.failed {
+            return Err(BusError::DeviceError);
+        }
+        let (region, off) = self.locate(offset, size).ok_or(BusError::Denied)?;
+        self.deliver_wake(ctx);
+        if self.failed {
+            return Err(BusError::DeviceError);
+        }
+        let read = self.ty.ops.read.expect("checked at load");
+        let mut v = 0u32;
+        let vp: *mut u32 = &mut v;
+        // SAFETY: `dev` is our live instance, the context is active during the call and `vp`
+        // is a valid out pointer.
+        let st = self.call(Some(ctx), |dev, c| unsafe {
+            read(dev, c, region, off, u32::from(size), vp)
+        });
+        match st {
+            ffi::OK => Ok(v & size_mask(size)),
+            ffi::BUS_ERROR => Err(BusError::Denied),
+            s => {
+                self.fail("read", s, Some(ctx));
+                Err(BusError::DeviceError)
+            }
+        }
+    }
+
+    fn write(
+        &mut self,
+        offset: u32,
+        size: u8,
+        value: u32,
+        ctx: &mut DeviceCtx<'_>,
+    ) -> Result<(), BusError> {
+        if self.failed {
+            return Err(BusError::DeviceError);
+        }
+        let (region, off) = self.locate(offset, size).ok_or(BusError::Denied)?;
+        self.deliver_wake(ctx);
+        if self.failed {
+            return Err(BusError::DeviceError);
+        }
+        let write = self.ty.ops.write.expect("checked at load");
+        let value = value & size_mask(size);
+        // SAFETY: `dev` is our live instance and the context is active during the call.
+        let st = self.call(Some(ctx), |dev, c| unsafe {
+            write(dev, c, region, off, u32::from(size), value)
+        });
+        match st {
+            ffi::OK => Ok(()),
+            ffi::BUS_ERROR => Err(BusError::Denied),
+            s => {
+                self.fail("write", s, Some(ctx));
+                Err(BusError::DeviceError)
+            }
+        }
+    }
+
+    fn peek(&self, offset: u32, size: u8) -> Option<u32> {
+        if self.failed {
+            return None;
+        }
+        let (region, off) = self.locate(offset, size).or_else(|| {
+            // Debuggers read words: allow any size the region holds, side-effect free.
+            let size32 = u32::from(size);
+            self.ty.regions.iter().enumerate().find_map(|(i, r)| {
+                let o = offset.checked_sub(r.offset)?;
+                (o < r.size && o + size32 <= r.size).then_some((i as u32, o))
+            })
+        })?;
+        let f = self.ty.ops.debug_peek?;
+        let mut v = 0u32;
+        // SAFETY: `dev` is our live instance; `debug_peek` gets no context and must not have
+        // side effects; `v` is a valid out pointer.
+        let st = unsafe { f(self.dev, region, off, u32::from(size), &mut v) };
+        (st == ffi::OK).then_some(v & size_mask(size))
+    }
+
+    fn reset(&mut self, ctx: &mut DeviceCtx<'_>) {
+        if self.failed {
+            return;
+        }
+        self.wake.pending.store(false, Ordering::Relaxed);
+        let Some(f) = self.ty.ops.reset else { return };
+        // SAFETY: `dev` is our live instance and the context is active during the call.
+        let st = self.call(Some(ctx), |dev, c| unsafe { f(dev, c) });
+        if st != ffi::OK {
+            self.fail("reset", st, Some(ctx));
+        }
+    }
+
+    fn event(&mut self, token: u64, ctx: &mut DeviceCtx<'_>) {
+        if self.failed {
+            return;
+        }
+        self.deliver_wake(ctx);
+        if self.failed {
+            return;
+        }
+        let Some(f) = self.ty.ops.timer else { return };
+        // SAFETY: `dev` is our live instance and the context is active during the call.
+        let st = self.call(Some(ctx), |dev, c| unsafe { f(dev, c, token) });
+        if st != ffi::OK {
+            self.fail("timer", st, Some(ctx));
+        }
+    }
+}
+
+impl Drop for PluginDevice {
+    fn drop(&mut self) {
+        if let Some(destroy) = self.ty.ops.destroy {
+            // SAFETY: `dev` came from this type's `create` and is destroyed exactly once.
+            unsafe { destroy(self.dev) };
+        }
+        // SAFETY: `ctx` came from Box::into_raw in `new` and the plugin may no longer use it.
+        drop(unsafe { Box::from_raw(self.ctx) });
+    }
+}
