@@ -50,6 +50,7 @@ fn firmware(name: &str) -> PathBuf {
                 .arg("-C")
                 .arg(root().join("firmware-tests"))
                 .args(["build/gdb_target.elf", "build/gdb_second.elf"])
+                .arg("build/hello_lm3s.elf")
                 .stdout(Stdio::null())
                 .status()
                 .expect("run make");
@@ -103,9 +104,14 @@ impl Lines {
     fn spawn(self, r: impl Read + Send + 'static) -> Lines {
         let me = self.clone();
         std::thread::spawn(move || {
-            for line in BufReader::new(r).lines() {
-                let Ok(line) = line else { break };
+            let mut r = BufReader::new(r);
+            let mut buf = Vec::new();
+            // Not `lines()`: GDB's remote debug output carries binary packets.
+            while r.read_until(b'\n', &mut buf).is_ok_and(|n| n > 0) {
+                let line = String::from_utf8_lossy(&buf);
+                let line = line.trim_end_matches(['\n', '\r']).to_string();
                 me.0.lock().unwrap().push((Instant::now(), line));
+                buf.clear();
             }
         });
         self
@@ -1037,6 +1043,46 @@ fn monitor_commands_and_a_fault_report() {
     assert!(out.contains("<signal handler called>"), "{out}");
     assert!(out.contains("board:        mps2-an385"), "{out}");
     assert_eq!(a.finish().0, Some(137));
+}
+
+#[test]
+fn load_into_flash_uses_flash_packets_and_hardware_breakpoints() {
+    if !gdb_available() {
+        return;
+    }
+    // lm3s6965evb has flash (ROM) at 0: the memory map says so, GDB loads it with vFlash
+    // packets and breaks there with hardware breakpoints.
+    let fw = firmware("hello_lm3s");
+    let a = Armlet::start(&fw, &["--wait", "-M", "lm3s6965evb"]);
+    let out = gdb(
+        &a.addr,
+        &fw,
+        &[
+            "info mem",
+            "set debug remote 1",
+            "load",
+            "set debug remote 0",
+            "source gdb-scripts/armlet.gdb",
+            "monitor reset halt",
+            "break main",
+            "continue",
+            "continue",
+        ],
+        None,
+        &[],
+    );
+    assert!(out.contains("flash blocksize 0x400"), "{out}");
+    assert!(out.contains("vFlashErase"), "{out}");
+    assert!(out.contains("vFlashDone"), "{out}");
+    assert!(
+        out.contains("hardware breakpoints for read-only addresses"),
+        "{out}"
+    );
+    assert!(out.contains("Breakpoint 1, main ()"), "{out}");
+    assert!(out.contains("exited normally"), "{out}");
+    let (code, stdout, _) = a.finish();
+    assert_eq!(code, Some(0));
+    assert_eq!(stdout, "Hello from armlet!\n");
 }
 
 #[test]

@@ -36,7 +36,6 @@ impl MonitorCmd for GdbTarget {
                 self.m.reset();
                 self.resume = None;
                 self.debug_stop_pc = None;
-                self.reset_since_stop = true;
                 let s = &self.m.cpu.state;
                 outputln!(
                     out,

@@ -269,7 +269,6 @@ impl<'l> Server<'l> {
         let Some(GdbStubStateMachine::Running(gdb)) = s.gdb.take() else {
             return None;
         };
-        self.target.reset_since_stop = false;
         // Every register goes with the stop reply, so GDB needs no `g` round trip; that
         // takes a T packet, so plain signals (and "step done", a SIGTRAP) name the thread.
         let reason = match reason {

@@ -65,8 +65,6 @@ pub struct GdbTarget {
     pub on_detach: OnDetach,
     /// Console output for `O` packets.
     pub tap: ConsoleTap,
-    /// `monitor reset` happened since the last stop report (GDB's register cache is stale).
-    pub(crate) reset_since_stop: bool,
     /// Where the debugger server listens (for `monitor info`).
     pub(crate) listen: String,
 }
@@ -87,7 +85,6 @@ impl GdbTarget {
             debug_stop_pc: None,
             on_detach: OnDetach::Run,
             tap,
-            reset_since_stop: false,
             listen: String::new(),
         }
     }
