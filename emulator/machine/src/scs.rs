@@ -579,7 +579,8 @@ impl Scs {
 
     /// Guest read of `size` bytes at `off`.
     pub fn read(&mut self, off: u32, size: u8, io: &mut IoState) -> Result<u32, BusError> {
-        if !io.privileged && !(off < 0x80 && self.itm_unpriv_ok(off)) {
+        let unpriv_ok = off < 0x80 && self.itm_unpriv_ok(off);
+        if !(io.privileged || unpriv_ok) {
             return Err(BusError::Denied);
         }
         let word = self.peek(off & !3, io).unwrap_or(0);
@@ -791,10 +792,9 @@ impl Scs {
             0xed34 => self.mmfar = merge(self.mmfar),
             0xed38 => self.bfar = merge(self.bfar),
             0xed3c => self.afsr &= !w1,
-            0xed88 => {
-                if self.cpu != CpuModel::CortexM3 {
-                    self.cpacr = merge(self.cpacr) & 0x00f0_0000;
-                }
+            // CPACR: CP10/CP11 access on cores with an FPU option; RAZ/WI on the M3.
+            0xed88 if self.cpu != CpuModel::CortexM3 => {
+                self.cpacr = merge(self.cpacr) & 0x00f0_0000;
             }
             0xed94 => {
                 self.mpu.ctrl = merge(self.mpu.ctrl) & 7;
