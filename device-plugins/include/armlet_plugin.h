@@ -166,12 +166,17 @@ struct armlet_host_api {
      * (an MMIO access or a timer). Keep a timer scheduled while the guest may sleep waiting
      * for such input: a wake is noticed at the latest when that timer fires. */
     void (*wake)(armlet_waker *waker);
+    /* 1 if a message at `level` would be logged (skip formatting it otherwise). */
+    uint32_t (*log_enabled)(armlet_ctx *ctx, uint32_t level);
 };
 
 /* Convenience wrappers. */
 static inline void armlet_log(armlet_ctx *ctx, uint32_t level, const char *msg, size_t len) {
     armlet_str s = {msg, len};
     ctx->api->log(ctx, level, s);
+}
+static inline int armlet_log_enabled(armlet_ctx *ctx, uint32_t level) {
+    return ctx->api->log_enabled(ctx, level) != 0;
 }
 static inline uint64_t armlet_now(armlet_ctx *ctx) { return ctx->api->now(ctx); }
 static inline uint64_t armlet_cpu_hz(armlet_ctx *ctx) { return ctx->api->cpu_hz(ctx); }

@@ -77,7 +77,7 @@ impl Str {
     };
 
     /// A `Str` pointing at `s` (valid as long as `s` is).
-    pub fn from_str(s: &str) -> Str {
+    pub fn of(s: &str) -> Str {
         Str {
             ptr: s.as_ptr(),
             len: s.len(),
@@ -145,6 +145,8 @@ pub struct HostApi {
     >,
     /// Thread-safe: the device has input ready.
     pub wake: Option<unsafe extern "C" fn(waker: *mut Waker)>,
+    /// 1 if a message at `level` would be logged.
+    pub log_enabled: Option<unsafe extern "C" fn(ctx: *mut Ctx, level: u32) -> u32>,
 }
 
 /// `armlet_param_desc`.

@@ -316,7 +316,16 @@ impl Host<'_> {
     pub fn log(&mut self, level: Level, msg: &str) {
         if let Some(f) = self.api.log {
             // SAFETY: `ctx` is valid during this callback; `msg` outlives the call.
-            unsafe { f(self.ctx, level.raw(), ffi::Str::from_str(msg)) }
+            unsafe { f(self.ctx, level.raw(), ffi::Str::of(msg)) }
+        }
+    }
+    /// Whether a message at `level` would be logged: check it before formatting an
+    /// expensive message on a hot path.
+    pub fn log_enabled(&mut self, level: Level) -> bool {
+        match self.api.log_enabled {
+            // SAFETY: `ctx` is valid during this callback.
+            Some(f) => unsafe { f(self.ctx, level.raw()) != 0 },
+            None => true,
         }
     }
     /// Log at info level.
@@ -470,7 +479,7 @@ impl Plugin {
 }
 
 fn leak_str(s: &str) -> ffi::Str {
-    ffi::Str::from_str(Box::leak(s.to_owned().into_boxed_str()))
+    ffi::Str::of(Box::leak(s.to_owned().into_boxed_str()))
 }
 
 fn leak_slice<T>(v: Vec<T>) -> *const T {
@@ -920,4 +929,199 @@ macro_rules! export_plugin {
             })
         }
     };
+}
+
+#[cfg(test)]
+mod tests {
+    //! The trampolines against a fake host: every entry point catches panics, reports them
+    //! through the host's log and returns `FAILED`; values and errors cross correctly.
+    use super::*;
+    use std::sync::Mutex;
+
+    static LOG: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+    unsafe extern "C" fn log(_: *mut ffi::Ctx, _level: u32, msg: ffi::Str) {
+        // SAFETY: the SDK passes a valid string for the call.
+        let s = unsafe { str_of(msg) };
+        LOG.lock().unwrap().push(s);
+    }
+
+    static API: ffi::HostApi = ffi::HostApi {
+        struct_size: ffi::size_of_u32::<ffi::HostApi>(),
+        reserved: 0,
+        log: Some(log),
+        now: None,
+        cpu_hz: None,
+        set_irq: None,
+        schedule: None,
+        cancel: None,
+        dma_read: None,
+        dma_write: None,
+        wake: None,
+        log_enabled: None,
+    };
+
+    #[derive(Debug)]
+    struct Bomb {
+        word: u32,
+    }
+
+    impl Device for Bomb {
+        fn describe() -> TypeDesc {
+            TypeDesc::new("bomb", "panics on demand")
+                .param(Param::int("arm", 0, "panic in create if 1"))
+                .region(Region::new("regs", 8))
+        }
+        fn create(cfg: &Config, _host: &mut Host<'_>) -> Result<Self, String> {
+            match cfg.int("arm") {
+                1 => panic!("create exploded"),
+                2 => Err("arm = 2 is not allowed".into()),
+                _ => Ok(Bomb { word: 7 }),
+            }
+        }
+        fn read(&mut self, _: &mut Host<'_>, _: u32, offset: u32, _: u32) -> Result<u32, BusError> {
+            match offset {
+                0 => Ok(self.word),
+                4 => Err(BusError),
+                _ => panic!("read exploded"),
+            }
+        }
+        fn write(
+            &mut self,
+            _: &mut Host<'_>,
+            _: u32,
+            _: u32,
+            _: u32,
+            v: u32,
+        ) -> Result<(), BusError> {
+            if v == 0xdead {
+                panic!("write exploded");
+            }
+            self.word = v;
+            Ok(())
+        }
+        fn timer(&mut self, _: &mut Host<'_>, _: u64) {
+            panic!("timer exploded");
+        }
+        fn peek(&self, _: u32, _: u32, _: u32) -> Option<u32> {
+            panic!("peek exploded")
+        }
+    }
+
+    fn ctx() -> ffi::Ctx {
+        ffi::Ctx {
+            struct_size: ffi::size_of_u32::<ffi::Ctx>(),
+            reserved: 0,
+            api: &API,
+        }
+    }
+
+    fn create_with(arm: i64) -> (ffi::Status, *mut c_void) {
+        let ops = ops::<Bomb>();
+        let p = ffi::ParamValue {
+            struct_size: ffi::size_of_u32::<ffi::ParamValue>(),
+            kind: ffi::PARAM_INT,
+            name: ffi::Str::of("arm"),
+            int_value: arm,
+            str_value: ffi::Str::EMPTY,
+        };
+        let args = ffi::CreateArgs {
+            struct_size: ffi::size_of_u32::<ffi::CreateArgs>(),
+            reserved: 0,
+            instance_name: ffi::Str::of("b0"),
+            params: &p,
+            num_params: 1,
+            waker: std::ptr::null_mut(),
+            cpu_hz: 1,
+        };
+        let mut c = ctx();
+        let mut dev = std::ptr::null_mut();
+        // SAFETY: valid context, args and out pointer for the call.
+        let st = unsafe { ops.create.unwrap()(&mut c, &args, &mut dev) };
+        (st, dev)
+    }
+
+    fn logged(what: &str) -> bool {
+        LOG.lock().unwrap().iter().any(|l| l.contains(what))
+    }
+
+    #[test]
+    fn every_entry_point_catches_panics_and_reports_them() {
+        let ops = ops::<Bomb>();
+        assert_eq!(create_with(1).0, ffi::FAILED);
+        assert!(logged("panicked in create: create exploded"));
+        assert_eq!(create_with(2).0, ffi::INVALID);
+        assert!(logged("arm = 2 is not allowed"));
+        let (st, dev) = create_with(0);
+        assert_eq!(st, ffi::OK);
+        let mut c = ctx();
+        let mut v = 0;
+        // SAFETY: `dev` is a live Bomb from `create`; `c` and `v` are valid.
+        unsafe {
+            assert_eq!(ops.read.unwrap()(dev, &mut c, 0, 0, 4, &mut v), ffi::OK);
+            assert_eq!(v, 7);
+            assert_eq!(
+                ops.read.unwrap()(dev, &mut c, 0, 4, 4, &mut v),
+                ffi::BUS_ERROR
+            );
+            assert_eq!(ops.write.unwrap()(dev, &mut c, 0, 0, 4, 9), ffi::OK);
+            assert_eq!(ops.read.unwrap()(dev, &mut c, 0, 0, 4, &mut v), ffi::OK);
+            assert_eq!(v, 9);
+            assert_eq!(
+                ops.write.unwrap()(dev, &mut c, 0, 0, 4, 0xdead),
+                ffi::FAILED
+            );
+            assert!(logged("panicked in write: write exploded"));
+            assert_eq!(ops.read.unwrap()(dev, &mut c, 0, 8, 4, &mut v), ffi::FAILED);
+            assert!(logged("panicked in read: read exploded"));
+            assert_eq!(ops.timer.unwrap()(dev, &mut c, 1), ffi::FAILED);
+            assert!(logged("panicked in timer: timer exploded"));
+            // No context for peek: the panic is still caught.
+            assert_eq!(ops.debug_peek.unwrap()(dev, 0, 0, 4, &mut v), ffi::FAILED);
+            // No snapshot support by default.
+            let mut w = ffi::Writer {
+                struct_size: ffi::size_of_u32::<ffi::Writer>(),
+                reserved: 0,
+                write: None,
+            };
+            assert_eq!(ops.save.unwrap()(dev, &mut w), ffi::UNSUPPORTED);
+            assert_eq!(
+                ops.restore.unwrap()(dev, std::ptr::null(), 0, 1),
+                ffi::INVALID
+            );
+            // Null pointers are refused, not dereferenced.
+            assert_eq!(
+                ops.read.unwrap()(dev, &mut c, 0, 0, 4, std::ptr::null_mut()),
+                ffi::INVALID
+            );
+            assert_eq!(
+                ops.reset.unwrap()(std::ptr::null_mut(), &mut c),
+                ffi::INVALID
+            );
+            ops.destroy.unwrap()(dev);
+        }
+    }
+
+    #[test]
+    fn entry_describes_once_and_refuses_another_major() {
+        fn build() -> Plugin {
+            Plugin::new("p", "1.2.3").device::<Bomb>()
+        }
+        assert!(__private::entry(2 << 16, build).is_null());
+        let a = __private::entry(ffi::ABI_VERSION, build);
+        let b = __private::entry(ffi::ABI_VERSION, build);
+        assert!(!a.is_null());
+        assert_eq!(a, b, "described once");
+        // SAFETY: a non-null description lives forever (leaked).
+        let info = unsafe { &*a };
+        assert_eq!(info.abi_version, ffi::ABI_VERSION);
+        assert_eq!(info.num_types, 1);
+        // SAFETY: as above.
+        let t = unsafe { &*info.types };
+        // SAFETY: strings of the leaked description.
+        assert_eq!(unsafe { str_of(t.name) }, "bomb");
+        assert_eq!(t.num_params, 1);
+        assert_eq!(t.num_regions, 1);
+        assert_eq!(t.state_version, 0);
+    }
 }

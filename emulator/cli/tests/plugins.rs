@@ -761,3 +761,40 @@ fn manifest_plugins_key_loads_plugins_relative_to_the_manifest() {
         "{all}"
     );
 }
+
+#[test]
+fn readme_c_example_builds_warning_free_and_loads() {
+    let readme = std::fs::read_to_string(root().join("device-plugins/README.md")).unwrap();
+    let start = readme
+        .find("```c\n#include \"armlet_plugin.h\"")
+        .expect("C example")
+        + 5;
+    let src = &readme[start..start + readme[start..].find("```").unwrap()];
+    let dir = tempfile::tempdir().unwrap();
+    let c = dir.path().join("my_sensor.c");
+    std::fs::write(&c, src).unwrap();
+    let lib = dir.path().join("libmy_sensor.so");
+    run_ok(
+        Command::new("cc")
+            .args([
+                "-std=c11", "-O2", "-fPIC", "-shared", "-Wall", "-Wextra", "-Werror",
+            ])
+            .arg("-fvisibility=hidden")
+            .arg("-I")
+            .arg(root().join("device-plugins/include"))
+            .arg("-o")
+            .arg(&lib)
+            .arg(&c),
+        "cc of the README example",
+    );
+    assert_eq!(
+        defined_dynamic_symbols(&lib),
+        ["armlet_plugin_abi_version", "armlet_plugin_entry"]
+    );
+    let out = armlet(&["plugin".as_ref(), "inspect".as_ref(), lib.as_os_str()]);
+    assert!(
+        text(&out.stdout).contains("device type \"temp-sensor\""),
+        "{}",
+        text(&out.stderr)
+    );
+}

@@ -479,9 +479,8 @@ unsafe fn type_info(t: &ffi::DeviceType) -> Result<TypeInfo, String> {
     let doc = unsafe { string(t.doc) }.map_err(at)?;
     let mut params = Vec::new();
     // SAFETY: `params` holds `num_params` size-prefixed structs.
-    for p in
-        unsafe { read_array(t.params, t.num_params) }.map_err(|m| at(format!("params: {m}")))?
-    {
+    let param_descs = unsafe { read_array(t.params, t.num_params) };
+    for p in param_descs.map_err(|m| at(format!("params: {m}")))? {
         // SAFETY: strings of a valid description.
         let pname = unsafe { string(p.name) }.map_err(at)?;
         let pat = |m: String| at(format!("param `{pname}`: {m}"));
@@ -804,6 +803,7 @@ static HOST_API: ffi::HostApi = ffi::HostApi {
     dma_read: Some(host_dma_read),
     dma_write: Some(host_dma_write),
     wake: Some(host_wake),
+    log_enabled: Some(host_log_enabled),
 };
 
 /// The host's state behind a context the plugin passed back, if it is in a callback.
@@ -880,6 +880,21 @@ unsafe extern "C" fn host_log(ctx: *mut ffi::Ctx, level: u32, msg: ffi::Str) {
             _ => tracing::trace!("plugin device '{who}' ({plugin}): {text}"),
         }
     }));
+}
+
+unsafe extern "C" fn host_log_enabled(ctx: *mut ffi::Ctx, level: u32) -> u32 {
+    // SAFETY: `ctx` is a context we handed out (ABI contract).
+    if unsafe { cell(ctx, "log_enabled") }.is_none() {
+        return 0;
+    }
+    let on = match level {
+        ffi::LOG_ERROR => tracing::enabled!(tracing::Level::ERROR),
+        ffi::LOG_WARN => tracing::enabled!(tracing::Level::WARN),
+        ffi::LOG_INFO => tracing::enabled!(tracing::Level::INFO),
+        ffi::LOG_DEBUG => tracing::enabled!(tracing::Level::DEBUG),
+        _ => tracing::enabled!(tracing::Level::TRACE),
+    };
+    u32::from(on)
 }
 
 unsafe extern "C" fn host_now(ctx: *mut ffi::Ctx) -> u64 {
@@ -1068,13 +1083,13 @@ impl PluginDevice {
                     ParamKind::Int { .. } => ffi::PARAM_INT,
                     ParamKind::Str => ffi::PARAM_STRING,
                 },
-                name: ffi::Str::from_str(&p.name),
+                name: ffi::Str::of(&p.name),
                 int_value: match v {
                     toml::Value::Boolean(b) => i64::from(*b),
                     toml::Value::Integer(i) => *i,
                     _ => 0,
                 },
-                str_value: ffi::Str::from_str(s),
+                str_value: ffi::Str::of(s),
             })
             .collect();
         let wake = Arc::new(WakeFlag::default());
@@ -1084,7 +1099,7 @@ impl PluginDevice {
         let args = ffi::CreateArgs {
             struct_size: ffi::size_of_u32::<ffi::CreateArgs>(),
             reserved: 0,
-            instance_name: ffi::Str::from_str(instance),
+            instance_name: ffi::Str::of(instance),
             params: if names.is_empty() {
                 std::ptr::null()
             } else {
@@ -1217,7 +1232,7 @@ impl PluginDevice {
     /// allows it: inside one region, a declared size, aligned.
     fn locate(&self, offset: u32, size: u8) -> Option<(u32, u32)> {
         let size = u32::from(size);
-        if !matches!(size, 1 | 2 | 4) || offset % size != 0 {
+        if !matches!(size, 1 | 2 | 4) || !offset.is_multiple_of(size) {
             return None;
         }
         self.ty.regions.iter().enumerate().find_map(|(i, r)| {

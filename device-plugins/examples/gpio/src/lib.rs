@@ -19,7 +19,7 @@
 #![deny(unsafe_code)]
 
 use armlet_plugin::{
-    export_plugin, BusError, Config, Device, Host, Param, Region, TypeDesc, ACCESS_32,
+    export_plugin, BusError, Config, Device, Host, Level, Param, Region, TypeDesc, ACCESS_32,
 };
 
 const OUT: u32 = 0x00;
@@ -57,7 +57,7 @@ impl Leds {
         }
         self.out = new;
         self.changes = self.changes.wrapping_add(1);
-        if self.log_changes {
+        if self.log_changes && host.log_enabled(Level::Info) {
             let diff = old ^ new;
             let what: Vec<String> = (0..self.count)
                 .filter(|i| diff & (1 << i) != 0)
