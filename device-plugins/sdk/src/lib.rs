@@ -629,6 +629,9 @@ unsafe extern "C" fn create<D: Device>(
         }
         // SAFETY: the host passes a valid args struct for the duration of this call.
         let a = unsafe { *args };
+        if a.num_params > 0 && a.params.is_null() {
+            return ffi::INVALID;
+        }
         let mut params = Vec::with_capacity(a.num_params);
         for i in 0..a.num_params {
             // SAFETY: `params` holds `num_params` structs whose stride is the first one's

@@ -10,6 +10,9 @@
 //!
 //! `waker` (region 0x10): write 0x0 starts a thread that calls `wake` after a millisecond;
 //! read 0x4: how many times the host delivered a wake; read 0x8: whether the thread ended.
+//!
+//! `two-regions`: regions "ctrl" (0x10, words) and "fifo" (8, bytes) back to back; reads
+//! return `region * 0x40 + offset`.
 #![deny(unsafe_code)]
 
 use armlet_plugin::{
@@ -146,8 +149,46 @@ impl Device for WakeTest {
     }
 }
 
+/// Two regions laid out back to back: "ctrl" (0x10 bytes, words only) then "fifo" (8
+/// bytes, bytes only). Reads return `region * 0x40 + offset`.
+#[derive(Debug)]
+struct TwoRegions;
+
+impl Device for TwoRegions {
+    fn describe() -> TypeDesc {
+        TypeDesc::new("two-regions", "test device: two register regions")
+            .region(Region::new("ctrl", 0x10).access(armlet_plugin::ACCESS_32))
+            .region(Region::new("fifo", 0x8).access(armlet_plugin::ACCESS_8))
+    }
+
+    fn create(_cfg: &Config, _host: &mut Host<'_>) -> Result<Self, String> {
+        Ok(TwoRegions)
+    }
+
+    fn read(
+        &mut self,
+        _host: &mut Host<'_>,
+        region: u32,
+        offset: u32,
+        _size: u32,
+    ) -> Result<u32, BusError> {
+        Ok(region * 0x40 + offset)
+    }
+
+    fn write(
+        &mut self,
+        _host: &mut Host<'_>,
+        _region: u32,
+        _offset: u32,
+        _size: u32,
+        _value: u32,
+    ) -> Result<(), BusError> {
+        Ok(())
+    }
+}
+
 export_plugin! {
     name: "armlet-plugin-testkit",
     version: env!("CARGO_PKG_VERSION"),
-    devices: [Faulty, WakeTest],
+    devices: [Faulty, WakeTest, TwoRegions],
 }

@@ -417,3 +417,30 @@ fn loading_twice_returns_the_same_library() {
     assert_eq!(t.regions[0].access, 7);
     assert_eq!(t.state_version, 1);
 }
+
+#[test]
+fn regions_are_laid_out_back_to_back_with_their_own_access_sizes() {
+    let mut b = Bench::new();
+    let mut d = instance("testkit", "two-regions", "");
+    let t = d.type_info();
+    assert_eq!((t.regions[1].offset, t.size()), (0x10, 0x18));
+    let mut ctx = b.ctx();
+    assert_eq!(d.read(0x0c, 4, &mut ctx), Ok(0x0c), "ctrl, offset 0xc");
+    assert_eq!(d.read(0x14, 1, &mut ctx), Ok(0x44), "fifo, offset 4");
+    assert_eq!(d.read(0x17, 1, &mut ctx), Ok(0x47), "fifo, last byte");
+    assert_eq!(
+        d.read(0x14, 4, &mut ctx),
+        Err(BusError::Denied),
+        "fifo is bytes only"
+    );
+    assert_eq!(
+        d.read(0x0c, 1, &mut ctx),
+        Err(BusError::Denied),
+        "ctrl is words only"
+    );
+    assert_eq!(
+        d.read(0x18, 1, &mut ctx),
+        Err(BusError::Denied),
+        "past the last region"
+    );
+}
