@@ -147,3 +147,56 @@ impl GdbTarget {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn watch_hits_report_an_address_inside_the_watched_range() {
+        let mut t = crate::target::tests::target();
+        t.add_hw_watchpoint(0x2000_0002, 1, GdbWatchKind::Write)
+            .ok()
+            .unwrap();
+        t.add_hw_watchpoint(0x2000_0010, 4, GdbWatchKind::ReadWrite)
+            .ok()
+            .unwrap();
+        // A word store at 0x2000_0000 covers the watched byte at 0x2000_0002.
+        assert_eq!(
+            t.watch_hit(0x2000_0000, true),
+            Some((GdbWatchKind::Write, 0x2000_0002))
+        );
+        assert_eq!(t.watch_hit(0x2000_0000, false), None, "a read: not watched");
+        assert_eq!(
+            t.watch_hit(0x2000_0012, false),
+            Some((GdbWatchKind::ReadWrite, 0x2000_0012))
+        );
+        assert!(t
+            .remove_hw_watchpoint(0x2000_0002, 1, GdbWatchKind::Write)
+            .ok()
+            .unwrap());
+        assert!(!t
+            .remove_hw_watchpoint(0x2000_0002, 1, GdbWatchKind::Write)
+            .ok()
+            .unwrap());
+        assert_eq!(t.watch_hit(0x2000_0000, true), None);
+    }
+
+    #[test]
+    fn breakpoints_reach_the_cpu_only_when_resuming() {
+        let mut t = crate::target::tests::target();
+        t.add_sw_breakpoint(0x101, ArmBreakpointKind::Thumb16)
+            .ok()
+            .unwrap();
+        t.add_hw_breakpoint(0x200, ArmBreakpointKind::Thumb32)
+            .ok()
+            .unwrap();
+        assert!(t.m.cpu.breakpoints().is_empty());
+        t.sync_debug();
+        assert_eq!(t.m.cpu.breakpoints(), &[0x100, 0x200]);
+        assert_eq!(t.breakpoint_at(0x100), Some(false));
+        assert_eq!(t.breakpoint_at(0x200), Some(true));
+        t.clear_debug();
+        assert!(t.m.cpu.breakpoints().is_empty());
+    }
+}

@@ -136,6 +136,7 @@ impl GdbTarget {
     /// keeps only the implemented priority bits. Interrupts the new masks allow are taken
     /// when the core next runs.
     pub fn write_reg(&mut self, id: CortexMRegId, v: u32) {
+        let prio_mask = self.m.mem.io.nvic.prio_mask();
         let s = &mut self.m.cpu.state;
         match id {
             CortexMRegId::Core(13) => s.r[13] = v & !3,
@@ -153,7 +154,7 @@ impl GdbTarget {
             CortexMRegId::Psp => s.set_psp(v),
             CortexMRegId::Primask => s.primask = v & 1 != 0,
             CortexMRegId::Faultmask => s.faultmask = v & 1 != 0,
-            CortexMRegId::Basepri => s.basepri = v as u8 & s.config.prio_mask,
+            CortexMRegId::Basepri => s.basepri = v as u8 & prio_mask,
             CortexMRegId::Control => {
                 let ipsr = s.ipsr;
                 s.set_mode(ipsr, v as u8);
@@ -294,5 +295,99 @@ impl SingleThreadRangeStepping for GdbTarget {
     fn resume_range_step(&mut self, start: u32, end: u32) -> Result<(), Self::Error> {
         self.resume = Some(Resume::Range { start, end });
         Ok(())
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use armlet_machine::semihosting::Console;
+    use armlet_machine::{Board, MachineOptions};
+
+    #[derive(Debug)]
+    struct Quiet;
+    impl Console for Quiet {
+        fn write_out(&mut self, _: &[u8]) {}
+        fn write_err(&mut self, _: &[u8]) {}
+        fn read_in(&mut self, _: &mut [u8]) -> usize {
+            0
+        }
+    }
+
+    /// A target on an mps2-an385 with nothing loaded.
+    pub(crate) fn target() -> GdbTarget {
+        let board = Board::by_name("mps2-an385").unwrap();
+        let m = Machine::new(board, MachineOptions::default(), Box::new(Quiet))
+            .ok()
+            .unwrap();
+        GdbTarget::new(m, ConsoleTap::default())
+    }
+
+    #[test]
+    fn writing_control_switches_the_stack_pointer() {
+        let mut t = target();
+        t.write_reg(CortexMRegId::Msp, 0x2000_1000);
+        t.write_reg(CortexMRegId::Psp, 0x2000_2000);
+        assert_eq!(t.regs().r[13], 0x2000_1000);
+        t.write_reg(CortexMRegId::Control, 2);
+        let r = t.regs();
+        assert_eq!(
+            (r.r[13], r.msp, r.psp, r.control),
+            (0x2000_2000, 0x2000_1000, 0x2000_2000, 2)
+        );
+        // SP writes go to the active stack pointer, with bits 1:0 clear.
+        t.write_reg(CortexMRegId::Core(13), 0x2000_2ff3);
+        assert_eq!(t.regs().psp, 0x2000_2ff0);
+        t.write_reg(CortexMRegId::Control, 0);
+        assert_eq!(t.regs().r[13], 0x2000_1000);
+    }
+
+    #[test]
+    fn writing_ipsr_keeps_both_stacks() {
+        let mut t = target();
+        t.write_reg(CortexMRegId::Msp, 0x2000_1000);
+        t.write_reg(CortexMRegId::Psp, 0x2000_2000);
+        t.write_reg(CortexMRegId::Control, 2);
+        // Into Handler mode (IPSR=15): SP becomes the MSP.
+        t.write_reg(CortexMRegId::Xpsr, 0x0100_000f);
+        let r = t.regs();
+        assert_eq!(
+            (r.xpsr, r.r[13], r.psp),
+            (0x0100_000f, 0x2000_1000, 0x2000_2000)
+        );
+        t.write_reg(CortexMRegId::Xpsr, 0x2100_0000);
+        assert_eq!(t.regs().r[13], 0x2000_2000);
+        assert!(t.m.cpu.state.c);
+    }
+
+    #[test]
+    fn masks_keep_only_what_the_core_implements() {
+        let mut t = target();
+        t.write_reg(CortexMRegId::Basepri, 0xff);
+        assert_eq!(t.regs().basepri, 0xe0, "3 priority bits on the AN385");
+        t.write_reg(CortexMRegId::Primask, 3);
+        t.write_reg(CortexMRegId::Faultmask, 1);
+        let r = t.regs();
+        assert_eq!((r.primask, r.faultmask), (1, 1));
+        t.write_reg(CortexMRegId::Core(15), 0x1235);
+        assert_eq!(t.pc(), 0x1234);
+    }
+
+    #[test]
+    fn a_g_packet_writes_only_what_changed() {
+        let mut t = target();
+        t.write_reg(CortexMRegId::Msp, 0x2000_1000);
+        t.write_reg(CortexMRegId::Psp, 0x2000_2000);
+        let mut regs = t.regs();
+        regs.r[13] = 0x2000_0800;
+        regs.r[0] = 7;
+        SingleThreadBase::write_registers(&mut t, &regs)
+            .ok()
+            .unwrap();
+        let r = t.regs();
+        assert_eq!(
+            (r.r[0], r.r[13], r.msp, r.psp),
+            (7, 0x2000_0800, 0x2000_0800, 0x2000_2000)
+        );
     }
 }
