@@ -33,7 +33,7 @@ impl Default for CodePages {
 
 impl CodePages {
     #[inline(always)]
-    fn test(&self, page: u32) -> bool {
+    pub fn test(&self, page: u32) -> bool {
         self.bits[(page as usize >> 6) & (PAGES / 64 - 1)] & (1 << (page & 63)) != 0
     }
 

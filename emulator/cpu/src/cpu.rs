@@ -369,7 +369,8 @@ impl Cpu {
         self.code.reset();
     }
 
-    /// Memory changed behind the CPU's back (loader, debugger, DMA): drop what it must.
+    /// Memory changed behind the CPU's back (loader, debugger, DMA, exception stacking):
+    /// drop the decoded blocks of the pages that hold code; other pages cost one bit test.
     pub fn invalidate(&mut self, addr: u32, len: u32) {
         if len == 0 {
             return;
@@ -378,7 +379,10 @@ impl Cpu {
         let last = addr.wrapping_add(len - 1) >> PAGE_SHIFT;
         let mut p = first;
         loop {
-            self.cache.invalidate_page(p, &mut self.code);
+            // Only pages holding decoded code cost anything (the bitmap is a superset).
+            if self.code.test(p) {
+                self.cache.invalidate_page(p, &mut self.code);
+            }
             if p == last {
                 break;
             }
