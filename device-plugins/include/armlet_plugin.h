@@ -256,7 +256,9 @@ typedef struct armlet_device_ops {
     /* Make an instance. `ctx` offers only `log`, `now` and `cpu_hz` here. */
     armlet_status (*create)(armlet_ctx *ctx, const armlet_create_args *args, void **out_dev);
     void (*destroy)(void *dev);
-    /* MMIO read/write of `size` (1, 2 or 4) bytes at `offset` into region `region`. */
+    /* MMIO read/write of `size` (1, 2 or 4) bytes at `offset` into region `region`. The host
+     * has checked that the access lies inside that region, is a size the region allows and
+     * is aligned (`offset` is a multiple of `size`); a read's value is masked to `size`. */
     armlet_status (*read)(void *dev, armlet_ctx *ctx, uint32_t region, uint32_t offset,
                           uint32_t size, uint32_t *value);
     armlet_status (*write)(void *dev, armlet_ctx *ctx, uint32_t region, uint32_t offset,
