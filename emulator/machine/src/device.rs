@@ -31,6 +31,50 @@ pub trait Device: Send + std::fmt::Debug {
     /// A timer event scheduled with [`DeviceCtx::schedule`] is due (virtual time has reached
     /// it: `ctx.now()` is the scheduled time).
     fn event(&mut self, _token: u64, _ctx: &mut DeviceCtx<'_>) {}
+    /// Another thread signalled input for this device (see [`wake_signal`]): take it now.
+    /// Called by the machine while the core sleeps with nothing else to wait for.
+    fn wake(&mut self, _ctx: &mut DeviceCtx<'_>) {}
+}
+
+/// The process-wide signal with which device worker threads (plugins waiting on sockets or
+/// simulators) wake a machine that sleeps with no timer pending: [`WakeSignal::notify`]
+/// from any thread; the machine then calls every device's [`Device::wake`].
+#[derive(Debug, Default)]
+pub struct WakeSignal {
+    /// Devices that may call `notify` (while there are any, a sleeping core is not a
+    /// deadlock).
+    pub sources: std::sync::atomic::AtomicUsize,
+    pending: std::sync::Mutex<bool>,
+    cond: std::sync::Condvar,
+}
+
+impl WakeSignal {
+    /// Signal from any thread.
+    pub fn notify(&self) {
+        *self.pending.lock().unwrap_or_else(|e| e.into_inner()) = true;
+        self.cond.notify_all();
+    }
+
+    /// True if some device may wake the machine from another thread.
+    pub fn possible(&self) -> bool {
+        self.sources.load(std::sync::atomic::Ordering::Relaxed) > 0
+    }
+
+    /// Wait up to `timeout` for a signal; true if there was one (and take it).
+    pub fn wait(&self, timeout: std::time::Duration) -> bool {
+        let guard = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+        let (mut guard, _) = self
+            .cond
+            .wait_timeout_while(guard, timeout, |p| !*p)
+            .unwrap_or_else(|e| e.into_inner());
+        std::mem::take(&mut *guard)
+    }
+}
+
+/// The process-wide [`WakeSignal`].
+pub fn wake_signal() -> &'static WakeSignal {
+    static SIGNAL: std::sync::OnceLock<WakeSignal> = std::sync::OnceLock::new();
+    SIGNAL.get_or_init(WakeSignal::default)
 }
 
 /// Guest RAM as a DMA engine sees it.

@@ -804,7 +804,7 @@ impl Machine {
             return None;
         }
         let Some(due) = self.mem.io.events.next_due() else {
-            return Some(Exit::Deadlock);
+            return self.wait_for_wake();
         };
         let target = due.min(end);
         let now = self.cycles();
@@ -855,8 +855,23 @@ impl Machine {
                 self.cpu.step_idle();
                 None
             }
-            _ => Some(Exit::Deadlock),
+            _ => self.wait_for_wake(),
         }
+    }
+
+    /// Nothing scheduled can wake the core. If a device may still be woken from another
+    /// thread (a plugin waiting on a socket), wait a little for it and let the devices take
+    /// their input; the run loop's limits and stop flags are checked in between. Otherwise
+    /// this is a deadlock.
+    fn wait_for_wake(&mut self) -> Option<Exit> {
+        let signal = crate::device::wake_signal();
+        if !signal.possible() {
+            return Some(Exit::Deadlock);
+        }
+        signal.wait(std::time::Duration::from_millis(20));
+        self.mem.wake_devices();
+        self.mem.io.attention = true;
+        Some(Exit::Budget)
     }
 
     /// With `--realtime`, wait until the wall clock catches up with virtual time.

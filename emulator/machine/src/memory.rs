@@ -280,6 +280,18 @@ impl Memory {
         }
     }
 
+    /// Let every device take input signalled from other threads ([`Device::wake`]).
+    pub fn wake_devices(&mut self) {
+        for (i, d) in self.devices.iter_mut().enumerate() {
+            let mut ram = RamView {
+                stores: &mut self.stores,
+                maps: &self.maps,
+            };
+            let mut ctx = DeviceCtx::with_dma(&mut self.io, i, &d.irqs, &mut ram);
+            d.dev.wake(&mut ctx);
+        }
+    }
+
     /// Deliver a due timer event to device `i`.
     pub fn device_event(&mut self, i: usize, token: u64) {
         if let Some(d) = self.devices.get_mut(i) {

@@ -994,6 +994,7 @@ unsafe extern "C" fn host_wake(waker: *mut ffi::Waker) {
     // valid forever and `WakeFlag` is thread-safe.
     let flag = unsafe { &*waker.cast::<WakeFlag>() };
     flag.pending.store(true, Ordering::Release);
+    crate::device::wake_signal().notify();
 }
 
 /// Collects `save` output.
@@ -1093,6 +1094,12 @@ impl PluginDevice {
             })
             .collect();
         let wake = Arc::new(WakeFlag::default());
+        if ty.ops.wake.is_some() {
+            // This instance may wake a sleeping machine from its own threads.
+            crate::device::wake_signal()
+                .sources
+                .fetch_add(1, Ordering::Relaxed);
+        }
         // Leaked on purpose: a plugin thread may call `wake` at any time, even after the
         // instance is gone, so the waker must stay valid forever (one flag per instance).
         let waker = Arc::into_raw(Arc::clone(&wake)) as *mut ffi::Waker;
@@ -1412,6 +1419,12 @@ impl Device for PluginDevice {
         let st = self.call(Some(ctx), |dev, c| unsafe { f(dev, c) });
         if st != ffi::OK {
             self.fail("reset", st, Some(ctx));
+        }
+    }
+
+    fn wake(&mut self, ctx: &mut DeviceCtx<'_>) {
+        if !self.failed {
+            self.deliver_wake(ctx);
         }
     }
 

@@ -444,3 +444,41 @@ fn regions_are_laid_out_back_to_back_with_their_own_access_sizes() {
         "past the last region"
     );
 }
+
+#[test]
+fn a_plugin_wake_reaches_a_core_asleep_with_nothing_scheduled() {
+    let text = "name = \"t\"\ndescription = \"d\"\ncpu = \"cortex-m3\"\ncpu_hz = 1000000\n\
+        [[region]]\nname = \"code\"\nbase = 0\nsize = 0x1000\nkind = \"ram\"\n\
+        [[region]]\nname = \"ram\"\nbase = 0x2000_0000\nsize = 0x1000\nkind = \"ram\"\n\
+        [[device]]\nname = \"w\"\ntype = \"waker\"\nbase = 0x5000_0000\n";
+    let board = Board::from_toml(text, "t.toml").unwrap();
+    let opts = MachineOptions {
+        plugins: vec![lib("testkit")],
+        ..Default::default()
+    };
+    let mut m = Machine::new(board, opts, Box::new(Quiet)).unwrap();
+    // SP, reset vector; then: ldr r0,=0x50000000; movs r1,#0; str r1,[r0] (the plugin starts
+    // a thread that calls wake); 1: wfi; b 1b
+    let mut code = Vec::new();
+    code.extend_from_slice(&0x2000_1000u32.to_le_bytes());
+    code.extend_from_slice(&0x0000_0009u32.to_le_bytes());
+    for hw in [0x4802u16, 0x2100, 0x6001, 0xbf30, 0xe7fd, 0xbf00] {
+        code.extend_from_slice(&hw.to_le_bytes());
+    }
+    code.extend_from_slice(&0x5000_0000u32.to_le_bytes());
+    m.mem.load(0, &code).unwrap();
+    m.reset();
+    // Before the worker calls wake nothing is scheduled: the machine must wait for it (and
+    // return to its caller between waits), not report a deadlock.
+    for _ in 0..25 {
+        let exit = m.run(10_000);
+        assert_eq!(exit, armlet_machine::Exit::Budget, "asleep, not a deadlock");
+    }
+    use armlet_cpu::Bus;
+    assert_eq!(m.mem.read32(0x5000_0008), Ok(1), "the worker thread ran");
+    assert_eq!(
+        m.mem.read32(0x5000_0004),
+        Ok(1),
+        "its wake was delivered once"
+    );
+}
