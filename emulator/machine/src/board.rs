@@ -290,9 +290,10 @@ impl Board {
         BUILTIN.iter().find(|(n, _)| *n == name).map(|(_, t)| *t)
     }
 
-    /// Look a built-in board up by name.
+    /// Look a built-in board up by name (parsing only its file: start-up time matters).
     pub fn by_name(name: &str) -> Option<Board> {
-        Self::builtin().into_iter().find(|b| b.name == name)
+        let text = Self::builtin_source(name)?;
+        Some(Self::from_toml(text, name).expect("built-in machine files are valid (tested)"))
     }
 
     /// Arm MPS2 with AN385 (Cortex-M3), as QEMU's `mps2-an385`.
@@ -307,6 +308,9 @@ mod tests {
 
     #[test]
     fn builtin_boards_parse_and_round_trip() {
+        for (key, _) in BUILTIN {
+            assert_eq!(Board::by_name(key).map(|b| b.name), Some(key.to_string()));
+        }
         for b in Board::builtin() {
             let text = toml::to_string(&b).unwrap();
             assert_eq!(Board::from_toml(&text, "x").unwrap(), b, "{}", b.name);
