@@ -288,6 +288,10 @@ pub struct Cpu {
     breakpoints: Vec<u32>,
     /// Execute the instruction at PC even if it is a breakpoint (resuming from one).
     skip_breakpoint: bool,
+    /// Extra bits of the block key for code whose fetch permission differs (the machine sets
+    /// a bit for unprivileged code under the MPU), so blocks decoded — and fetch-checked —
+    /// in one domain are never run in another.
+    pub fetch_domain: u64,
 }
 
 impl Default for Cpu {
@@ -308,6 +312,7 @@ impl Cpu {
             trace: None,
             breakpoints: Vec::new(),
             skip_breakpoint: false,
+            fetch_domain: 0,
         }
     }
 
@@ -445,7 +450,8 @@ impl Cpu {
             let block: &Block = if self.icache && self.trace.is_none() {
                 let code = &mut self.code;
                 let bps = &self.breakpoints;
-                let found = self.cache.get_or_insert(BlockCache::key(pc, it), || {
+                let key = BlockCache::key(pc, it) | self.fetch_domain;
+                let found = self.cache.get_or_insert(key, || {
                     let b = decode_block(bus, pc, it, MAX_BLOCK, bps)?;
                     code.mark(b.start, b.end);
                     Ok(b)

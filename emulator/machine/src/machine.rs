@@ -636,6 +636,10 @@ impl Machine {
         c.div_0_trp = ccr & (1 << 4) != 0;
         c.prio_mask = self.mem.io.nvic.prio_mask();
         self.mem.scs.config_changed = false;
+        if std::mem::take(&mut self.mem.scs.mpu_changed) {
+            // Execute permissions were checked when blocks were decoded.
+            self.cpu.flush_icache();
+        }
     }
 
     /// Instructions executed since reset.
@@ -696,7 +700,14 @@ impl Machine {
             } else {
                 &self.debug.watchpoints
             };
-            let stop = if self.mem.scs.mpu.active(exec_prio) {
+            let mpu_active = self.mem.scs.mpu.active(exec_prio);
+            // Blocks decoded under the MPU (privileged or not) and without it are kept apart.
+            self.cpu.fetch_domain = match (mpu_active, self.cpu.state.privileged()) {
+                (false, _) => 0,
+                (true, true) => 1 << 62,
+                (true, false) => 3 << 62,
+            };
+            let stop = if mpu_active {
                 let mut bus = MpuBus {
                     mpu: self.mem.scs.mpu.clone(),
                     privileged: self.cpu.state.privileged(),

@@ -219,6 +219,8 @@ pub struct Scs {
     pub reset_requested: bool,
     /// Set by writes that change configuration the CPU or the machine caches (CCR, MPU).
     pub config_changed: bool,
+    /// Set by MPU writes: decoded blocks were fetch-checked under the old settings.
+    pub mpu_changed: bool,
 }
 
 const CCR_RESET: u32 = 1 << 9; // STKALIGN
@@ -254,6 +256,7 @@ impl Scs {
             itm_warned: false,
             reset_requested: false,
             config_changed: true,
+            mpu_changed: false,
         }
     }
 
@@ -283,6 +286,7 @@ impl Scs {
         self.cpacr = 0;
         self.actlr = 0;
         self.mpu = Mpu::default();
+        self.mpu_changed = true;
         self.demcr = 0;
         self.dwt_ctrl = 0;
         self.cyccnt = 0;
@@ -799,6 +803,7 @@ impl Scs {
             0xed94 => {
                 self.mpu.ctrl = merge(self.mpu.ctrl) & 7;
                 self.config_changed = true;
+                self.mpu_changed = true;
             }
             0xed98 => self.mpu.rnr = merge(self.mpu.rnr) & 0xff,
             0xed9c | 0xeda4 | 0xedac | 0xedb4 => {
@@ -809,11 +814,13 @@ impl Scs {
                 let r = self.mpu.rnr as usize & 7;
                 self.mpu.rbar[r] = v & !0x1f;
                 self.config_changed = true;
+                self.mpu_changed = true;
             }
             0xeda0 | 0xeda8 | 0xedb0 | 0xedb8 => {
                 let r = self.mpu.rnr as usize & 7;
                 self.mpu.rasr[r] = merge(self.mpu.rasr[r]) & 0x173f_ff3f;
                 self.config_changed = true;
+                self.mpu_changed = true;
             }
             0xedfc => {
                 let v = merge(self.demcr) & 0x010f_07f1;
