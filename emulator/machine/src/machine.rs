@@ -692,8 +692,6 @@ impl Machine {
             self.mem.io.ipsr = s.ipsr;
             self.mem.io.privileged = s.privileged();
             let exec_prio = self.execution_priority();
-            // Keep the device clock in step even if no instruction runs.
-            self.mem.io.icount = self.cpu.icount;
             let watches: &[Watch] = if std::mem::take(&mut self.skip_watch) {
                 n = 1;
                 &[]

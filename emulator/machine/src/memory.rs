@@ -270,38 +270,36 @@ impl Memory {
         self.io.events = Default::default();
         self.io.nvic.reset();
         self.scs.reset(&mut self.io);
-        for (i, d) in self.devices.iter_mut().enumerate() {
-            let mut ram = RamView {
-                stores: &mut self.stores,
-                maps: &self.maps,
-            };
-            d.dev
-                .reset(&mut DeviceCtx::with_dma(&mut self.io, i, &d.irqs, &mut ram));
+        for i in 0..self.devices.len() {
+            self.call_device(i, |dev, ctx| dev.reset(ctx));
         }
+    }
+
+    /// Call device `i` with its context (time, events, its IRQ lines, DMA into RAM).
+    fn call_device<R>(
+        &mut self,
+        i: usize,
+        f: impl FnOnce(&mut dyn Device, &mut DeviceCtx<'_>) -> R,
+    ) -> Option<R> {
+        let slot = self.devices.get_mut(i)?;
+        let mut ram = RamView {
+            stores: &mut self.stores,
+            maps: &self.maps,
+        };
+        let mut ctx = DeviceCtx::with_dma(&mut self.io, i, &slot.irqs, &mut ram);
+        Some(f(slot.dev.as_mut(), &mut ctx))
     }
 
     /// Let every device take input signalled from other threads ([`Device::wake`]).
     pub fn wake_devices(&mut self) {
-        for (i, d) in self.devices.iter_mut().enumerate() {
-            let mut ram = RamView {
-                stores: &mut self.stores,
-                maps: &self.maps,
-            };
-            let mut ctx = DeviceCtx::with_dma(&mut self.io, i, &d.irqs, &mut ram);
-            d.dev.wake(&mut ctx);
+        for i in 0..self.devices.len() {
+            self.call_device(i, |dev, ctx| dev.wake(ctx));
         }
     }
 
     /// Deliver a due timer event to device `i`.
     pub fn device_event(&mut self, i: usize, token: u64) {
-        if let Some(d) = self.devices.get_mut(i) {
-            let mut ram = RamView {
-                stores: &mut self.stores,
-                maps: &self.maps,
-            };
-            let mut ctx = DeviceCtx::with_dma(&mut self.io, i, &d.irqs, &mut ram);
-            d.dev.event(token, &mut ctx);
-        }
+        self.call_device(i, |dev, ctx| dev.event(token, ctx));
     }
 
     /// The mapping holding `addr`, trying the last one hit first.
@@ -373,15 +371,9 @@ impl Memory {
         if let Some((t, off)) = self.device_at(addr, size)? {
             return match t {
                 Target::Ppb => self.scs.read(off, size, &mut self.io),
-                Target::Device(d) => {
-                    let slot = &mut self.devices[d];
-                    let mut ram = RamView {
-                        stores: &mut self.stores,
-                        maps: &self.maps,
-                    };
-                    let mut ctx = DeviceCtx::with_dma(&mut self.io, d, &slot.irqs, &mut ram);
-                    slot.dev.read(off, size, &mut ctx)
-                }
+                Target::Device(d) => self
+                    .call_device(d, |dev, ctx| dev.read(off, size, ctx))
+                    .unwrap_or(Err(BusError::Unmapped)),
                 Target::Store(_) => Err(BusError::Unmapped),
             };
         }
@@ -400,15 +392,9 @@ impl Memory {
         if let Some((t, off)) = self.device_at(addr, size)? {
             return match t {
                 Target::Ppb => self.scs.write(off, size, v, &mut self.io),
-                Target::Device(d) => {
-                    let slot = &mut self.devices[d];
-                    let mut ram = RamView {
-                        stores: &mut self.stores,
-                        maps: &self.maps,
-                    };
-                    let mut ctx = DeviceCtx::with_dma(&mut self.io, d, &slot.irqs, &mut ram);
-                    slot.dev.write(off, size, v, &mut ctx)
-                }
+                Target::Device(d) => self
+                    .call_device(d, |dev, ctx| dev.write(off, size, v, ctx))
+                    .unwrap_or(Err(BusError::Unmapped)),
                 Target::Store(_) => Err(BusError::Unmapped),
             };
         }

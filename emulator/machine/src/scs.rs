@@ -508,16 +508,7 @@ impl Scs {
                 let first = 4 + (off - 0xed18) as usize;
                 (0..4).fold(0, |v, k| {
                     let e = first + k;
-                    let p = match e {
-                        exc::MEMMANAGE
-                        | exc::BUSFAULT
-                        | exc::USAGEFAULT
-                        | exc::SVCALL
-                        | exc::DEBUGMON
-                        | exc::PENDSV
-                        | exc::SYSTICK => n.prio[e],
-                        _ => 0,
-                    };
+                    let p = if has_shpr_field(e) { n.prio[e] } else { 0 };
                     v | u32::from(p) << (8 * k)
                 })
             }
@@ -753,18 +744,7 @@ impl Scs {
                 let pm = io.nvic.prio_mask();
                 for k in 0..4 {
                     let e = first + k;
-                    if mask & (0xff << (8 * k)) != 0
-                        && matches!(
-                            e,
-                            exc::MEMMANAGE
-                                | exc::BUSFAULT
-                                | exc::USAGEFAULT
-                                | exc::SVCALL
-                                | exc::DEBUGMON
-                                | exc::PENDSV
-                                | exc::SYSTICK
-                        )
-                    {
+                    if mask & (0xff << (8 * k)) != 0 && has_shpr_field(e) {
                         io.nvic.prio[e] = (val >> (8 * k)) as u8 & pm;
                     }
                 }
@@ -833,6 +813,20 @@ impl Scs {
             _ => {}
         }
     }
+}
+
+/// True if exception `e` has a priority field in SHPR1–3 (the others read as zero).
+fn has_shpr_field(e: usize) -> bool {
+    matches!(
+        e,
+        exc::MEMMANAGE
+            | exc::BUSFAULT
+            | exc::USAGEFAULT
+            | exc::SVCALL
+            | exc::DEBUGMON
+            | exc::PENDSV
+            | exc::SYSTICK
+    )
 }
 
 /// CoreSight ID registers of the SCS (PID4..PID7, PID0..PID3, CID0..CID3).
