@@ -181,6 +181,7 @@ pub fn run_case(line: &str) -> Result<String, String> {
                 pc: addr,
                 in_it: false,
                 last_in_it: true,
+                features: armlet_cpu::Features::CORTEX_M3,
             },
         );
         let undef = matches!(

@@ -5,7 +5,7 @@ use crate::codepages::{CodePages, PAGE_SHIFT};
 use crate::decode::{decode, is_32bit, Ctx};
 use crate::exec::{Exec, Flow};
 use crate::ops::{Disasm, Op};
-use crate::state::{CpuState, Fault, StopReason};
+use crate::state::{CpuState, Fault, Features, StopReason};
 use rustc_hash::FxHashMap;
 
 /// Longest block, in instructions.
@@ -84,7 +84,12 @@ fn it_advance(it: u8) -> u8 {
 }
 
 /// Decode one instruction at `pc` with ITSTATE `it`. Returns `None` if it cannot be fetched.
-pub fn decode_at<B: Bus>(bus: &mut B, pc: u32, it: u8) -> Result<DecodedInsn, Fault> {
+pub fn decode_at<B: Bus>(
+    bus: &mut B,
+    pc: u32,
+    it: u8,
+    features: Features,
+) -> Result<DecodedInsn, Fault> {
     let hw1 = bus
         .fetch16(pc)
         .map_err(|error| Fault::InstructionBus { addr: pc, error })?;
@@ -102,6 +107,7 @@ pub fn decode_at<B: Bus>(bus: &mut B, pc: u32, it: u8) -> Result<DecodedInsn, Fa
         pc,
         in_it,
         last_in_it: !in_it || it & 0xf == 0x8,
+        features,
     };
     let op = decode(raw, len, &ctx);
     let cond = match op {
@@ -131,6 +137,7 @@ fn decode_block<B: Bus>(
     it: u8,
     max: usize,
     breakpoints: &[u32],
+    features: Features,
 ) -> Result<Block, Fault> {
     let mut insns = Vec::with_capacity(8);
     let (mut addr, mut state) = (pc, it);
@@ -139,7 +146,7 @@ fn decode_block<B: Bus>(
         if addr != pc && !breakpoints.is_empty() && breakpoints.binary_search(&addr).is_ok() {
             break;
         }
-        let insn = match decode_at(bus, addr, state) {
+        let insn = match decode_at(bus, addr, state, features) {
             Ok(i) => i,
             // The first instruction faults now; a later one faults when execution gets there.
             Err(f) if insns.is_empty() => return Err(f),
@@ -292,6 +299,8 @@ pub struct Cpu {
     /// a bit for unprivileged code under the MPU), so blocks decoded — and fetch-checked —
     /// in one domain are never run in another.
     pub fetch_domain: u64,
+    /// The core's optional extensions (DSP, FPU); set with [`Cpu::set_features`].
+    features: Features,
 }
 
 impl Default for Cpu {
@@ -313,7 +322,28 @@ impl Cpu {
             breakpoints: Vec::new(),
             skip_breakpoint: false,
             fetch_domain: 0,
+            features: Features::CORTEX_M3,
         }
+    }
+
+    /// A core with the given optional extensions (see [`Cpu::set_features`]).
+    pub fn with_features(features: Features) -> Cpu {
+        let mut cpu = Cpu::new();
+        cpu.features = features;
+        cpu
+    }
+
+    /// The core's optional extensions.
+    pub fn features(&self) -> Features {
+        self.features
+    }
+
+    /// Choose the core's optional extensions (DSP, FPU). Drops every decoded block, since
+    /// decoding depends on them.
+    pub fn set_features(&mut self, features: Features) {
+        self.features = features;
+        self.cache = BlockCache::default();
+        self.code = CodePages::default();
     }
 
     /// Set the debugger's breakpoint addresses: [`Cpu::run`] stops with
@@ -416,7 +446,7 @@ impl Cpu {
 
     /// Decode the instruction at the current PC (for fault reports and traces).
     pub fn current_insn<B: Bus>(&self, bus: &mut B) -> Result<DecodedInsn, Fault> {
-        decode_at(bus, self.state.r[15], self.state.itstate)
+        decode_at(bus, self.state.r[15], self.state.itstate, self.features)
     }
 
     /// Run until `budget` instructions have executed or something stops execution.
@@ -450,9 +480,10 @@ impl Cpu {
             let block: &Block = if self.icache && self.trace.is_none() {
                 let code = &mut self.code;
                 let bps = &self.breakpoints;
+                let features = self.features;
                 let key = BlockCache::key(pc, it) | self.fetch_domain;
                 let found = self.cache.get_or_insert(key, || {
-                    let b = decode_block(bus, pc, it, MAX_BLOCK, bps)?;
+                    let b = decode_block(bus, pc, it, MAX_BLOCK, bps, features)?;
                     code.mark(b.start, b.end);
                     Ok(b)
                 });
@@ -474,7 +505,7 @@ impl Cpu {
                     t.next = (t.next + 1) % t.buf.len();
                     t.full |= t.next == 0;
                 }
-                match decode_block(bus, pc, it, 1, &[]) {
+                match decode_block(bus, pc, it, 1, &[], self.features) {
                     Ok(b) => {
                         tmp = b;
                         &tmp

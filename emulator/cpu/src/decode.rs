@@ -9,6 +9,7 @@
 
 use crate::alu::{decode_imm_shift, thumb_expand_imm_c, Shift};
 use crate::ops::{AluOp, ExSize, Hint, LongMul, MemKind, Op, UnOp};
+use crate::state::Features;
 use std::sync::OnceLock;
 
 /// What a handler knows besides the encoding.
@@ -20,6 +21,9 @@ pub struct Ctx {
     pub in_it: bool,
     /// Last instruction of an IT block (or outside one).
     pub last_in_it: bool,
+    /// The core's optional extensions (DSP, FPU): encodings of an absent one are UNDEFINED
+    /// (DSP) or take NOCP (FPU).
+    pub features: Features,
 }
 
 impl Ctx {
@@ -1365,6 +1369,7 @@ mod tests {
                     pc: 0x1000,
                     in_it,
                     last_in_it: last,
+                    features: Features::CORTEX_M3,
                 };
                 let op = decode(u32::from(raw), 2, &ctx);
                 let _ = Disasm { op: &op, cond: 14 }.to_string();
@@ -1384,6 +1389,7 @@ mod tests {
                 pc: 0xffff_fffc,
                 in_it: raw & 1 != 0,
                 last_in_it: raw & 2 != 0,
+                features: Features::CORTEX_M3,
             };
             let op = decode(raw, 4, &ctx);
             let _ = Disasm {
@@ -1400,6 +1406,7 @@ mod tests {
             pc: 0,
             in_it: false,
             last_in_it: true,
+            features: Features::CORTEX_M3,
         };
         // ADD PC, PC (16-bit) is UNPREDICTABLE
         assert!(matches!(decode(0x44ff, 2, &c), Op::Undefined { .. }));
@@ -1410,6 +1417,7 @@ mod tests {
             pc: 0,
             in_it: true,
             last_in_it: false,
+            features: Features::CORTEX_M3,
         };
         assert!(matches!(decode(0xb100, 2, &it), Op::Undefined { .. }));
         // UDF.W

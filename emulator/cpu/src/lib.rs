@@ -23,4 +23,4 @@ pub use bus::{Bus, BusError};
 pub use cpu::{decode_at, Block, Cpu, DecodedInsn};
 pub use decode::decode;
 pub use exception::StackingError;
-pub use state::{CoreConfig, CpuState, Fault, StopReason};
+pub use state::{CoreConfig, CpuState, Fault, Features, FpuKind, StopReason};

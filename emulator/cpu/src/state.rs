@@ -428,3 +428,42 @@ mod tests {
         assert_eq!(s.r[13], 0x2000_1000);
     }
 }
+
+/// The floating-point unit a core implements.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FpuKind {
+    /// No FPU: coprocessor 10/11 instructions take the NOCP UsageFault.
+    #[default]
+    None,
+    /// FPv4-SP-D16 (Cortex-M4F): single precision, 32 single registers.
+    Fpv4Sp,
+    /// FPv5-D16 with double precision (Cortex-M7): 16 double registers.
+    Fpv5Dp,
+}
+
+/// Which optional parts of ARMv7-M the core implements (fixed for a machine's lifetime).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Features {
+    /// The DSP extension (ARMv7E-M): without it its encodings are UNDEFINED.
+    pub dsp: bool,
+    /// The floating-point unit.
+    pub fpu: FpuKind,
+}
+
+impl Features {
+    /// Cortex-M3: ARMv7-M, no DSP, no FPU.
+    pub const CORTEX_M3: Features = Features {
+        dsp: false,
+        fpu: FpuKind::None,
+    };
+    /// Cortex-M4F: ARMv7E-M with FPv4-SP.
+    pub const CORTEX_M4F: Features = Features {
+        dsp: true,
+        fpu: FpuKind::Fpv4Sp,
+    };
+    /// Cortex-M7 with the double-precision FPv5.
+    pub const CORTEX_M7: Features = Features {
+        dsp: true,
+        fpu: FpuKind::Fpv5Dp,
+    };
+}

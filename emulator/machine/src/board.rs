@@ -11,10 +11,10 @@ pub enum CpuModel {
     /// Cortex-M3 (ARMv7-M).
     #[serde(rename = "cortex-m3")]
     CortexM3,
-    /// Cortex-M4 (ARMv7E-M; the FPU arrives with the DSP/FP work).
+    /// Cortex-M4F (ARMv7E-M with the DSP extension and FPv4-SP).
     #[serde(rename = "cortex-m4")]
     CortexM4,
-    /// Cortex-M7 (ARMv7E-M).
+    /// Cortex-M7 (ARMv7E-M with the DSP extension and double-precision FPv5).
     #[serde(rename = "cortex-m7")]
     CortexM7,
 }
@@ -26,6 +26,15 @@ impl CpuModel {
             CpuModel::CortexM3 => 0x412f_c231, // r2p1
             CpuModel::CortexM4 => 0x410f_c241, // r0p1
             CpuModel::CortexM7 => 0x411f_c272, // r1p2
+        }
+    }
+
+    /// The optional architecture extensions this core implements.
+    pub fn features(self) -> armlet_cpu::Features {
+        match self {
+            CpuModel::CortexM3 => armlet_cpu::Features::CORTEX_M3,
+            CpuModel::CortexM4 => armlet_cpu::Features::CORTEX_M4F,
+            CpuModel::CortexM7 => armlet_cpu::Features::CORTEX_M7,
         }
     }
 

@@ -493,7 +493,7 @@ impl Machine {
             mem.add_device(&d.name, d.base, size, built.device, d.irq.clone())
                 .map_err(|e| MachineError::Board(format!("device '{}': {e}", d.name)))?;
         }
-        let mut cpu = Cpu::new();
+        let mut cpu = Cpu::with_features(board.cpu.features());
         cpu.set_icache(!opts.no_icache);
         let config = SemihostConfig {
             root: opts.semihosting_root.clone(),
@@ -1206,7 +1206,7 @@ impl Machine {
     pub fn trace_report(&mut self) -> String {
         let mut out = String::new();
         for pc in self.cpu.traced() {
-            let line = match armlet_cpu::decode_at(&mut self.mem, pc, 0) {
+            let line = match armlet_cpu::decode_at(&mut self.mem, pc, 0, self.cpu.features()) {
                 Ok(i) => i.disasm(),
                 Err(_) => "<cannot fetch>".into(),
             };
@@ -1242,7 +1242,7 @@ impl Machine {
             s.control
         );
         if let Some((fault, at)) = self.last_fault {
-            let insn = match armlet_cpu::decode_at(&mut self.mem, at, 0) {
+            let insn = match armlet_cpu::decode_at(&mut self.mem, at, 0, self.cpu.features()) {
                 Ok(i) => i.disasm(),
                 Err(_) => "<cannot fetch>".into(),
             };
