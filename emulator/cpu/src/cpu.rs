@@ -1,9 +1,11 @@
 //! The CPU: state + decoded-instruction cache + run loop.
 
+use crate::alu::{add_with_carry, shift, shift_c};
 use crate::bus::Bus;
 use crate::codepages::{CodePages, PAGE_SHIFT};
 use crate::decode::{decode, is_32bit, Ctx};
 use crate::exec::{Exec, Flow};
+use crate::fast::{lower, Fast};
 use crate::ops::{Disasm, Op};
 use crate::state::{CpuState, Fault, Features, StopReason};
 use rustc_hash::FxHashMap;
@@ -40,10 +42,14 @@ impl DecodedInsn {
     }
 }
 
-/// A run of straight-line instructions, ending at the first one that may branch or stop.
+/// A run of instructions at consecutive addresses, ending at the first one that always
+/// branches or may stop; conditional branches inside it leave it when taken.
 #[derive(Debug)]
 pub struct Block {
     insns: Box<[DecodedInsn]>,
+    /// The run loop's specialised form of each instruction (see `fast.rs`), kept apart so
+    /// the loop walks a dense array of 8-byte entries.
+    fast: Box<[Fast]>,
     /// ITSTATE at entry.
     it: u8,
     start: u32,
@@ -58,10 +64,11 @@ fn ends_block(op: &Op) -> bool {
             rt == 15 && !kind.is_store()
         }
         Op::Multi { load, list, .. } => load && list & 0x8000 != 0,
-        Op::B { .. }
-        | Op::Bl { .. }
+        // A conditional branch (B<cond>, CBZ/CBNZ) exits the block only when taken, so the
+        // block goes on with its fall-through path (superblocks of straight-line paths).
+        Op::B { cond, .. } => cond >= 14,
+        Op::Bl { .. }
         | Op::Bx { .. }
-        | Op::Cbz { .. }
         | Op::Table { .. }
         | Op::Msr { .. }
         | Op::Cps { .. }
@@ -160,6 +167,10 @@ fn decode_block<B: Bus>(
         }
     }
     Ok(Block {
+        fast: insns
+            .iter()
+            .map(|i| lower(&i.op, i.pc, i.len, i.cond))
+            .collect(),
         insns: insns.into_boxed_slice(),
         it,
         start: pc,
@@ -514,25 +525,234 @@ impl Cpu {
                 }
             };
             let avail = (end - self.icount).min(block.insns.len() as u64) as usize;
+            let insns = &block.insns[..avail];
+            let fast = &block.fast[..avail];
             let mut ex = Exec {
                 s: &mut self.state,
                 code: &mut self.code,
             };
-            let mut outcome = None;
             let base = self.icount;
-            for (i, insn) in block.insns[..avail].iter().enumerate() {
-                bus.at_instruction(base + i as u64);
-                ex.s.r[15] = insn.pc.wrapping_add(4);
-                let flow = if insn.cond >= 14 || ex.s.cond_passed(insn.cond) {
-                    ex.exec(bus, &insn.op, insn.pc, insn.len)
-                } else {
-                    Flow::Next
+            // `None`: every instruction ran and fell through. The fast forms are executed
+            // here, inline; see `fast.rs` for why they need not keep R15 current.
+            macro_rules! r {
+                ($n:expr) => {
+                    ex.s.r[($n & 15) as usize]
                 };
-                if !matches!(flow, Flow::Next) {
-                    outcome = Some((i, flow));
-                    break;
-                }
             }
+            macro_rules! nz {
+                ($v:expr) => {{
+                    let v = $v;
+                    ex.s.n = v >> 31 != 0;
+                    ex.s.z = v == 0;
+                }};
+            }
+            macro_rules! nzcv {
+                ($t:expr) => {{
+                    let (res, c, v) = $t;
+                    nz!(res);
+                    ex.s.c = c;
+                    ex.s.v = v;
+                    res
+                }};
+            }
+            let outcome: Option<(usize, Flow)> = 'run: {
+                for (i, &f) in fast.iter().enumerate() {
+                    match f {
+                        Fast::MovImm { rd, imm } => r!(rd) = imm,
+                        Fast::MovReg { rd, rm } => r!(rd) = r!(rm),
+                        Fast::MovsImm { rd, imm } => {
+                            r!(rd) = imm;
+                            nz!(imm);
+                        }
+                        Fast::MovsReg { rd, rm } => {
+                            let v = r!(rm);
+                            r!(rd) = v;
+                            nz!(v);
+                        }
+                        Fast::AddImm { rd, rn, imm } => r!(rd) = r!(rn).wrapping_add(imm),
+                        Fast::AddReg { rd, rn, rm } => r!(rd) = r!(rn).wrapping_add(r!(rm)),
+                        Fast::AddRegLsl { rd, rn, rm, amt } => {
+                            r!(rd) = r!(rn).wrapping_add(r!(rm) << amt);
+                        }
+                        Fast::SubReg { rd, rn, rm } => r!(rd) = r!(rn).wrapping_sub(r!(rm)),
+                        Fast::AddsImm { rd, rn, imm } => {
+                            r!(rd) = nzcv!(add_with_carry(r!(rn), imm, false));
+                        }
+                        Fast::SubsImm { rd, rn, imm } => {
+                            r!(rd) = nzcv!(add_with_carry(r!(rn), !imm, true));
+                        }
+                        Fast::AddsReg { rd, rn, rm } => {
+                            r!(rd) = nzcv!(add_with_carry(r!(rn), r!(rm), false));
+                        }
+                        Fast::SubsReg { rd, rn, rm } => {
+                            r!(rd) = nzcv!(add_with_carry(r!(rn), !r!(rm), true));
+                        }
+                        Fast::CmpImm { rn, imm } => {
+                            nzcv!(add_with_carry(r!(rn), !imm, true));
+                        }
+                        Fast::CmpReg { rn, rm } => {
+                            nzcv!(add_with_carry(r!(rn), !r!(rm), true));
+                        }
+                        Fast::TstImm { rn, imm } => nz!(r!(rn) & imm),
+                        Fast::TstReg { rn, rm } => nz!(r!(rn) & r!(rm)),
+                        Fast::LogicReg { op, rd, rn, rm } => r!(rd) = op.apply(r!(rn), r!(rm)),
+                        Fast::LogicImm { op, rd, rn, imm } => r!(rd) = op.apply(r!(rn), imm),
+                        Fast::LogicsReg { op, rd, rn, rm } => {
+                            let v = op.apply(r!(rn), r!(rm));
+                            r!(rd) = v;
+                            nz!(v);
+                        }
+                        Fast::ShiftImm {
+                            shift: sh,
+                            rd,
+                            rm,
+                            amt,
+                        } => {
+                            r!(rd) = shift(r!(rm), sh, u32::from(amt), ex.s.c);
+                        }
+                        Fast::ShiftsImm {
+                            shift: sh,
+                            rd,
+                            rm,
+                            amt,
+                        } => {
+                            let (v, c) = shift_c(r!(rm), sh, u32::from(amt), ex.s.c);
+                            r!(rd) = v;
+                            nz!(v);
+                            ex.s.c = c;
+                        }
+                        Fast::Extend {
+                            signed,
+                            half,
+                            rd,
+                            rm,
+                        } => {
+                            let v = r!(rm);
+                            r!(rd) = match (signed, half) {
+                                (true, true) => v as i16 as i32 as u32,
+                                (true, false) => v as i8 as i32 as u32,
+                                (false, true) => v & 0xffff,
+                                (false, false) => v & 0xff,
+                            };
+                        }
+                        Fast::Mul { rd, rn, rm } => r!(rd) = r!(rn).wrapping_mul(r!(rm)),
+                        Fast::Mla { rd, rn, rm, ra } => {
+                            r!(rd) = r!(ra).wrapping_add(r!(rn).wrapping_mul(r!(rm)));
+                        }
+                        Fast::MemImm {
+                            kind,
+                            rt,
+                            rn,
+                            offset,
+                        } => {
+                            bus.at_instruction(base + i as u64);
+                            let addr = r!(rn).wrapping_add(offset as u32);
+                            let flow = ex.fast_mem(bus, kind, rt, addr);
+                            if !matches!(flow, Flow::Next) {
+                                break 'run Some((i, flow));
+                            }
+                        }
+                        Fast::MemReg {
+                            kind,
+                            rt,
+                            rn,
+                            rm,
+                            lsl,
+                        } => {
+                            bus.at_instruction(base + i as u64);
+                            let addr = r!(rn).wrapping_add(r!(rm) << lsl);
+                            let flow = ex.fast_mem(bus, kind, rt, addr);
+                            if !matches!(flow, Flow::Next) {
+                                break 'run Some((i, flow));
+                            }
+                        }
+                        Fast::LoadLit { kind, rt, addr } => {
+                            bus.at_instruction(base + i as u64);
+                            let flow = ex.fast_mem(bus, kind, rt, addr);
+                            if !matches!(flow, Flow::Next) {
+                                break 'run Some((i, flow));
+                            }
+                        }
+                        Fast::B { target } => break 'run Some((i, Flow::Branch(target))),
+                        Fast::Bcond { cond, target } => {
+                            if ex.s.cond_passed(cond) {
+                                break 'run Some((i, Flow::Branch(target)));
+                            }
+                        }
+                        Fast::Bl { target } => {
+                            ex.s.r[14] = insns[i].pc.wrapping_add(4) | 1;
+                            break 'run Some((i, Flow::Branch(target)));
+                        }
+                        Fast::BxReg { rm } => {
+                            let target = r!(rm);
+                            if ex.s.ipsr != 0 && target >> 28 == 0xf {
+                                // EXC_RETURN: the general executor reports it.
+                                ex.s.r[15] = insns[i].pc.wrapping_add(4);
+                                let insn = &insns[i];
+                                break 'run Some((i, ex.exec(bus, &insn.op, insn.pc, insn.len)));
+                            }
+                            ex.s.thumb = target & 1 != 0;
+                            break 'run Some((i, Flow::Branch(target & !1)));
+                        }
+                        Fast::Nop => {}
+                        Fast::Ubfx { rd, rn, lsb, mask } => r!(rd) = (r!(rn) >> lsb) & mask,
+                        Fast::MemPost {
+                            kind,
+                            rt,
+                            rn,
+                            offset,
+                        } => {
+                            bus.at_instruction(base + i as u64);
+                            let addr = r!(rn);
+                            let flow = ex.fast_mem(bus, kind, rt, addr);
+                            if !matches!(flow, Flow::Stop(_)) {
+                                r!(rn) = addr.wrapping_add(offset as i32 as u32);
+                            }
+                            if !matches!(flow, Flow::Next) {
+                                break 'run Some((i, flow));
+                            }
+                        }
+                        Fast::MemPre {
+                            kind,
+                            rt,
+                            rn,
+                            offset,
+                        } => {
+                            bus.at_instruction(base + i as u64);
+                            let addr = r!(rn).wrapping_add(offset as i32 as u32);
+                            let flow = ex.fast_mem(bus, kind, rt, addr);
+                            if !matches!(flow, Flow::Stop(_)) {
+                                r!(rn) = addr;
+                            }
+                            if !matches!(flow, Flow::Next) {
+                                break 'run Some((i, flow));
+                            }
+                        }
+                        Fast::Cbz {
+                            nonzero,
+                            rn,
+                            target,
+                        } => {
+                            if (r!(rn) != 0) == nonzero {
+                                break 'run Some((i, Flow::Branch(target)));
+                            }
+                        }
+                        Fast::Slow => {
+                            let insn = &insns[i];
+                            if insn.cond < 14 && !ex.s.cond_passed(insn.cond) {
+                                continue;
+                            }
+                            bus.at_instruction(base + i as u64);
+                            ex.s.r[15] = insn.pc.wrapping_add(4);
+                            let flow = ex.exec(bus, &insn.op, insn.pc, insn.len);
+                            if !matches!(flow, Flow::Next) {
+                                break 'run Some((i, flow));
+                            }
+                        }
+                    }
+                }
+                None
+            };
             match outcome {
                 None | Some((_, Flow::Next)) => {
                     let last = &block.insns[avail - 1];

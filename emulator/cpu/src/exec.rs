@@ -40,7 +40,12 @@ pub(crate) struct Exec<'a> {
 
 impl Exec<'_> {
     #[inline(always)]
-    fn load<B: Bus>(&mut self, bus: &mut B, kind: MemKind, addr: u32) -> Result<u32, Fault> {
+    pub(crate) fn load<B: Bus>(
+        &mut self,
+        bus: &mut B,
+        kind: MemKind,
+        addr: u32,
+    ) -> Result<u32, Fault> {
         let trp = self.s.config.unalign_trp;
         let r = match kind {
             MemKind::Ldr => {
@@ -73,7 +78,7 @@ impl Exec<'_> {
     }
 
     #[inline(always)]
-    fn store<B: Bus>(
+    pub(crate) fn store<B: Bus>(
         &mut self,
         bus: &mut B,
         kind: MemKind,
@@ -140,6 +145,26 @@ impl Exec<'_> {
         })?;
         self.code.note_write(addr, 4);
         Ok(())
+    }
+
+    /// A single load or store of the run loop's fast forms (`rt` is never PC).
+    #[inline(always)]
+    pub(crate) fn fast_mem<B: Bus>(
+        &mut self,
+        bus: &mut B,
+        kind: MemKind,
+        rt: u8,
+        addr: u32,
+    ) -> Flow {
+        if kind.is_store() {
+            let v = self.s.reg(rt);
+            tri!(self.store(bus, kind, addr, v));
+            self.after_store()
+        } else {
+            let v = tri!(self.load(bus, kind, addr));
+            self.s.set_reg(rt, v);
+            Flow::Next
+        }
     }
 
     /// After a store: end the block if it modified decoded code.
@@ -252,7 +277,7 @@ impl Exec<'_> {
 
     /// Execute one operation. `pc` is the instruction's address; `R15` already reads as
     /// `pc + 4`.
-    #[inline(always)]
+    #[inline(never)]
     pub(crate) fn exec<B: Bus>(&mut self, bus: &mut B, op: &Op, pc: u32, len: u8) -> Flow {
         match *op {
             Op::AluImm {

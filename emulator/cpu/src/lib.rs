@@ -16,6 +16,7 @@ mod cpu;
 pub mod decode;
 mod exception;
 mod exec;
+mod fast;
 pub mod ops;
 pub mod state;
 

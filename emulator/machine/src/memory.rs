@@ -137,7 +137,17 @@ pub struct Memory {
     pub io: IoState,
     /// The System Control Space and the rest of the PPB.
     pub scs: Scs,
+    /// The RAM fast path: per 4 KiB page of the address space, the host address of the
+    /// page's first byte if the whole page is RAM/ROM of one mapping (bit 0 set: read-only),
+    /// else 0 (the access takes the general path). Built once the stores exist; the stores'
+    /// buffers are never resized afterwards, so the addresses stay valid.
+    pages: Box<[usize; PAGES]>,
 }
+
+/// Bits of an address within a fast-path page.
+const PAGE_BITS: u32 = 12;
+const PAGE_SIZE: usize = 1 << PAGE_BITS;
+const PAGES: usize = 1 << (32 - PAGE_BITS);
 
 /// A mapping as seen from outside (GDB memory map, error messages).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -162,6 +172,10 @@ impl Memory {
             last: 0,
             io: IoState::new(board.cpu_hz, board.num_irq as usize, board.prio_bits),
             scs: Scs::new(board.cpu),
+            pages: vec![0usize; PAGES]
+                .into_boxed_slice()
+                .try_into()
+                .expect("PAGES entries"),
         };
         m.check("ppb", PPB_BASE, PPB_SIZE)?;
         m.maps.push(Mapping {
@@ -212,7 +226,28 @@ impl Memory {
                 m.maps.push(map);
             }
         }
+        m.build_pages();
         Ok(m)
+    }
+
+    /// Fill the fast-path page table from the RAM/ROM mappings (whole pages only).
+    fn build_pages(&mut self) {
+        self.pages.fill(0);
+        for m in &self.maps {
+            let Target::Store(s) = m.target else { continue };
+            let store = &mut self.stores[s];
+            let host = store.data.as_mut_ptr() as usize;
+            let ro = usize::from(!store.writable);
+            let (base, end) = (u64::from(m.base), u64::from(m.base) + u64::from(m.size));
+            let mut page = base.div_ceil(PAGE_SIZE as u64) * PAGE_SIZE as u64;
+            while page + PAGE_SIZE as u64 <= end {
+                let off = (page - base) as usize;
+                if off + PAGE_SIZE <= store.data.len() {
+                    self.pages[(page >> PAGE_BITS) as usize] = (host + off) | ro;
+                }
+                page += PAGE_SIZE as u64;
+            }
+        }
     }
 
     fn check(&self, name: &str, base: u32, size: u32) -> Result<(), MemoryMapError> {
@@ -333,6 +368,15 @@ impl Memory {
 
     #[inline(always)]
     fn fast_read<const N: usize>(&mut self, addr: u32) -> Option<[u8; N]> {
+        let e = self.pages[(addr >> PAGE_BITS) as usize];
+        let off = addr as usize & (PAGE_SIZE - 1);
+        if e != 0 && off + N <= PAGE_SIZE {
+            // SAFETY: a non-zero entry is the host address of a whole page of a store's
+            // buffer (`build_pages`), which is never resized or freed while `self` lives;
+            // `off + N <= PAGE_SIZE` keeps the read inside that page. Unaligned reads are
+            // allowed by `read_unaligned`.
+            return Some(unsafe { std::ptr::read_unaligned(((e & !1) + off) as *const [u8; N]) });
+        }
         let (store, off) = self.bytes(addr, N as u32)?;
         store.data.get(off..off + N)?.try_into().ok()
     }
@@ -343,6 +387,14 @@ impl Memory {
         addr: u32,
         v: [u8; N],
     ) -> Option<Result<(), BusError>> {
+        let e = self.pages[(addr >> PAGE_BITS) as usize];
+        let off = addr as usize & (PAGE_SIZE - 1);
+        if e & 1 == 0 && e != 0 && off + N <= PAGE_SIZE {
+            // SAFETY: as in `fast_read`; bit 0 clear means the page belongs to a writable
+            // store, and the address came from `as_mut_ptr`.
+            unsafe { std::ptr::write_unaligned((e + off) as *mut [u8; N], v) };
+            return Some(Ok(()));
+        }
         let (store, off) = self.bytes(addr, N as u32)?;
         if !store.writable {
             return Some(Err(BusError::Denied));
