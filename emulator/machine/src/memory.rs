@@ -230,9 +230,10 @@ impl Memory {
         Ok(m)
     }
 
-    /// Fill the fast-path page table from the RAM/ROM mappings (whole pages only).
+    /// Fill the fast-path page table from the RAM/ROM mappings (whole pages only). Called
+    /// once, on the fresh (zeroed, untouched) table: only the entries of mapped memory are
+    /// written, so the rest of the table never becomes resident.
     fn build_pages(&mut self) {
-        self.pages.fill(0);
         for m in &self.maps {
             let Target::Store(s) = m.target else { continue };
             let store = &mut self.stores[s];
