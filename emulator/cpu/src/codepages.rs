@@ -1,4 +1,5 @@
-//! Which memory holds decoded code: a bitmap of 1 KiB pages over the 4 GiB address space.
+//! Which memory holds decoded code: one byte per 1 KiB page over the 4 GiB address space
+//! (4 MiB of address space, zero-initialised and untouched except where code was decoded).
 //!
 //! Stores consult it (one bit test); a store into a code page records the page so the run
 //! loop can drop the blocks decoded from it before executing anything else.
@@ -13,20 +14,30 @@ const IO_BASE: u32 = 0x4000_0000;
 /// The code-page bitmap plus the pages written since the last check.
 #[derive(Debug)]
 pub struct CodePages {
-    bits: Vec<u64>,
+    map: Box<[u8; PAGES]>,
     written: Vec<u32>,
     /// A store went to the peripheral or system space (0x4000_0000 and up), where it may
     /// have changed interrupt state: the block ends and the run loop returns to the machine.
     io: bool,
+    /// `io || !written.is_empty()`, kept as one flag for the per-store test.
+    dirty: bool,
+}
+
+fn zeroed_map() -> Box<[u8; PAGES]> {
+    // `vec![0; n]` is a zeroed allocation: untouched parts cost no memory.
+    vec![0u8; PAGES]
+        .into_boxed_slice()
+        .try_into()
+        .expect("PAGES bytes")
 }
 
 impl Default for CodePages {
     fn default() -> Self {
-        // `vec![0; n]` is a zeroed allocation: untouched parts cost no memory.
         CodePages {
-            bits: vec![0; PAGES / 64],
+            map: zeroed_map(),
             written: Vec::new(),
             io: false,
+            dirty: false,
         }
     }
 }
@@ -34,7 +45,7 @@ impl Default for CodePages {
 impl CodePages {
     #[inline(always)]
     pub fn test(&self, page: u32) -> bool {
-        self.bits[(page as usize >> 6) & (PAGES / 64 - 1)] & (1 << (page & 63)) != 0
+        self.map[page as usize & (PAGES - 1)] != 0
     }
 
     /// Mark every page of `[start, end)` as holding decoded code.
@@ -42,7 +53,7 @@ impl CodePages {
         let mut p = start >> PAGE_SHIFT;
         let last = end.wrapping_sub(1) >> PAGE_SHIFT;
         loop {
-            self.bits[(p as usize >> 6) & (PAGES / 64 - 1)] |= 1 << (p & 63);
+            self.map[p as usize & (PAGES - 1)] = 1;
             if p == last {
                 break;
             }
@@ -52,7 +63,7 @@ impl CodePages {
 
     /// Forget that a page holds code.
     pub fn clear(&mut self, page: u32) {
-        self.bits[(page as usize >> 6) & (PAGES / 64 - 1)] &= !(1 << (page & 63));
+        self.map[page as usize & (PAGES - 1)] = 0;
     }
 
     /// Record a guest write of `size` bytes at `addr`.
@@ -60,37 +71,44 @@ impl CodePages {
     pub fn note_write(&mut self, addr: u32, size: u32) {
         if addr >= IO_BASE {
             self.io = true;
+            self.dirty = true;
         }
         let first = addr >> PAGE_SHIFT;
-        let last = addr.wrapping_add(size - 1) >> PAGE_SHIFT;
         if self.test(first) {
             self.written.push(first);
+            self.dirty = true;
         }
+        let last = addr.wrapping_add(size - 1) >> PAGE_SHIFT;
         if last != first && self.test(last) {
             self.written.push(last);
+            self.dirty = true;
         }
     }
 
     /// True if a write hit code since the last [`CodePages::take_written`].
     #[inline(always)]
     pub fn dirty(&self) -> bool {
-        self.io || !self.written.is_empty()
+        self.dirty
     }
 
     /// True (once) if a store went to peripheral or system space since the last call.
     pub fn take_io(&mut self) -> bool {
+        self.dirty = !self.written.is_empty();
         std::mem::take(&mut self.io)
     }
 
     /// The code pages written since the last call.
     pub fn take_written(&mut self) -> Vec<u32> {
+        self.dirty = self.io;
         std::mem::take(&mut self.written)
     }
 
     /// Forget everything.
     pub fn reset(&mut self) {
-        self.bits.iter_mut().for_each(|w| *w = 0);
+        // A fresh zeroed allocation rather than clearing: the untouched pages stay unmapped.
+        self.map = zeroed_map();
         self.written.clear();
         self.io = false;
+        self.dirty = false;
     }
 }

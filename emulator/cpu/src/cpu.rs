@@ -488,7 +488,8 @@ impl Cpu {
             }
             self.skip_breakpoint = false;
             let tmp;
-            let block: &Block = if self.icache && self.trace.is_none() {
+            let cached = self.icache && self.trace.is_none();
+            let block: &Block = if cached {
                 let code = &mut self.code;
                 let bps = &self.breakpoints;
                 let features = self.features;
@@ -524,270 +525,290 @@ impl Cpu {
                     Err(f) => return StopReason::Fault(f),
                 }
             };
-            let avail = (end - self.icount).min(block.insns.len() as u64) as usize;
-            let insns = &block.insns[..avail];
-            let fast = &block.fast[..avail];
-            let mut ex = Exec {
-                s: &mut self.state,
-                code: &mut self.code,
-            };
-            let base = self.icount;
-            // `None`: every instruction ran and fell through. The fast forms are executed
-            // here, inline; see `fast.rs` for why they need not keep R15 current.
-            macro_rules! r {
-                ($n:expr) => {
-                    ex.s.r[($n & 15) as usize]
+            // The block may run again without a new lookup (see the `Branch` arm).
+            let repeatable = cached && self.breakpoints.is_empty();
+            loop {
+                let avail = (end - self.icount).min(block.insns.len() as u64) as usize;
+                let insns = &block.insns[..avail];
+                let fast = &block.fast[..avail];
+                let mut ex = Exec {
+                    s: &mut self.state,
+                    code: &mut self.code,
                 };
-            }
-            macro_rules! nz {
-                ($v:expr) => {{
-                    let v = $v;
-                    ex.s.n = v >> 31 != 0;
-                    ex.s.z = v == 0;
-                }};
-            }
-            macro_rules! nzcv {
-                ($t:expr) => {{
-                    let (res, c, v) = $t;
-                    nz!(res);
-                    ex.s.c = c;
-                    ex.s.v = v;
-                    res
-                }};
-            }
-            let outcome: Option<(usize, Flow)> = 'run: {
-                for (i, &f) in fast.iter().enumerate() {
-                    match f {
-                        Fast::MovImm { rd, imm } => r!(rd) = imm,
-                        Fast::MovReg { rd, rm } => r!(rd) = r!(rm),
-                        Fast::MovsImm { rd, imm } => {
-                            r!(rd) = imm;
-                            nz!(imm);
-                        }
-                        Fast::MovsReg { rd, rm } => {
-                            let v = r!(rm);
-                            r!(rd) = v;
-                            nz!(v);
-                        }
-                        Fast::AddImm { rd, rn, imm } => r!(rd) = r!(rn).wrapping_add(imm),
-                        Fast::AddReg { rd, rn, rm } => r!(rd) = r!(rn).wrapping_add(r!(rm)),
-                        Fast::AddRegLsl { rd, rn, rm, amt } => {
-                            r!(rd) = r!(rn).wrapping_add(r!(rm) << amt);
-                        }
-                        Fast::SubReg { rd, rn, rm } => r!(rd) = r!(rn).wrapping_sub(r!(rm)),
-                        Fast::AddsImm { rd, rn, imm } => {
-                            r!(rd) = nzcv!(add_with_carry(r!(rn), imm, false));
-                        }
-                        Fast::SubsImm { rd, rn, imm } => {
-                            r!(rd) = nzcv!(add_with_carry(r!(rn), !imm, true));
-                        }
-                        Fast::AddsReg { rd, rn, rm } => {
-                            r!(rd) = nzcv!(add_with_carry(r!(rn), r!(rm), false));
-                        }
-                        Fast::SubsReg { rd, rn, rm } => {
-                            r!(rd) = nzcv!(add_with_carry(r!(rn), !r!(rm), true));
-                        }
-                        Fast::CmpImm { rn, imm } => {
-                            nzcv!(add_with_carry(r!(rn), !imm, true));
-                        }
-                        Fast::CmpReg { rn, rm } => {
-                            nzcv!(add_with_carry(r!(rn), !r!(rm), true));
-                        }
-                        Fast::TstImm { rn, imm } => nz!(r!(rn) & imm),
-                        Fast::TstReg { rn, rm } => nz!(r!(rn) & r!(rm)),
-                        Fast::LogicReg { op, rd, rn, rm } => r!(rd) = op.apply(r!(rn), r!(rm)),
-                        Fast::LogicImm { op, rd, rn, imm } => r!(rd) = op.apply(r!(rn), imm),
-                        Fast::LogicsReg { op, rd, rn, rm } => {
-                            let v = op.apply(r!(rn), r!(rm));
-                            r!(rd) = v;
-                            nz!(v);
-                        }
-                        Fast::ShiftImm {
-                            shift: sh,
-                            rd,
-                            rm,
-                            amt,
-                        } => {
-                            r!(rd) = shift(r!(rm), sh, u32::from(amt), ex.s.c);
-                        }
-                        Fast::ShiftsImm {
-                            shift: sh,
-                            rd,
-                            rm,
-                            amt,
-                        } => {
-                            let (v, c) = shift_c(r!(rm), sh, u32::from(amt), ex.s.c);
-                            r!(rd) = v;
-                            nz!(v);
-                            ex.s.c = c;
-                        }
-                        Fast::Extend {
-                            signed,
-                            half,
-                            rd,
-                            rm,
-                        } => {
-                            let v = r!(rm);
-                            r!(rd) = match (signed, half) {
-                                (true, true) => v as i16 as i32 as u32,
-                                (true, false) => v as i8 as i32 as u32,
-                                (false, true) => v & 0xffff,
-                                (false, false) => v & 0xff,
-                            };
-                        }
-                        Fast::Mul { rd, rn, rm } => r!(rd) = r!(rn).wrapping_mul(r!(rm)),
-                        Fast::Mla { rd, rn, rm, ra } => {
-                            r!(rd) = r!(ra).wrapping_add(r!(rn).wrapping_mul(r!(rm)));
-                        }
-                        Fast::MemImm {
-                            kind,
-                            rt,
-                            rn,
-                            offset,
-                        } => {
-                            bus.at_instruction(base + i as u64);
-                            let addr = r!(rn).wrapping_add(offset as u32);
-                            let flow = ex.fast_mem(bus, kind, rt, addr);
-                            if !matches!(flow, Flow::Next) {
-                                break 'run Some((i, flow));
+                let base = self.icount;
+                // `None`: every instruction ran and fell through. The fast forms are executed
+                // here, inline; see `fast.rs` for why they need not keep R15 current.
+                macro_rules! r {
+                    ($n:expr) => {
+                        ex.s.r[($n & 15) as usize]
+                    };
+                }
+                macro_rules! nz {
+                    ($v:expr) => {{
+                        let v = $v;
+                        ex.s.n = v >> 31 != 0;
+                        ex.s.z = v == 0;
+                    }};
+                }
+                macro_rules! nzcv {
+                    ($t:expr) => {{
+                        let (res, c, v) = $t;
+                        nz!(res);
+                        ex.s.c = c;
+                        ex.s.v = v;
+                        res
+                    }};
+                }
+                let outcome: Option<(usize, Flow)> = 'run: {
+                    for (i, &f) in fast.iter().enumerate() {
+                        match f {
+                            Fast::MovImm { rd, imm } => r!(rd) = imm,
+                            Fast::MovReg { rd, rm } => r!(rd) = r!(rm),
+                            Fast::MovsImm { rd, imm } => {
+                                r!(rd) = imm;
+                                nz!(imm);
                             }
-                        }
-                        Fast::MemReg {
-                            kind,
-                            rt,
-                            rn,
-                            rm,
-                            lsl,
-                        } => {
-                            bus.at_instruction(base + i as u64);
-                            let addr = r!(rn).wrapping_add(r!(rm) << lsl);
-                            let flow = ex.fast_mem(bus, kind, rt, addr);
-                            if !matches!(flow, Flow::Next) {
-                                break 'run Some((i, flow));
+                            Fast::MovsReg { rd, rm } => {
+                                let v = r!(rm);
+                                r!(rd) = v;
+                                nz!(v);
                             }
-                        }
-                        Fast::LoadLit { kind, rt, addr } => {
-                            bus.at_instruction(base + i as u64);
-                            let flow = ex.fast_mem(bus, kind, rt, addr);
-                            if !matches!(flow, Flow::Next) {
-                                break 'run Some((i, flow));
+                            Fast::AddImm { rd, rn, imm } => r!(rd) = r!(rn).wrapping_add(imm),
+                            Fast::AddReg { rd, rn, rm } => r!(rd) = r!(rn).wrapping_add(r!(rm)),
+                            Fast::AddRegLsl { rd, rn, rm, amt } => {
+                                r!(rd) = r!(rn).wrapping_add(r!(rm) << amt);
                             }
-                        }
-                        Fast::B { target } => break 'run Some((i, Flow::Branch(target))),
-                        Fast::Bcond { cond, target } => {
-                            if ex.s.cond_passed(cond) {
+                            Fast::SubReg { rd, rn, rm } => r!(rd) = r!(rn).wrapping_sub(r!(rm)),
+                            Fast::AddsImm { rd, rn, imm } => {
+                                r!(rd) = nzcv!(add_with_carry(r!(rn), imm, false));
+                            }
+                            Fast::SubsImm { rd, rn, imm } => {
+                                r!(rd) = nzcv!(add_with_carry(r!(rn), !imm, true));
+                            }
+                            Fast::AddsReg { rd, rn, rm } => {
+                                r!(rd) = nzcv!(add_with_carry(r!(rn), r!(rm), false));
+                            }
+                            Fast::SubsReg { rd, rn, rm } => {
+                                r!(rd) = nzcv!(add_with_carry(r!(rn), !r!(rm), true));
+                            }
+                            Fast::CmpImm { rn, imm } => {
+                                nzcv!(add_with_carry(r!(rn), !imm, true));
+                            }
+                            Fast::CmpReg { rn, rm } => {
+                                nzcv!(add_with_carry(r!(rn), !r!(rm), true));
+                            }
+                            Fast::TstImm { rn, imm } => nz!(r!(rn) & imm),
+                            Fast::TstReg { rn, rm } => nz!(r!(rn) & r!(rm)),
+                            Fast::LogicReg { op, rd, rn, rm } => r!(rd) = op.apply(r!(rn), r!(rm)),
+                            Fast::LogicImm { op, rd, rn, imm } => r!(rd) = op.apply(r!(rn), imm),
+                            Fast::LogicsReg { op, rd, rn, rm } => {
+                                let v = op.apply(r!(rn), r!(rm));
+                                r!(rd) = v;
+                                nz!(v);
+                            }
+                            Fast::ShiftImm {
+                                shift: sh,
+                                rd,
+                                rm,
+                                amt,
+                            } => {
+                                r!(rd) = shift(r!(rm), sh, u32::from(amt), ex.s.c);
+                            }
+                            Fast::ShiftsImm {
+                                shift: sh,
+                                rd,
+                                rm,
+                                amt,
+                            } => {
+                                let (v, c) = shift_c(r!(rm), sh, u32::from(amt), ex.s.c);
+                                r!(rd) = v;
+                                nz!(v);
+                                ex.s.c = c;
+                            }
+                            Fast::Extend {
+                                signed,
+                                half,
+                                rd,
+                                rm,
+                            } => {
+                                let v = r!(rm);
+                                r!(rd) = match (signed, half) {
+                                    (true, true) => v as i16 as i32 as u32,
+                                    (true, false) => v as i8 as i32 as u32,
+                                    (false, true) => v & 0xffff,
+                                    (false, false) => v & 0xff,
+                                };
+                            }
+                            Fast::Mul { rd, rn, rm } => r!(rd) = r!(rn).wrapping_mul(r!(rm)),
+                            Fast::Mla { rd, rn, rm, ra } => {
+                                r!(rd) = r!(ra).wrapping_add(r!(rn).wrapping_mul(r!(rm)));
+                            }
+                            Fast::MemImm {
+                                kind,
+                                rt,
+                                rn,
+                                offset,
+                            } => {
+                                bus.at_instruction(base + i as u64);
+                                let addr = r!(rn).wrapping_add(offset as u32);
+                                let flow = ex.fast_mem(bus, kind, rt, addr);
+                                if !matches!(flow, Flow::Next) {
+                                    break 'run Some((i, flow));
+                                }
+                            }
+                            Fast::MemReg {
+                                kind,
+                                rt,
+                                rn,
+                                rm,
+                                lsl,
+                            } => {
+                                bus.at_instruction(base + i as u64);
+                                let addr = r!(rn).wrapping_add(r!(rm) << lsl);
+                                let flow = ex.fast_mem(bus, kind, rt, addr);
+                                if !matches!(flow, Flow::Next) {
+                                    break 'run Some((i, flow));
+                                }
+                            }
+                            Fast::LoadLit { kind, rt, addr } => {
+                                bus.at_instruction(base + i as u64);
+                                let flow = ex.fast_mem(bus, kind, rt, addr);
+                                if !matches!(flow, Flow::Next) {
+                                    break 'run Some((i, flow));
+                                }
+                            }
+                            Fast::B { target } => break 'run Some((i, Flow::Branch(target))),
+                            Fast::Bcond { cond, target } => {
+                                if ex.s.cond_passed(cond) {
+                                    break 'run Some((i, Flow::Branch(target)));
+                                }
+                            }
+                            Fast::Bl { target } => {
+                                ex.s.r[14] = insns[i].pc.wrapping_add(4) | 1;
                                 break 'run Some((i, Flow::Branch(target)));
                             }
-                        }
-                        Fast::Bl { target } => {
-                            ex.s.r[14] = insns[i].pc.wrapping_add(4) | 1;
-                            break 'run Some((i, Flow::Branch(target)));
-                        }
-                        Fast::BxReg { rm } => {
-                            let target = r!(rm);
-                            if ex.s.ipsr != 0 && target >> 28 == 0xf {
-                                // EXC_RETURN: the general executor reports it.
-                                ex.s.r[15] = insns[i].pc.wrapping_add(4);
+                            Fast::BxReg { rm } => {
+                                let target = r!(rm);
+                                if ex.s.ipsr != 0 && target >> 28 == 0xf {
+                                    // EXC_RETURN: the general executor reports it.
+                                    ex.s.r[15] = insns[i].pc.wrapping_add(4);
+                                    let insn = &insns[i];
+                                    break 'run Some((
+                                        i,
+                                        ex.exec(bus, &insn.op, insn.pc, insn.len),
+                                    ));
+                                }
+                                ex.s.thumb = target & 1 != 0;
+                                break 'run Some((i, Flow::Branch(target & !1)));
+                            }
+                            Fast::Nop => {}
+                            Fast::Ubfx { rd, rn, lsb, mask } => r!(rd) = (r!(rn) >> lsb) & mask,
+                            Fast::MemPost {
+                                kind,
+                                rt,
+                                rn,
+                                offset,
+                            } => {
+                                bus.at_instruction(base + i as u64);
+                                let addr = r!(rn);
+                                let flow = ex.fast_mem(bus, kind, rt, addr);
+                                if !matches!(flow, Flow::Stop(_)) {
+                                    r!(rn) = addr.wrapping_add(offset as i32 as u32);
+                                }
+                                if !matches!(flow, Flow::Next) {
+                                    break 'run Some((i, flow));
+                                }
+                            }
+                            Fast::MemPre {
+                                kind,
+                                rt,
+                                rn,
+                                offset,
+                            } => {
+                                bus.at_instruction(base + i as u64);
+                                let addr = r!(rn).wrapping_add(offset as i32 as u32);
+                                let flow = ex.fast_mem(bus, kind, rt, addr);
+                                if !matches!(flow, Flow::Stop(_)) {
+                                    r!(rn) = addr;
+                                }
+                                if !matches!(flow, Flow::Next) {
+                                    break 'run Some((i, flow));
+                                }
+                            }
+                            Fast::Cbz {
+                                nonzero,
+                                rn,
+                                target,
+                            } => {
+                                if (r!(rn) != 0) == nonzero {
+                                    break 'run Some((i, Flow::Branch(target)));
+                                }
+                            }
+                            Fast::Slow => {
                                 let insn = &insns[i];
-                                break 'run Some((i, ex.exec(bus, &insn.op, insn.pc, insn.len)));
-                            }
-                            ex.s.thumb = target & 1 != 0;
-                            break 'run Some((i, Flow::Branch(target & !1)));
-                        }
-                        Fast::Nop => {}
-                        Fast::Ubfx { rd, rn, lsb, mask } => r!(rd) = (r!(rn) >> lsb) & mask,
-                        Fast::MemPost {
-                            kind,
-                            rt,
-                            rn,
-                            offset,
-                        } => {
-                            bus.at_instruction(base + i as u64);
-                            let addr = r!(rn);
-                            let flow = ex.fast_mem(bus, kind, rt, addr);
-                            if !matches!(flow, Flow::Stop(_)) {
-                                r!(rn) = addr.wrapping_add(offset as i32 as u32);
-                            }
-                            if !matches!(flow, Flow::Next) {
-                                break 'run Some((i, flow));
-                            }
-                        }
-                        Fast::MemPre {
-                            kind,
-                            rt,
-                            rn,
-                            offset,
-                        } => {
-                            bus.at_instruction(base + i as u64);
-                            let addr = r!(rn).wrapping_add(offset as i32 as u32);
-                            let flow = ex.fast_mem(bus, kind, rt, addr);
-                            if !matches!(flow, Flow::Stop(_)) {
-                                r!(rn) = addr;
-                            }
-                            if !matches!(flow, Flow::Next) {
-                                break 'run Some((i, flow));
-                            }
-                        }
-                        Fast::Cbz {
-                            nonzero,
-                            rn,
-                            target,
-                        } => {
-                            if (r!(rn) != 0) == nonzero {
-                                break 'run Some((i, Flow::Branch(target)));
-                            }
-                        }
-                        Fast::Slow => {
-                            let insn = &insns[i];
-                            if insn.cond < 14 && !ex.s.cond_passed(insn.cond) {
-                                continue;
-                            }
-                            bus.at_instruction(base + i as u64);
-                            ex.s.r[15] = insn.pc.wrapping_add(4);
-                            let flow = ex.exec(bus, &insn.op, insn.pc, insn.len);
-                            if !matches!(flow, Flow::Next) {
-                                break 'run Some((i, flow));
+                                if insn.cond < 14 && !ex.s.cond_passed(insn.cond) {
+                                    continue;
+                                }
+                                bus.at_instruction(base + i as u64);
+                                ex.s.r[15] = insn.pc.wrapping_add(4);
+                                let flow = ex.exec(bus, &insn.op, insn.pc, insn.len);
+                                if !matches!(flow, Flow::Next) {
+                                    break 'run Some((i, flow));
+                                }
                             }
                         }
                     }
-                }
-                None
-            };
-            match outcome {
-                None | Some((_, Flow::Next)) => {
-                    let last = &block.insns[avail - 1];
-                    self.state.r[15] = last.pc.wrapping_add(u32::from(last.len));
-                    self.state.itstate = last.it_next;
-                    self.icount += avail as u64;
-                }
-                Some((i, Flow::Branch(target))) => {
-                    self.state.r[15] = target;
-                    self.state.itstate = block.insns[i].it_next;
-                    self.icount += i as u64 + 1;
-                }
-                Some((i, Flow::EndBlock)) => {
-                    let insn = &block.insns[i];
-                    self.state.r[15] = insn.pc.wrapping_add(u32::from(insn.len));
-                    self.state.itstate = insn.it_next;
-                    self.icount += i as u64 + 1;
-                }
-                Some((i, Flow::Stop(reason))) => {
-                    let insn = &block.insns[i];
-                    if reason.completed() {
+                    None
+                };
+                match outcome {
+                    None | Some((_, Flow::Next)) => {
+                        let last = &block.insns[avail - 1];
+                        self.state.r[15] = last.pc.wrapping_add(u32::from(last.len));
+                        self.state.itstate = last.it_next;
+                        self.icount += avail as u64;
+                    }
+                    Some((i, Flow::Branch(target))) => {
+                        self.state.r[15] = target;
+                        self.state.itstate = block.insns[i].it_next;
+                        self.icount += i as u64 + 1;
+                        // A loop back to this block's start runs it again at once: nothing
+                        // the outer loop checks can have changed (a store that dirtied code
+                        // or touched I/O ends the block with `EndBlock`, a BX that left
+                        // Thumb state is caught by the `thumb` test).
+                        if repeatable
+                            && target == block.start
+                            && self.state.itstate == block.it
+                            && self.state.thumb
+                            && self.icount < end
+                        {
+                            continue;
+                        }
+                    }
+                    Some((i, Flow::EndBlock)) => {
+                        let insn = &block.insns[i];
                         self.state.r[15] = insn.pc.wrapping_add(u32::from(insn.len));
                         self.state.itstate = insn.it_next;
                         self.icount += i as u64 + 1;
-                    } else {
-                        self.state.r[15] = insn.pc;
-                        self.state.itstate = if i == 0 {
-                            block.it
-                        } else {
-                            block.insns[i - 1].it_next
-                        };
-                        self.icount += i as u64;
                     }
-                    return reason;
+                    Some((i, Flow::Stop(reason))) => {
+                        let insn = &block.insns[i];
+                        if reason.completed() {
+                            self.state.r[15] = insn.pc.wrapping_add(u32::from(insn.len));
+                            self.state.itstate = insn.it_next;
+                            self.icount += i as u64 + 1;
+                        } else {
+                            self.state.r[15] = insn.pc;
+                            self.state.itstate = if i == 0 {
+                                block.it
+                            } else {
+                                block.insns[i - 1].it_next
+                            };
+                            self.icount += i as u64;
+                        }
+                        return reason;
+                    }
                 }
+                break;
             }
         }
     }
