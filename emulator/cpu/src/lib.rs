@@ -16,6 +16,7 @@ mod cpu;
 pub mod decode;
 mod exception;
 mod exec;
+pub mod fparith;
 pub mod ops;
 pub mod state;
 
