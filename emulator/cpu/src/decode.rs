@@ -10,6 +10,7 @@
 use crate::alu::{decode_imm_shift, thumb_expand_imm_c, Shift};
 use crate::ops::{AluOp, ExSize, Hint, LongMul, MemKind, Op, UnOp};
 use crate::state::Features;
+use crate::vfp;
 use std::sync::OnceLock;
 
 /// What a handler knows besides the encoding.
@@ -1189,7 +1190,11 @@ fn t32_div(x: u32, _c: &Ctx) -> Op {
         rm,
     }
 }
-fn t32_coproc(x: u32, _c: &Ctx) -> Op {
+fn t32_coproc(x: u32, c: &Ctx) -> Op {
+    // CP10/CP11 encodings the FP table does not list are UNDEFINED on a core with an FPU.
+    if c.features.fpu != crate::state::FpuKind::None && bits(x, 11, 9) == 0b101 {
+        return undef(x);
+    }
     Op::NoCoprocessor { raw: x }
 }
 
@@ -1211,9 +1216,44 @@ pub static T32: &[Entry] = &[
     e("LDREXB/LDREXH T1", "111010001101nnnntttt1111010h1111", t32_ldrex_bh),
     // Data processing (shifted register) (A5.3.11)
     e("data processing (shifted register) T1..T3", "1110101ooooSnnnn0iiiddddiittmmmm", t32_dp_shifted),
-    // Coprocessor (A5.3.18): no coprocessors on this core
+    // Coprocessor (A5.3.18): only CP10/CP11, the FPU (A6), on cores that have one
     e("coprocessor", "111011xxxxxxxxxxxxxxxxxxxxxxxxxx", t32_coproc),
     e("coprocessor", "111111xxxxxxxxxxxxxxxxxxxxxxxxxx", t32_coproc),
+    // Floating-point data processing (A6.4)
+    e("VMLA/VMLS", "111011100D00nnnndddd101zNoM0mmmm", vfp::vmla),
+    e("VNMLA/VNMLS", "111011100D01nnnndddd101zNoM0mmmm", vfp::vnmla),
+    e("VMUL/VNMUL", "111011100D10nnnndddd101zNoM0mmmm", vfp::vmul),
+    e("VADD/VSUB", "111011100D11nnnndddd101zNoM0mmmm", vfp::vadd),
+    e("VDIV", "111011101D00nnnndddd101zN0M0mmmm", vfp::vdiv),
+    e("VFNMA/VFNMS", "111011101D01nnnndddd101zNoM0mmmm", vfp::vfnma),
+    e("VFMA/VFMS", "111011101D10nnnndddd101zNoM0mmmm", vfp::vfma),
+    e("VMOV (immediate)", "111011101D11iiiidddd101z0000iiii", vfp::vmov_imm),
+    e("VMOV (register)/VABS", "111011101D110000dddd101zo1M0mmmm", vfp::vmov_abs),
+    e("VNEG/VSQRT", "111011101D110001dddd101zo1M0mmmm", vfp::vneg_sqrt),
+    e("VCVTB/VCVTT", "111011101D11001odddd101zT1M0mmmm", vfp::vcvt_half),
+    e("VCMP/VCMPE", "111011101D110100dddd101zE1M0mmmm", vfp::vcmp),
+    e("VCMP/VCMPE #0", "111011101D110101dddd101zE1000000", vfp::vcmp),
+    e("VRINTR/VRINTZ", "111011101D110110dddd101zo1M0mmmm", vfp::vrint_rz),
+    e("VRINTX", "111011101D110111dddd101z01M0mmmm", vfp::vrintx),
+    e("VCVT (between double and single)", "111011101D110111dddd101z11M0mmmm", vfp::vcvt_ds),
+    e("VCVT (integer to floating point)", "111011101D111000dddd101zo1M0mmmm", vfp::vcvt_from_int),
+    e("VCVT/VCVTR (floating point to integer)", "111011101D11110udddd101zo1M0mmmm", vfp::vcvt_to_int),
+    e("VCVT (fixed point)", "111011101D111o1udddd101zx1i0iiii", vfp::vcvt_fixed),
+    e("VSEL", "111111100Dccnnnndddd101zN0M0mmmm", vfp::vsel),
+    e("VMAXNM/VMINNM", "111111101D00nnnndddd101zNoM0mmmm", vfp::vmaxnm),
+    e("VRINTA/VRINTN/VRINTP/VRINTM", "111111101D1110rrdddd101z01M0mmmm", vfp::vrint_anpm),
+    e("VCVTA/VCVTN/VCVTP/VCVTM", "111111101D1111rrdddd101zo1M0mmmm", vfp::vcvt_anpm),
+    // Floating-point register transfers (A6.6, A6.7)
+    e("VMOV (core register and single)", "11101110000onnnntttt1010N0010000", vfp::vmov_core_s),
+    e("VMSR", "1110111011100001tttt101000010000", vfp::vmsr),
+    e("VMRS", "1110111011110001tttt101000010000", vfp::vmrs),
+    e("VMOV (core register and scalar)", "1110111000honnnntttt1011N0010000", vfp::vmov_scalar),
+    e("VMOV (two core registers and two singles)", "11101100010oTTTTtttt101000M1mmmm", vfp::vmov_2core),
+    e("VMOV (two core registers and a double)", "11101100010oTTTTtttt101100M1mmmm", vfp::vmov_2core),
+    // Floating-point loads and stores (A6.5)
+    e("VLDR/VSTR", "11101101uD0lnnnndddd101ziiiiiiii", vfp::vldr),
+    e("VLDM/VSTM (increment after)", "111011001Dwlnnnndddd101ziiiiiiii", vfp::vldm),
+    e("VLDMDB/VSTMDB/VPUSH", "111011010D1lnnnndddd101ziiiiiiii", vfp::vldm),
     // Data processing (modified immediate) (A5.3.1)
     e("data processing (modified immediate) T1..T4", "11110i0ooooSnnnn0iiiddddiiiiiiii", t32_dp_modimm),
     // Data processing (plain binary immediate) (A5.3.3)

@@ -245,7 +245,8 @@ impl Exec<'_> {
             }
             // FAULTMASK cannot be set from NMI or HardFault (execution priority -1/-2).
             19 if !(v & 1 != 0 && (s.ipsr == 2 || s.ipsr == 3)) => s.faultmask = v & 1 != 0,
-            20 => s.set_control(v as u8 & 3),
+            // CONTROL.FPCA exists only with an FPU.
+            20 => s.set_control(v as u8 & if s.fp.present() { 7 } else { 3 }),
             _ => {}
         }
     }
@@ -634,6 +635,7 @@ impl Exec<'_> {
             Op::Bkpt { imm } => Flow::Stop(StopReason::Bkpt { imm }),
             Op::Undefined { raw } => fault(Fault::UndefinedInstruction { raw }),
             Op::NoCoprocessor { raw } => fault(Fault::NoCoprocessor { raw }),
+            Op::Vfp(ref v) => self.exec_vfp(bus, v, pc),
         }
     }
 

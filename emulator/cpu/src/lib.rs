@@ -17,8 +17,10 @@ pub mod decode;
 mod exception;
 mod exec;
 pub mod fparith;
+pub mod fpstate;
 pub mod ops;
 pub mod state;
+pub mod vfp;
 
 pub use bus::{Bus, BusError};
 pub use cpu::{decode_at, Block, Cpu, DecodedInsn};

@@ -21,6 +21,15 @@ pub enum Fault {
         /// The encoding.
         raw: u32,
     },
+    /// A lazy FP state preservation (`PreserveFPState()`) failed: BFSR.LSPERR, or
+    /// MMFSR.MLSPERR when `error` is [`BusError::Mpu`], or UFSR.NOCP when the background
+    /// context had no FPU access (`error` is `None`). The FP instruction has not executed.
+    LazyStacking {
+        /// The address (FPCAR for NOCP).
+        addr: u32,
+        /// What the bus said.
+        error: Option<BusError>,
+    },
     /// UFSR.UNALIGNED: an unaligned access that the architecture (or CCR.UNALIGN_TRP) forbids.
     Unaligned {
         /// The address.
@@ -68,6 +77,18 @@ impl fmt::Display for Fault {
                 "UsageFault (UNALIGNED): unaligned access to {addr:#010x}"
             ),
             Fault::DivideByZero => write!(f, "UsageFault (DIVBYZERO): division by zero"),
+            Fault::LazyStacking { addr, error: None } => write!(
+                f,
+                "UsageFault (NOCP): lazy FP state preservation to {addr:#010x} with the FPU disabled for the interrupted context"
+            ),
+            Fault::LazyStacking { addr, error: Some(BusError::Mpu) } => write!(
+                f,
+                "MemManage (MLSPERR): lazy FP state preservation to {addr:#010x} violates the MPU settings"
+            ),
+            Fault::LazyStacking { addr, .. } => write!(
+                f,
+                "BusFault (LSPERR): lazy FP state preservation to {addr:#010x} failed"
+            ),
             Fault::DataBus {
                 addr,
                 write,
@@ -208,7 +229,7 @@ pub struct CpuState {
     pub faultmask: bool,
     /// BASEPRI
     pub basepri: u8,
-    /// CONTROL (bit 0 nPRIV, bit 1 SPSEL)
+    /// CONTROL (bit 0 nPRIV, bit 1 SPSEL, bit 2 FPCA)
     pub control: u8,
     /// The event register (SEV/WFE).
     pub event: bool,
@@ -216,6 +237,8 @@ pub struct CpuState {
     pub monitor: Option<(u32, u8)>,
     /// CCR bits the core consults.
     pub config: CoreConfig,
+    /// The FP registers (S0–S31, FPSCR) and which FPU the core has.
+    pub fp: crate::fpstate::FpRegs,
 }
 
 impl Default for CpuState {
@@ -238,6 +261,7 @@ impl Default for CpuState {
             event: false,
             monitor: None,
             config: CoreConfig::default(),
+            fp: crate::fpstate::FpRegs::default(),
         }
     }
 }
@@ -342,7 +366,7 @@ impl CpuState {
     pub fn set_mode(&mut self, ipsr: u16, control: u8) {
         let (msp, psp) = (self.msp(), self.psp());
         self.ipsr = ipsr;
-        self.control = control & 3;
+        self.control = control & 7;
         if self.psp_active() {
             self.r[13] = psp;
             self.other_sp = msp;
@@ -361,7 +385,7 @@ impl CpuState {
         } else {
             self.control & 2
         };
-        self.control = (v & 1) | spsel;
+        self.control = (v & 5) | spsel;
         if was_psp != self.psp_active() {
             std::mem::swap(&mut self.r[13], &mut self.other_sp);
         }
