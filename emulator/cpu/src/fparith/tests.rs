@@ -855,3 +855,185 @@ fn flags_accumulate_and_control_bits_are_kept() {
     let _ = div_f32(ONE, 0, &mut s);
     assert_eq!(s, RZ | FZ | DN | AHP | 0xf000_0000 | IXC | DZC);
 }
+
+/// xorshift64 for the randomised tests below.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    /// An edge-heavy single: specials, denormals, near-1, or any pattern.
+    fn f32(&mut self) -> u32 {
+        let r = self.next();
+        let sign = ((r >> 63) as u32) << 31;
+        match r % 8 {
+            0 => sign | [0, INF, MIND, MINN, MAXN, ONE, 0x007f_ffff, QNAN1][(r >> 8) as usize % 8],
+            1 => sign | (r >> 16) as u32 & 0x007f_ffff,
+            2 => sign | 0x3f00_0000 | (r >> 16) as u32 & 0x00ff_ffff,
+            3 => sign | (r >> 16) as u32 & 0x7f80_0000 | (r >> 48) as u32 & 0xf,
+            _ => (r >> 16) as u32,
+        }
+    }
+    fn f64(&mut self) -> u64 {
+        let r = self.next();
+        let sign = r & 1 << 63;
+        match r % 8 {
+            0 => sign | [0, DINF, 1, 0x0010_0000_0000_0000, DMAXN, D1][(r >> 8) as usize % 6],
+            1 => sign | self.next() & 0x000f_ffff_ffff_ffff,
+            2 => sign | 0x3fe0_0000_0000_0000 | self.next() & 0x001f_ffff_ffff_ffff,
+            _ => self.next(),
+        }
+    }
+}
+
+/// The host's IEEE arithmetic is an independent truth for result bits in round-to-nearest
+/// without FZ when the result is not a NaN (NaN propagation is where Arm and hosts differ).
+#[test]
+fn agrees_with_host_ieee_round_to_nearest() {
+    let mut rng = Rng(0x1234_5678_9abc_def1);
+    for _ in 0..100_000 {
+        let (a, b, c) = (rng.f32(), rng.f32(), rng.f32());
+        let (x, y, z) = (f32::from_bits(a), f32::from_bits(b), f32::from_bits(c));
+        let mut s = 0;
+        let ours = [
+            add_f32(a, b, &mut s),
+            sub_f32(a, b, &mut s),
+            mul_f32(a, b, &mut s),
+            div_f32(a, b, &mut s),
+            sqrt_f32(a, &mut s),
+            muladd_f32(c, a, b, &mut s),
+            f64_to_f32(f32_to_f64(a, &mut s), &mut s),
+        ];
+        let host = [x + y, x - y, x * y, x / y, x.sqrt(), x.mul_add(y, z), x];
+        for (i, (o, h)) in ours.iter().zip(host).enumerate() {
+            if !h.is_nan() {
+                assert_eq!(*o, h.to_bits(), "op {i} on {a:08x} {b:08x} {c:08x}");
+            } else {
+                assert!(
+                    f32::from_bits(*o).is_nan(),
+                    "op {i} on {a:08x} {b:08x} {c:08x}"
+                );
+            }
+        }
+        // conversions to integers: Rust's `as` truncates and saturates, NaN -> 0, like VCVT
+        let mut s = 0;
+        assert_eq!(
+            to_fixed_f32(a, 32, 0, false, Rounding::Zero, &mut s),
+            x as i32 as u32
+        );
+        assert_eq!(
+            to_fixed_f32(a, 32, 0, true, Rounding::Zero, &mut s),
+            x as u32
+        );
+        assert_eq!(
+            from_fixed_f32(b, 32, 0, false, Rounding::TieEven, &mut s),
+            (b as i32 as f32).to_bits()
+        );
+        assert_eq!(
+            from_fixed_f32(b, 32, 0, true, Rounding::TieEven, &mut s),
+            (b as f32).to_bits()
+        );
+        if !x.is_nan() {
+            for (rm, h) in [
+                (Rounding::TieEven, x.round_ties_even()),
+                (Rounding::TieAway, x.round()),
+                (Rounding::PosInf, x.ceil()),
+                (Rounding::NegInf, x.floor()),
+                (Rounding::Zero, x.trunc()),
+            ] {
+                assert_eq!(
+                    round_int_f32(a, rm, false, &mut s),
+                    h.to_bits(),
+                    "{a:08x} {rm:?}"
+                );
+            }
+        }
+        let (p, q, r) = (rng.f64(), rng.f64(), rng.f64());
+        let (x, y, z) = (f64::from_bits(p), f64::from_bits(q), f64::from_bits(r));
+        let mut s = 0;
+        let ours = [
+            add_f64(p, q, &mut s),
+            sub_f64(p, q, &mut s),
+            mul_f64(p, q, &mut s),
+            div_f64(p, q, &mut s),
+            sqrt_f64(p, &mut s),
+            muladd_f64(r, p, q, &mut s),
+            u64::from(f64_to_f32(p, &mut s)),
+        ];
+        let host = [
+            x + y,
+            x - y,
+            x * y,
+            x / y,
+            x.sqrt(),
+            x.mul_add(y, z),
+            f64::from(x as f32),
+        ];
+        for (i, (o, h)) in ours.iter().zip(host).enumerate() {
+            let o = if i == 6 {
+                f64::from(f32::from_bits(*o as u32))
+            } else {
+                f64::from_bits(*o)
+            };
+            if !h.is_nan() {
+                assert_eq!(
+                    o.to_bits(),
+                    h.to_bits(),
+                    "op {i} on {p:016x} {q:016x} {r:016x}"
+                );
+            } else {
+                assert!(o.is_nan(), "op {i} on {p:016x} {q:016x} {r:016x}");
+            }
+        }
+        assert_eq!(
+            to_fixed_f64(p, 32, 0, false, Rounding::Zero, &mut s),
+            x as i32 as u32
+        );
+        assert_eq!(
+            from_fixed_f64(b, 32, 0, true, Rounding::TieEven, &mut s),
+            f64::from(b).to_bits()
+        );
+    }
+}
+
+/// No input makes any function panic (all control bits, any size/fbits, any rounding).
+#[test]
+fn total_on_any_input() {
+    let mut rng = Rng(0x0fed_cba9_8765_4321);
+    let modes = [
+        Rounding::TieEven,
+        Rounding::PosInf,
+        Rounding::NegInf,
+        Rounding::Zero,
+        Rounding::TieAway,
+    ];
+    for _ in 0..20_000 {
+        let mut s = (rng.next() as u32) & (0x1f << 22 | 0xf000_0000);
+        let (a, b, c) = (rng.f32(), rng.f32(), rng.f32());
+        let (p, q, r) = (rng.f64(), rng.f64(), rng.f64());
+        let rm = modes[rng.next() as usize % 5];
+        let (size, fbits) = ((rng.next() % 40) as u32, (rng.next() % 300) as u32);
+        let uns = rng.next() & 1 != 0;
+        let _ = (
+            to_fixed_f32(a, size, fbits, uns, rm, &mut s),
+            from_fixed_f32(b, size, fbits, uns, rm, &mut s),
+            to_fixed_f64(p, size, fbits, uns, rm, &mut s),
+            from_fixed_f64(b, size, fbits, uns, rm, &mut s),
+            round_int_f32(a, rm, true, &mut s),
+            round_int_f64(p, rm, true, &mut s),
+            muladd_f32(a, b, c, &mut s),
+            muladd_f64(p, q, r, &mut s),
+            f32_to_f16(a, &mut s),
+            f64_to_f16(p, &mut s),
+            f16_to_f32(c as u16, &mut s),
+            f16_to_f64(c as u16, &mut s),
+            compare_f64(p, q, true, &mut s),
+            max_num_f64(p, q, &mut s),
+            min_num_f32(a, b, &mut s),
+        );
+    }
+}
