@@ -425,18 +425,27 @@ OPS = ["add", "sub", "mul", "div", "fma", "sqrt", "cmp", "cmpe", "maxnm", "minnm
 
 
 def gen_all(rng, n):
-    """n cases for each of single and double/conversions."""
-    cases = []
+    """n cases for each of single and double/conversions (a generator)."""
     for i in range(n):
-        cases.append(gen_case(rng, OPS[i % len(OPS)], 32))
+        yield gen_case(rng, OPS[i % len(OPS)], 32)
     convs = list(CONV)
     for i in range(n):
         k = i % (len(OPS) + len(convs))
         if k < len(OPS):
-            cases.append(gen_case(rng, OPS[k], 64))
+            yield gen_case(rng, OPS[k], 64)
         else:
-            cases.append(gen_conv(rng, convs[k - len(OPS)]))
-    return cases
+            yield gen_conv(rng, convs[k - len(OPS)])
+
+
+def chunks(it, size):
+    buf = []
+    for x in it:
+        buf.append(x)
+        if len(buf) == size:
+            yield buf
+            buf = []
+    if buf:
+        yield buf
 
 
 def run_runner(runner, lines):
@@ -469,48 +478,54 @@ def main():
     ap.add_argument("--record-corpus", metavar="OUT", help="write the cases with Unicorn's answers")
     args = ap.parse_args()
     rng = random.Random(args.seed)
-    t0 = time.time()
-    cases = gen_all(rng, args.cases)
-    t1 = time.time()
-    lines = [c[0] for c in cases]
-    alts = [i for i, c in enumerate(cases) if "alt" in c[1]]
-    ours = run_runner(args.runner, lines + [cases[i][1]["alt"] for i in alts])
-    alt_answer = dict(zip(alts, ours[len(cases):]))
     rules = load_rules()
-    excluded = {}
-    t2 = time.time()
     uc = Unicorn()
-    fails, per_op, n_dp = 0, {}, 0
+    excluded, fails, per_op, n_dp, total = {}, 0, {}, 0, 0
     corpus = []
-    for i, ((line, u), got) in enumerate(zip(cases, ours)):
-        want = uc.run(u)
-        op = line.split()[0]
-        n_dp += bool(u.get("dp"))
-        st = per_op.setdefault(op, [0, 0])
-        st[0] += 1
-        rule = excluded_by(line, u, got, want, alt_answer.get(i)) if got != want else None
-        if rule:
-            assert rule in rules, rule
-            excluded[rule] = excluded.get(rule, 0) + 1
+    t_gen = t_armlet = t_uc = 0.0
+    gen = gen_all(rng, args.cases)
+    while True:
+        t0 = time.time()
+        cases = next(chunks(gen, 20_000), None)
+        if not cases:
+            break
+        t1 = time.time()
+        lines = [c[0] for c in cases]
+        alts = [i for i, c in enumerate(cases) if "alt" in c[1]]
+        ours = run_runner(args.runner, lines + [cases[i][1]["alt"] for i in alts])
+        alt_answer = dict(zip(alts, ours[len(cases):]))
+        t2 = time.time()
+        for i, ((line, u), got) in enumerate(zip(cases, ours)):
+            want = uc.run(u)
+            op = line.split()[0]
+            n_dp += bool(u.get("dp"))
+            st = per_op.setdefault(op, [0, 0])
+            st[0] += 1
+            rule = excluded_by(line, u, got, want, alt_answer.get(i)) if got != want else None
+            if rule:
+                assert rule in rules, rule
+                excluded[rule] = excluded.get(rule, 0) + 1
+                if args.record_corpus:
+                    corpus.append(f"{line} => {got}  # armlet; Unicorn differs by rule {rule}")
+                continue
+            if got != want:
+                st[1] += 1
+                fails += 1
+                if fails <= 40:
+                    print(f"MISMATCH {line}\n  armlet:  {got}\n  unicorn: {want}", flush=True)
             if args.record_corpus:
-                corpus.append(f"{line} => {got}  # armlet; Unicorn differs by rule {rule}")
-            continue
-        if got != want:
-            st[1] += 1
-            fails += 1
-            if fails <= 40:
-                print(f"MISMATCH {line}\n  armlet:  {got}\n  unicorn: {want}")
-        if args.record_corpus:
-            corpus.append(f"{line} => {want}  # unicorn")
-    t3 = time.time()
+                corpus.append(f"{line} => {want}  # unicorn")
+        total += len(cases)
+        t3 = time.time()
+        t_gen, t_armlet, t_uc = t_gen + t1 - t0, t_armlet + t2 - t1, t_uc + t3 - t2
     for op in sorted(per_op):
         print(f"  {op:10s} {per_op[op][0]:7d} cases {per_op[op][1]:5d} mismatches")
     n_single = sum(v[0] for k, v in per_op.items() if k.endswith("32") and k not in CONV)
-    print(f"{len(cases)} cases: {n_single} single-precision, {len(cases) - n_single} double and conversion "
-          f"({len(cases) - n_dp} on the M7 model, {n_dp} on the A model); generate {t1 - t0:.1f} s, "
-          f"armlet {t2 - t1:.1f} s, unicorn {t3 - t2:.1f} s")
+    print(f"{total} cases: {n_single} single-precision, {total - n_single} double and conversion "
+          f"({total - n_dp} on the M7 model, {n_dp} on the A model); generate {t_gen:.1f} s, "
+          f"armlet {t_armlet:.1f} s, unicorn {t_uc:.1f} s")
     print("excluded by rule: " + (", ".join(f"{k}={v}" for k, v in sorted(excluded.items())) or "none"))
-    print(f"{len(cases) - fails - sum(excluded.values())} passed, {fails} failed")
+    print(f"{total - fails - sum(excluded.values())} passed, {fails} failed")
     if args.record_corpus:
         with open(args.record_corpus, "w") as f:
             f.write("\n".join(corpus) + "\n")
