@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The differential tier for CI: a seeded run of 200,000 generated cases plus the regression
-# corpus, armlet against Unicorn. Creates its own venv under target/; needs python3 with venv.
+# corpus, armlet against Unicorn, then the floating-point library's own differential test. Creates its own venv under target/; needs python3 with venv.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 venv=target/difftest-venv
@@ -13,3 +13,6 @@ runner=target/release/armlet-conformance
 tier="${DIFFTEST_TIER:-fast}"
 "$venv/bin/python" emulator/conformance/difftest.py --runner "$runner" --corpus emulator/conformance/corpus.txt
 "$venv/bin/python" emulator/conformance/difftest.py --runner "$runner" --tier "$tier" --coverage target/difftest-coverage.txt
+# The floating-point library against Unicorn: seeded, 100,000 single-precision and 100,000
+# double-precision/conversion cases (about 20 s).
+"$venv/bin/python" emulator/conformance/fpdiff.py --runner "$runner" --cases "${FPDIFF_CASES:-100000}"

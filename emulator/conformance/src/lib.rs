@@ -7,6 +7,8 @@
 //! registers, APSR with EPSR.T (bit 24), ITSTATE and the scratch words that changed — the same things the
 //! Python side reads out of Unicorn.
 
+pub mod fpcase;
+
 use armlet_cpu::decode::{is_32bit, lookup16, lookup32, T16, T32};
 use armlet_cpu::{Bus, BusError, Cpu, Fault, StopReason};
 

@@ -1,5 +1,6 @@
 //! `armlet-conformance table` prints the decoder table; `armlet-conformance run` executes
-//! cases from stdin, one result line per case (see the library docs).
+//! cases from stdin, one result line per case (see the library docs); `armlet-conformance
+//! fparith` answers floating-point cases (see `fpcase`).
 
 use std::io::{BufRead, Write};
 
@@ -21,8 +22,18 @@ fn main() {
                 }
             }
         }
+        "fparith" => {
+            for line in std::io::stdin().lock().lines() {
+                let Ok(line) = line else { break };
+                let res = armlet_conformance::fpcase::run_fp_case(&line)
+                    .unwrap_or_else(|e| format!("error {e}"));
+                if writeln!(out, "{res}").is_err() {
+                    break;
+                }
+            }
+        }
         _ => {
-            eprintln!("usage: armlet-conformance table | run < cases");
+            eprintln!("usage: armlet-conformance table | run < cases | fparith < fp-cases");
             std::process::exit(2);
         }
     }
