@@ -151,7 +151,11 @@ impl Cpu {
         if fp_frame && !has_fp {
             return Err(Fault::InvalidPc);
         }
-        let (framesize, forcealign) = if fp_frame { (0x68, true) } else { (0x20, stkalign) };
+        let (framesize, forcealign) = if fp_frame {
+            (0x68, true)
+        } else {
+            (0x20, stkalign)
+        };
         // Enter the target mode first so R13 is the stack the frame is on. IPSR is replaced
         // from the stacked xPSR below.
         s.set_mode(

@@ -103,44 +103,121 @@ impl VRound {
 pub enum VfpOp {
     /// VADD, VSUB, VMUL, VNMUL, VDIV, VMLA/VMLS, VNMLA/VNMLS, VFMA/VFMS/VFNMA/VFNMS,
     /// VMAXNM/VMINNM.
-    Bin { op: VBin, dp: bool, d: u8, n: u8, m: u8 },
+    Bin {
+        op: VBin,
+        dp: bool,
+        d: u8,
+        n: u8,
+        m: u8,
+    },
     /// VMOV (register), VABS, VNEG, VSQRT.
     Un { op: VUn, dp: bool, d: u8, m: u8 },
     /// VMOV (immediate): `imm8` as VFPExpandImm expands it.
     MovImm { dp: bool, d: u8, imm8: u8 },
     /// VCMP/VCMPE (`e`), against zero if `zero`.
-    Cmp { dp: bool, e: bool, d: u8, m: u8, zero: bool },
+    Cmp {
+        dp: bool,
+        e: bool,
+        d: u8,
+        m: u8,
+        zero: bool,
+    },
     /// VCVT between single and double (`to_double`: F64.F32).
     CvtDs { to_double: bool, d: u8, m: u8 },
     /// VCVTB/VCVTT: half precision in the bottom/`top` half of an S register.
-    CvtHalf { top: bool, to_half: bool, dp: bool, d: u8, m: u8 },
+    CvtHalf {
+        top: bool,
+        to_half: bool,
+        dp: bool,
+        d: u8,
+        m: u8,
+    },
     /// VCVT, VCVTR, VCVT{A,N,P,M} to a 32-bit integer in S<d>.
-    ToInt { dp: bool, signed: bool, round: VRound, d: u8, m: u8 },
+    ToInt {
+        dp: bool,
+        signed: bool,
+        round: VRound,
+        d: u8,
+        m: u8,
+    },
     /// VCVT from a 32-bit integer in S<m>.
-    FromInt { dp: bool, signed: bool, d: u8, m: u8 },
+    FromInt {
+        dp: bool,
+        signed: bool,
+        d: u8,
+        m: u8,
+    },
     /// VCVT between floating point and fixed point, in place (`half`: 16-bit fixed).
-    Fixed { dp: bool, to_fixed: bool, unsigned: bool, half: bool, fbits: u8, d: u8 },
+    Fixed {
+        dp: bool,
+        to_fixed: bool,
+        unsigned: bool,
+        half: bool,
+        fbits: u8,
+        d: u8,
+    },
     /// VRINT{R,Z,X,A,N,P,M}.
-    Rint { dp: bool, round: VRound, d: u8, m: u8 },
+    Rint {
+        dp: bool,
+        round: VRound,
+        d: u8,
+        m: u8,
+    },
     /// VSEL<cond> (cond is 0 EQ, 6 VS, 10 GE, 12 GT).
-    Sel { dp: bool, cond: u8, d: u8, n: u8, m: u8 },
+    Sel {
+        dp: bool,
+        cond: u8,
+        d: u8,
+        n: u8,
+        m: u8,
+    },
     /// VMOV between a core register and S<n>.
     CoreS { to_core: bool, rt: u8, n: u8 },
     /// VMOV between two core registers and S<m>, S<m+1>.
-    Core2S { to_core: bool, rt: u8, rt2: u8, m: u8 },
+    Core2S {
+        to_core: bool,
+        rt: u8,
+        rt2: u8,
+        m: u8,
+    },
     /// VMOV between two core registers and D<m>.
-    Core2D { to_core: bool, rt: u8, rt2: u8, m: u8 },
+    Core2D {
+        to_core: bool,
+        rt: u8,
+        rt2: u8,
+        m: u8,
+    },
     /// VMOV between a core register and D<d>[h].
-    Scalar { to_core: bool, rt: u8, d: u8, h: bool },
+    Scalar {
+        to_core: bool,
+        rt: u8,
+        d: u8,
+        h: bool,
+    },
     /// VMRS Rt, FPSCR (Rt = 15: APSR_nzcv).
     Vmrs { rt: u8 },
     /// VMSR FPSCR, Rt.
     Vmsr { rt: u8 },
     /// VLDR/VSTR. `rn` = 15 is PC-relative (Align(PC, 4)).
-    LdSt { load: bool, dp: bool, d: u8, rn: u8, offset: i16 },
+    LdSt {
+        load: bool,
+        dp: bool,
+        d: u8,
+        rn: u8,
+        offset: i16,
+    },
     /// VLDM/VSTM/VPUSH/VPOP: `count` registers from `d`; `words` is imm8 (the size of the
     /// transfer in words, odd for FLDMX/FSTMX-style double transfers).
-    Multi { load: bool, dp: bool, d: u8, count: u8, words: u8, rn: u8, db: bool, wback: bool },
+    Multi {
+        load: bool,
+        dp: bool,
+        d: u8,
+        count: u8,
+        words: u8,
+        rn: u8,
+        db: bool,
+        wback: bool,
+    },
 }
 
 // ---------------------------------------------------------------- decoding
@@ -277,10 +354,26 @@ pub(crate) fn vmla(x: u32, c: &Ctx) -> Op {
     bin(x, c, if bit(x, 6) == 0 { VBin::Mla } else { VBin::Mls })
 }
 pub(crate) fn vnmla(x: u32, c: &Ctx) -> Op {
-    bin(x, c, if bit(x, 6) == 1 { VBin::Nmla } else { VBin::Nmls })
+    bin(
+        x,
+        c,
+        if bit(x, 6) == 1 {
+            VBin::Nmla
+        } else {
+            VBin::Nmls
+        },
+    )
 }
 pub(crate) fn vmul(x: u32, c: &Ctx) -> Op {
-    bin(x, c, if bit(x, 6) == 0 { VBin::Mul } else { VBin::Nmul })
+    bin(
+        x,
+        c,
+        if bit(x, 6) == 0 {
+            VBin::Mul
+        } else {
+            VBin::Nmul
+        },
+    )
 }
 pub(crate) fn vadd(x: u32, c: &Ctx) -> Op {
     bin(x, c, if bit(x, 6) == 0 { VBin::Add } else { VBin::Sub })
@@ -289,14 +382,30 @@ pub(crate) fn vdiv(x: u32, c: &Ctx) -> Op {
     bin(x, c, VBin::Div)
 }
 pub(crate) fn vfnma(x: u32, c: &Ctx) -> Op {
-    bin(x, c, if bit(x, 6) == 1 { VBin::Fnma } else { VBin::Fnms })
+    bin(
+        x,
+        c,
+        if bit(x, 6) == 1 {
+            VBin::Fnma
+        } else {
+            VBin::Fnms
+        },
+    )
 }
 pub(crate) fn vfma(x: u32, c: &Ctx) -> Op {
     bin(x, c, if bit(x, 6) == 0 { VBin::Fma } else { VBin::Fms })
 }
 pub(crate) fn vmaxnm(x: u32, c: &Ctx) -> Op {
     need_v5!(x, c);
-    bin(x, c, if bit(x, 6) == 0 { VBin::MaxNm } else { VBin::MinNm })
+    bin(
+        x,
+        c,
+        if bit(x, 6) == 0 {
+            VBin::MaxNm
+        } else {
+            VBin::MinNm
+        },
+    )
 }
 pub(crate) fn vmov_imm(x: u32, c: &Ctx) -> Op {
     need_fpu!(x, c);
@@ -972,10 +1081,9 @@ impl Exec<'_> {
             VfpOp::Bin { op, dp, d, n, m } => {
                 let (vd, vn, vm) = (self.fget(dp, d), self.fget(dp, n), self.fget(dp, m));
                 let mul = |f: &mut u32| arith!(dp, fa::mul_f32, fa::mul_f64, f; vn, vm);
-                let add = |a: u64, b: u64, f: &mut u32| arith!(dp, fa::add_f32, fa::add_f64, f; a, b);
-                let fma = |a: u64, b: u64, c: u64, f: &mut u32| {
-                    arith!(dp, fa::muladd_f32, fa::muladd_f64, f; a, b, c)
-                };
+                let add =
+                    |a: u64, b: u64, f: &mut u32| arith!(dp, fa::add_f32, fa::add_f64, f; a, b);
+                let fma = |a: u64, b: u64, c: u64, f: &mut u32| arith!(dp, fa::muladd_f32, fa::muladd_f64, f; a, b, c);
                 let res = match op {
                     VBin::Add => add(vn, vm, f),
                     VBin::Sub => arith!(dp, fa::sub_f32, fa::sub_f64, f; vn, vm),
@@ -1018,13 +1126,7 @@ impl Exec<'_> {
                 self.fset(dp, d, res);
             }
             VfpOp::MovImm { dp, d, imm8 } => self.fset(dp, d, expand_imm(imm8, dp)),
-            VfpOp::Cmp {
-                dp,
-                e,
-                d,
-                m,
-                zero,
-            } => {
+            VfpOp::Cmp { dp, e, d, m, zero } => {
                 let vd = self.fget(dp, d);
                 let vm = if zero { 0 } else { self.fget(dp, m) };
                 let nzcv = if dp {
@@ -1107,7 +1209,8 @@ impl Exec<'_> {
                 if to_fixed {
                     // FPToFixed(.., round_zero = TRUE): the result is extended to the register.
                     let v = if dp {
-                        let r = fa::to_fixed_f64(self.s.fp.d(d), size, fb, unsigned, Rounding::Zero, f);
+                        let r =
+                            fa::to_fixed_f64(self.s.fp.d(d), size, fb, unsigned, Rounding::Zero, f);
                         if unsigned {
                             u64::from(r)
                         } else {

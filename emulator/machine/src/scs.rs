@@ -7,9 +7,9 @@
 //! event for its next wrap.
 
 use crate::board::CpuModel;
-use armlet_cpu::fpstate::{fpccr, FpControl};
 use crate::device::Serial;
 use crate::io::{exc, EventOwner, IoState};
+use armlet_cpu::fpstate::{fpccr, FpControl};
 use armlet_cpu::BusError;
 
 /// Base of the Private Peripheral Bus.
