@@ -8,7 +8,12 @@ Each case runs on Unicorn here and on armlet through `armlet-conformance run`; r
 flags, ITSTATE, scratch memory and fault kind are compared. Known, reviewed deviations are
 excluded by the rules in exclusions.toml and counted per reason, never dropped silently.
 
-usage: difftest.py --runner PATH [--tier fast|long] [--seed N] [--cases N] [--coverage FILE]
+usage: difftest.py --runner PATH [--cpu cortex-m3|cortex-m4|cortex-m7] [--ext base,dsp]
+                   [--tier fast|long] [--seed N] [--cases N] [--coverage FILE]
+
+--cpu picks the core model on both sides: armlet's features (`armlet-conformance run --cpu`)
+and Unicorn's CPU model (ctl_set_cpu_model). --ext generates cases only for the decoder-table
+entries of those extensions (e.g. `--ext dsp`).
 """
 import argparse
 import os
@@ -23,8 +28,20 @@ from unicorn import Uc, UcError, UC_ARCH_ARM, UC_MODE_THUMB, UC_MODE_MCLASS, UC_
 from unicorn import unicorn_const as U
 from unicorn.arm_const import *
 
+# --cpu name -> Unicorn CPU model (Unicorn 2: QEMU's cortex-m3 has neither DSP nor FPU,
+# cortex-m4 has DSP and FPv4-SP, cortex-m7 has DSP and FPv5 with double precision).
+CPU_MODELS = {
+    "cortex-m3": UC_CPU_ARM_CORTEX_M3,
+    "cortex-m4": UC_CPU_ARM_CORTEX_M4,
+    "cortex-m7": UC_CPU_ARM_CORTEX_M7,
+}
+
 CODE, SCRATCH, LEN = 0x00100000, 0x20000000, 0x1000
 EDGE = [0, 1, 2, 3, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF, 0xFFFFFFFE, 0x80000001, 31, 32, 33, 0xFF, 0x100, 0xFFFF, 0x8000]
+# Lane edges for the DSP extension's saturating/halving/parallel arithmetic: halfword lanes
+# at 0x7fff/0x8000/0xffff/0, byte lanes at 0x7f/0x80/0xff/0, and the 32-bit extremes.
+LANE16 = [0x0000, 0x0001, 0x7FFF, 0x8000, 0x8001, 0xFFFF, 0x7FFE, 0x00FF, 0x0100, 0xFF80]
+LANE8 = [0x00, 0x01, 0x7F, 0x80, 0x81, 0xFF, 0x7E, 0xFE]
 HERE = os.path.dirname(os.path.abspath(__file__))
 RULES = []
 # Fields worth steering towards their defined values (the rest are UNPREDICTABLE).
@@ -51,8 +68,8 @@ def scratch_fill(seed):
 
 class Entry:
     def __init__(self, line):
-        idx, width, mask, value, pattern, name = line.split(" ", 5)
-        self.idx, self.width = int(idx), int(width)
+        idx, width, mask, value, pattern, ext, name = line.split(" ", 6)
+        self.idx, self.width, self.ext = int(idx), int(width), ext
         self.mask, self.value, self.pattern, self.name = int(mask, 16), int(value, 16), pattern, name
         # fields: runs of the same letter, as (letter, shift, width)
         self.fields = []
@@ -81,7 +98,21 @@ class Entry:
         return f"{x:08x}" if bits == 32 else f"{x:04x}"
 
 
-def reg_value(rng):
+def dsp_value(rng):
+    """A register value with saturation-edge lanes (halfwords, bytes or the whole word)."""
+    p = rng.random()
+    if p < 0.4:
+        return (rng.choice(LANE16) << 16) | rng.choice(LANE16)
+    if p < 0.7:
+        return sum(rng.choice(LANE8) << (8 * i) for i in range(4))
+    if p < 0.85:
+        return rng.choice([0x7FFFFFFF, 0x80000000, 0x80000001, 0xFFFFFFFF, 0, 1, 0x40000000, 0xC0000000])
+    return (rng.getrandbits(32) & ~0xFFFF) | rng.choice(LANE16)
+
+
+def reg_value(rng, dsp=False):
+    if dsp and rng.random() < 0.5:
+        return dsp_value(rng)
     p = rng.random()
     if p < 0.35:
         return rng.choice(EDGE)
@@ -96,11 +127,13 @@ def reg_value(rng):
 class Unicorn:
     REGS = [UC_ARM_REG_R0 + i for i in range(13)] + [UC_ARM_REG_SP, UC_ARM_REG_LR, UC_ARM_REG_PC]
 
-    def __init__(self):
+    def __init__(self, cpu="cortex-m3"):
+        self.cpu = cpu
         self.fresh()
 
     def fresh(self):
         self.uc = Uc(UC_ARCH_ARM, UC_MODE_THUMB | UC_MODE_MCLASS)
+        self.uc.ctl_set_cpu_model(CPU_MODELS[self.cpu])  # before anything initialises the CPU
         self.uc.mem_map(CODE, LEN)
         self.uc.mem_map(SCRATCH, LEN)
         self.code_end = CODE
@@ -112,8 +145,13 @@ class Unicorn:
         if not CODE <= address < self.code_end:
             uc.emu_stop()
 
-    def run(self, case):
+    def run(self, case, cpu=None):
         f = case.split()
+        if f[0].startswith("@"):  # a corpus case naming its core model
+            cpu = f.pop(0)[1:]
+        if cpu and cpu != self.cpu:
+            self.cpu = cpu
+            self.fresh()
         seed, encs, regs, apsr = int(f[0], 16), f[1].split("_"), [int(v, 16) for v in f[2:17]], int(f[17], 16)
         code = b""
         for e in encs:
@@ -124,7 +162,7 @@ class Unicorn:
         fill = scratch_fill(seed)
         uc.mem_write(SCRATCH, fill)
         # The state armlet's runner starts from: privileged Thread mode on MSP, PSP = 0, masks
-        # clear, GE clear (a Cortex-M3 has no GE bits). CONTROL first so SP means MSP.
+        # clear, APSR (with GE on a DSP core) from the case. CONTROL first so SP means MSP.
         uc.reg_write(UC_ARM_REG_CONTROL, 0)
         uc.reg_write(UC_ARM_REG_PSP, 0)
         uc.reg_write(UC_ARM_REG_PRIMASK, 0)
@@ -154,7 +192,7 @@ class Unicorn:
         vals = [uc.reg_read(r) for r in self.REGS]
         xpsr = uc.reg_read(UC_ARM_REG_XPSR)
         it = ((xpsr >> 25) & 3) | (((xpsr >> 10) & 0x3F) << 2)
-        s = " ".join(f"{v:08x}" for v in vals) + f" {xpsr & 0xF9000000:08x} {it:02x}"
+        s = " ".join(f"{v:08x}" for v in vals) + f" {xpsr & 0xF90F0000:08x} {it:02x}"
         mem = bytes(uc.mem_read(SCRATCH, LEN))
         if uc.reg_read(UC_ARM_REG_CONTROL) != 0:
             self.fresh()  # unprivileged Unicorn ignores CONTROL writes: start clean
@@ -206,7 +244,9 @@ def sp_normalised(state):
     return " ".join(f)
 
 
-def gen_cases(entries, n, rng):
+def gen_cases(entries, n, rng, exts=None, ge=False):
+    """n cases, cycling through the table entries (only those of `exts` if given); `ge` also
+    randomises APSR.GE (cores with the DSP extension)."""
     it_entry = next(e for e in entries if e.name.startswith("IT "))
     plain = [e for e in entries if not e.name.startswith("IT ")]
     # IT block bodies: no branches (a branch must be last, and then the case ends elsewhere).
@@ -214,11 +254,17 @@ def gen_cases(entries, n, rng):
     avoid = {n for r in RULES for n in r.get("it_body_exclude", [])}
     body = [e for e in plain if not e.name.startswith(branchy) and e.name not in avoid]
     cases = []
+    # With `exts`, IT blocks still get generated, their bodies drawn from those extensions.
+    pool = [e for e in entries if exts is None or e.ext in exts or e is it_entry]
+    body = [e for e in body if exts is None or e.ext in exts] or body
     for k in range(n):
-        e = entries[k % len(entries)]
-        regs = [reg_value(rng) for _ in range(13)] + [SCRATCH + 0x800 + 4 * rng.randrange(64), rng.getrandbits(32)]
+        e = pool[k % len(pool)]
+        dsp = e.ext == "dsp" or (exts is not None and "dsp" in exts)
+        regs = [reg_value(rng, dsp) for _ in range(13)] + [SCRATCH + 0x800 + 4 * rng.randrange(64), rng.getrandbits(32)]
         regs[14] = rng.choice([regs[14], CODE + 0x100 + 1, SCRATCH | 1])
         apsr = rng.getrandbits(5) << 27
+        if ge:
+            apsr |= rng.getrandbits(4) << 16
         if e is it_entry:
             enc = it_entry.encode(rng)
             mask = int(enc, 16) & 0xF
@@ -239,7 +285,7 @@ def record_corpus(runner, cases_path, out_path):
     reviewed exclusion applies. A real disagreement records Unicorn's answer, so the corpus
     test fails until armlet is fixed."""
     table = subprocess.run([runner, "table"], capture_output=True, text=True, check=True).stdout
-    by_name = {Entry(l).idx: Entry(l).name for l in table.splitlines() if l.strip()}
+    by_name = {Entry(l).idx: Entry(l).name for l in table.splitlines() if l.strip() and not l.startswith("#")}
     rules = load_exclusions()
     lines = [l.rstrip("\n").split("=>")[0].rstrip() for l in open(cases_path)
              if not l.startswith(("# Regression corpus", "# Recorded by"))]
@@ -278,6 +324,9 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runner", required=True)
     ap.add_argument("--tier", choices=["fast", "long"], default="fast")
+    ap.add_argument("--cpu", choices=sorted(CPU_MODELS), default="cortex-m3",
+                    help="core model: armlet's features and Unicorn's CPU model")
+    ap.add_argument("--ext", help="comma-separated extensions (base, dsp) to generate cases for")
     ap.add_argument("--cases", type=int)
     ap.add_argument("--seed", type=int, default=20261124)
     ap.add_argument("--coverage")
@@ -287,8 +336,12 @@ def main():
     args = ap.parse_args()
     if args.record_corpus:
         return record_corpus(args.runner, *args.record_corpus)
-    table = subprocess.run([args.runner, "table"], capture_output=True, text=True, check=True).stdout
-    entries = [Entry(l) for l in table.splitlines() if l.strip()]
+    table = subprocess.run([args.runner, "table", "--cpu", args.cpu], capture_output=True, text=True,
+                           check=True).stdout
+    features = next((l[2:] for l in table.splitlines() if l.startswith("# cpu ")), "?")
+    print(features)
+    entries = [Entry(l) for l in table.splitlines() if l.strip() and not l.startswith("#")]
+    exts = set(args.ext.split(",")) if args.ext else None
     rules = load_exclusions()
     RULES.extend(rules)
     rng = random.Random(args.seed)
@@ -297,14 +350,14 @@ def main():
     if args.corpus:
         cases = [l.split("=>")[0].split("#")[0].strip() for l in open(args.corpus) if l.split("#")[0].strip()]
     else:
-        cases = gen_cases(entries, n, rng)
+        cases = gen_cases(entries, n, rng, exts, ge="dsp=1" in features)
     with tempfile.NamedTemporaryFile("w", delete=False) as f:
         f.write("\n".join(cases) + "\n")
         path = f.name
     with open(path) as fin:
-        res = subprocess.run([args.runner, "run"], stdin=fin, capture_output=True, text=True, check=True).stdout.splitlines()
+        res = subprocess.run([args.runner, "run", "--cpu", args.cpu], stdin=fin, capture_output=True, text=True, check=True).stdout.splitlines()
     os.unlink(path)
-    uc = Unicorn()
+    uc = Unicorn(args.cpu)
     by_name = {e.idx: e.name for e in entries}
     cov = {e.idx: 0 for e in entries}
     excluded, passed, failed = {}, 0, 0
@@ -314,7 +367,7 @@ def main():
         later_undef = any(i.endswith("!") for i in a_fields[0].split(",")[1:])
         a_kind = a_fields[1]
         a_state = a_fields[2] if len(a_fields) > 2 else None
-        u_kind, u_state = uc.run(case)
+        u_kind, u_state = uc.run(case, args.cpu)
         names = [by_name.get(i, "?") for i in idxs]
         verdict, reason = classify(a_kind, u_kind, rules, a_state, names)
         if verdict == "mismatch" and u_kind == "undef" and later_undef:
@@ -334,8 +387,9 @@ def main():
         else:
             passed += 1
     dt = time.time() - t0
-    zero = [e for e in entries if cov[e.idx] == 0 and not any(e.name in r.get("entries", []) for r in rules)]
-    lines = [f"{cov[e.idx]:8d}  {e.width}-bit  {e.name}" for e in entries]
+    zero = [e for e in entries if cov[e.idx] == 0 and not any(e.name in r.get("entries", []) for r in rules)
+            and (exts is None or e.ext in exts)]
+    lines = [f"{cov[e.idx]:8d}  {e.width}-bit  {e.name}" for e in entries if exts is None or e.ext in exts]
     report = "decoder-table coverage (cases that exercised each entry and were compared):\n" + "\n".join(lines)
     if args.coverage:
         with open(args.coverage, "w") as f:

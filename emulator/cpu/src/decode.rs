@@ -45,6 +45,25 @@ impl Ctx {
 /// A decoder handler: encoding and context → operation.
 pub type Handler = fn(u32, &Ctx) -> Op;
 
+/// Which part of the architecture an encoding belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ext {
+    /// ARMv7-M proper: every core has it.
+    Base,
+    /// The DSP extension (ARMv7E-M): UNDEFINED on a core without it.
+    Dsp,
+}
+
+impl Ext {
+    /// Short name, as the conformance harness prints it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Ext::Base => "base",
+            Ext::Dsp => "dsp",
+        }
+    }
+}
+
 /// One line of the decoder table.
 #[derive(Debug)]
 pub struct Entry {
@@ -58,6 +77,8 @@ pub struct Entry {
     pub value: u32,
     /// Handler.
     pub handler: Handler,
+    /// The extension the encoding belongs to.
+    pub ext: Ext,
 }
 
 const fn parse(pattern: &str) -> (u32, u32) {
@@ -87,6 +108,7 @@ const fn e(name: &'static str, pattern: &'static str, handler: Handler) -> Entry
         mask,
         value,
         handler,
+        ext: Ext::Base,
     }
 }
 

@@ -217,6 +217,9 @@ pub struct CpuState {
     pub v: bool,
     /// APSR.Q
     pub q: bool,
+    /// APSR.GE[3:0] (DSP extension: set by the parallel add/subtract instructions, read by
+    /// SEL; always zero on a core without it).
+    pub ge: u8,
     /// EPSR.IT as the 8-bit ITSTATE.
     pub itstate: u8,
     /// EPSR.T
@@ -251,6 +254,7 @@ impl Default for CpuState {
             c: false,
             v: false,
             q: false,
+            ge: 0,
             itstate: 0,
             thumb: true,
             ipsr: 0,
@@ -279,22 +283,24 @@ impl CpuState {
         self.r[(n & 15) as usize] = v;
     }
 
-    /// The APSR flags as bits 31..27.
+    /// The APSR: flags N Z C V Q in bits 31..27, GE[3:0] in bits 19..16.
     pub fn apsr(&self) -> u32 {
         (self.n as u32) << 31
             | (self.z as u32) << 30
             | (self.c as u32) << 29
             | (self.v as u32) << 28
             | (self.q as u32) << 27
+            | u32::from(self.ge & 0xf) << 16
     }
 
-    /// Set N, Z, C, V, Q from bits 31..27.
+    /// Set N, Z, C, V, Q from bits 31..27 and GE from bits 19..16.
     pub fn set_apsr(&mut self, v: u32) {
         self.n = v & (1 << 31) != 0;
         self.z = v & (1 << 30) != 0;
         self.c = v & (1 << 29) != 0;
         self.v = v & (1 << 28) != 0;
         self.q = v & (1 << 27) != 0;
+        self.ge = ((v >> 16) & 0xf) as u8;
     }
 
     /// The combined xPSR (APSR | EPSR | IPSR).
@@ -415,9 +421,10 @@ mod tests {
     #[test]
     fn xpsr_round_trips() {
         let mut s = CpuState::default();
-        s.set_xpsr(0xff00_fc03);
-        assert_eq!(s.xpsr(), 0xff00_fc03);
+        s.set_xpsr(0xff0f_fc03);
+        assert_eq!(s.xpsr(), 0xff0f_fc03);
         assert!(s.n && s.z && s.c && s.v && s.q);
+        assert_eq!(s.ge, 0xf);
         assert_eq!(s.ipsr, 3);
         assert_eq!(s.itstate, 0xff);
     }
