@@ -52,6 +52,8 @@ pub enum Ext {
     Base,
     /// The DSP extension (ARMv7E-M): UNDEFINED on a core without it.
     Dsp,
+    /// The floating-point extension (CP10/CP11): NOCP on a core without an FPU.
+    Fp,
 }
 
 impl Ext {
@@ -60,6 +62,7 @@ impl Ext {
         match self {
             Ext::Base => "base",
             Ext::Dsp => "dsp",
+            Ext::Fp => "fp",
         }
     }
 }
@@ -110,6 +113,13 @@ const fn e(name: &'static str, pattern: &'static str, handler: Handler) -> Entry
         handler,
         ext: Ext::Base,
     }
+}
+
+/// An entry of the floating-point extension (see [`crate::vfp`]).
+const fn fp(name: &'static str, pattern: &'static str, handler: Handler) -> Entry {
+    let mut entry = e(name, pattern, handler);
+    entry.ext = Ext::Fp;
+    entry
 }
 
 #[inline]
@@ -1242,40 +1252,40 @@ pub static T32: &[Entry] = &[
     e("coprocessor", "111011xxxxxxxxxxxxxxxxxxxxxxxxxx", t32_coproc),
     e("coprocessor", "111111xxxxxxxxxxxxxxxxxxxxxxxxxx", t32_coproc),
     // Floating-point data processing (A6.4)
-    e("VMLA/VMLS", "111011100D00nnnndddd101zNoM0mmmm", vfp::vmla),
-    e("VNMLA/VNMLS", "111011100D01nnnndddd101zNoM0mmmm", vfp::vnmla),
-    e("VMUL/VNMUL", "111011100D10nnnndddd101zNoM0mmmm", vfp::vmul),
-    e("VADD/VSUB", "111011100D11nnnndddd101zNoM0mmmm", vfp::vadd),
-    e("VDIV", "111011101D00nnnndddd101zN0M0mmmm", vfp::vdiv),
-    e("VFNMA/VFNMS", "111011101D01nnnndddd101zNoM0mmmm", vfp::vfnma),
-    e("VFMA/VFMS", "111011101D10nnnndddd101zNoM0mmmm", vfp::vfma),
-    e("VMOV (immediate)", "111011101D11iiiidddd101z0000iiii", vfp::vmov_imm),
-    e("VMOV (register)/VABS", "111011101D110000dddd101zo1M0mmmm", vfp::vmov_abs),
-    e("VNEG/VSQRT", "111011101D110001dddd101zo1M0mmmm", vfp::vneg_sqrt),
-    e("VCVTB/VCVTT", "111011101D11001odddd101zT1M0mmmm", vfp::vcvt_half),
-    e("VCMP/VCMPE", "111011101D110100dddd101zE1M0mmmm", vfp::vcmp),
-    e("VCMP/VCMPE #0", "111011101D110101dddd101zE1000000", vfp::vcmp),
-    e("VRINTR/VRINTZ", "111011101D110110dddd101zo1M0mmmm", vfp::vrint_rz),
-    e("VRINTX", "111011101D110111dddd101z01M0mmmm", vfp::vrintx),
-    e("VCVT (between double and single)", "111011101D110111dddd101z11M0mmmm", vfp::vcvt_ds),
-    e("VCVT (integer to floating point)", "111011101D111000dddd101zo1M0mmmm", vfp::vcvt_from_int),
-    e("VCVT/VCVTR (floating point to integer)", "111011101D11110udddd101zo1M0mmmm", vfp::vcvt_to_int),
-    e("VCVT (fixed point)", "111011101D111o1udddd101zx1i0iiii", vfp::vcvt_fixed),
-    e("VSEL", "111111100Dccnnnndddd101zN0M0mmmm", vfp::vsel),
-    e("VMAXNM/VMINNM", "111111101D00nnnndddd101zNoM0mmmm", vfp::vmaxnm),
-    e("VRINTA/VRINTN/VRINTP/VRINTM", "111111101D1110rrdddd101z01M0mmmm", vfp::vrint_anpm),
-    e("VCVTA/VCVTN/VCVTP/VCVTM", "111111101D1111rrdddd101zo1M0mmmm", vfp::vcvt_anpm),
+    fp("VMLA/VMLS", "111011100D00nnnndddd101zNoM0mmmm", vfp::vmla),
+    fp("VNMLA/VNMLS", "111011100D01nnnndddd101zNoM0mmmm", vfp::vnmla),
+    fp("VMUL/VNMUL", "111011100D10nnnndddd101zNoM0mmmm", vfp::vmul),
+    fp("VADD/VSUB", "111011100D11nnnndddd101zNoM0mmmm", vfp::vadd),
+    fp("VDIV", "111011101D00nnnndddd101zN0M0mmmm", vfp::vdiv),
+    fp("VFNMA/VFNMS", "111011101D01nnnndddd101zNoM0mmmm", vfp::vfnma),
+    fp("VFMA/VFMS", "111011101D10nnnndddd101zNoM0mmmm", vfp::vfma),
+    fp("VMOV (immediate)", "111011101D11iiiidddd101z0000iiii", vfp::vmov_imm),
+    fp("VMOV (register)/VABS", "111011101D110000dddd101zo1M0mmmm", vfp::vmov_abs),
+    fp("VNEG/VSQRT", "111011101D110001dddd101zo1M0mmmm", vfp::vneg_sqrt),
+    fp("VCVTB/VCVTT", "111011101D11001odddd101zT1M0mmmm", vfp::vcvt_half),
+    fp("VCMP/VCMPE", "111011101D110100dddd101zE1M0mmmm", vfp::vcmp),
+    fp("VCMP/VCMPE #0", "111011101D110101dddd101zE1000000", vfp::vcmp),
+    fp("VRINTR/VRINTZ", "111011101D110110dddd101zo1M0mmmm", vfp::vrint_rz),
+    fp("VRINTX", "111011101D110111dddd101z01M0mmmm", vfp::vrintx),
+    fp("VCVT (between double and single)", "111011101D110111dddd101z11M0mmmm", vfp::vcvt_ds),
+    fp("VCVT (integer to floating point)", "111011101D111000dddd101zo1M0mmmm", vfp::vcvt_from_int),
+    fp("VCVT/VCVTR (floating point to integer)", "111011101D11110udddd101zo1M0mmmm", vfp::vcvt_to_int),
+    fp("VCVT (fixed point)", "111011101D111o1udddd101zx1i0iiii", vfp::vcvt_fixed),
+    fp("VSEL", "111111100Dccnnnndddd101zN0M0mmmm", vfp::vsel),
+    fp("VMAXNM/VMINNM", "111111101D00nnnndddd101zNoM0mmmm", vfp::vmaxnm),
+    fp("VRINTA/VRINTN/VRINTP/VRINTM", "111111101D1110rrdddd101z01M0mmmm", vfp::vrint_anpm),
+    fp("VCVTA/VCVTN/VCVTP/VCVTM", "111111101D1111rrdddd101zo1M0mmmm", vfp::vcvt_anpm),
     // Floating-point register transfers (A6.6, A6.7)
-    e("VMOV (core register and single)", "11101110000onnnntttt1010N0010000", vfp::vmov_core_s),
-    e("VMSR", "1110111011100001tttt101000010000", vfp::vmsr),
-    e("VMRS", "1110111011110001tttt101000010000", vfp::vmrs),
-    e("VMOV (core register and scalar)", "1110111000honnnntttt1011N0010000", vfp::vmov_scalar),
-    e("VMOV (two core registers and two singles)", "11101100010oTTTTtttt101000M1mmmm", vfp::vmov_2core),
-    e("VMOV (two core registers and a double)", "11101100010oTTTTtttt101100M1mmmm", vfp::vmov_2core),
+    fp("VMOV (core register and single)", "11101110000onnnntttt1010N0010000", vfp::vmov_core_s),
+    fp("VMSR", "1110111011100001tttt101000010000", vfp::vmsr),
+    fp("VMRS", "1110111011110001tttt101000010000", vfp::vmrs),
+    fp("VMOV (core register and scalar)", "1110111000honnnntttt1011N0010000", vfp::vmov_scalar),
+    fp("VMOV (two core registers and two singles)", "11101100010oTTTTtttt101000M1mmmm", vfp::vmov_2core),
+    fp("VMOV (two core registers and a double)", "11101100010oTTTTtttt101100M1mmmm", vfp::vmov_2core),
     // Floating-point loads and stores (A6.5)
-    e("VLDR/VSTR", "11101101uD0lnnnndddd101ziiiiiiii", vfp::vldr),
-    e("VLDM/VSTM (increment after)", "111011001Dwlnnnndddd101ziiiiiiii", vfp::vldm),
-    e("VLDMDB/VSTMDB/VPUSH", "111011010D1lnnnndddd101ziiiiiiii", vfp::vldm),
+    fp("VLDR/VSTR", "11101101uD0lnnnndddd101ziiiiiiii", vfp::vldr),
+    fp("VLDM/VSTM (increment after)", "111011001Dwlnnnndddd101ziiiiiiii", vfp::vldm),
+    fp("VLDMDB/VSTMDB/VPUSH", "111011010D1lnnnndddd101ziiiiiiii", vfp::vldm),
     // Data processing (modified immediate) (A5.3.1)
     e("data processing (modified immediate) T1..T4", "11110i0ooooSnnnn0iiiddddiiiiiiii", t32_dp_modimm),
     // Data processing (plain binary immediate) (A5.3.3)
