@@ -53,6 +53,27 @@ FIELD_HINTS = {
     "NOP/YIELD/WFE/WFI/SEV/DBG T2": {"h": [0, 1, 2, 3, 4]},
 }
 FORCED_HINTS = {"NOP/YIELD/WFE/WFI/SEV/DBG T2"}
+# Cores with an FPU (cases for FP entries carry S0-S31 and FPSCR).
+FPU_CPUS = {"cortex-m4", "cortex-m7"}
+# FP data-processing entries whose sz bit (8) selects double precision. Unicorn's Cortex-M7
+# has no double precision (its MVFR0 says single only; see rule "unicorn-m7-no-double"), so on
+# cortex-m7 these are generated single precision; on cortex-m4 both (double is UNDEFINED there,
+# on both sides).
+FP_SZ = {"VMLA/VMLS", "VNMLA/VNMLS", "VMUL/VNMUL", "VADD/VSUB", "VDIV", "VFNMA/VFNMS", "VFMA/VFMS",
+         "VMOV (immediate)", "VMOV (register)/VABS", "VNEG/VSQRT", "VCVTB/VCVTT", "VCMP/VCMPE",
+         "VCMP/VCMPE #0", "VRINTR/VRINTZ", "VRINTX", "VCVT (integer to floating point)",
+         "VCVT/VCVTR (floating point to integer)", "VCVT (fixed point)", "VSEL", "VMAXNM/VMINNM",
+         "VRINTA/VRINTN/VRINTP/VRINTM", "VCVTA/VCVTN/VCVTP/VCVTM"}
+# Single-precision edge values: signed zeros, infinities, quiet/signalling NaNs with payloads,
+# denormals, min/max normal, one, values that round, the int32/uint32/int16 conversion bounds
+# (2^31, 2^32, 2^15 and neighbours), halves for rounding ties, and half-precision patterns for
+# VCVTB/VCVTT in either halfword.
+FP_EDGE = [0x00000000, 0x80000000, 0x7F800000, 0xFF800000, 0x7FC00000, 0xFFC00000, 0x7FC00001,
+           0x7F800001, 0xFFA00005, 0x00000001, 0x807FFFFF, 0x00400000, 0x00800000, 0x80800000,
+           0x7F7FFFFF, 0xFF7FFFFF, 0x3F800000, 0xBF800000, 0x3F000000, 0x3FC00000, 0x40200000,
+           0xC0200000, 0x3EAAAAAB, 0x4EFFFFFF, 0x4F000000, 0xCF000000, 0xCF000001, 0x4F7FFFFF,
+           0x4F800000, 0x46FFFE00, 0x47000000, 0xC7000080, 0x33800000, 0x34000001, 0x4B000001,
+           0x7C00FC00, 0x7E017C01, 0x03FF8001, 0x3C00BC00, 0x7BFF0400]
 
 
 def scratch_fill(seed):
@@ -110,6 +131,29 @@ def dsp_value(rng):
     return (rng.getrandbits(32) & ~0xFFFF) | rng.choice(LANE16)
 
 
+def fp_value(rng):
+    """An S register value: edge values, their neighbours, short mantissas, random bits."""
+    p = rng.random()
+    if p < 0.5:
+        return rng.choice(FP_EDGE)
+    if p < 0.6:
+        return (rng.choice(FP_EDGE) + rng.choice([-1, 1])) & 0xFFFFFFFF
+    if p < 0.8:  # a short mantissa with a random exponent near 1 (exact products, ties)
+        return (rng.getrandbits(1) << 31) | (rng.randrange(100, 160) << 23) | (rng.getrandbits(6) << 17)
+    return rng.getrandbits(32)
+
+
+def fpscr_value(rng):
+    """RMode, FZ, DN, AHP at random; NZCV and the cumulative flags mostly clear."""
+    v = rng.getrandbits(2) << 22
+    for b in (24, 25, 26):
+        if rng.random() < 0.3:
+            v |= 1 << b
+    if rng.random() < 0.3:
+        v |= (rng.getrandbits(4) << 28) | (rng.getrandbits(8) & 0x9F)
+    return v
+
+
 def reg_value(rng, dsp=False):
     if dsp and rng.random() < 0.5:
         return dsp_value(rng)
@@ -140,6 +184,16 @@ class Unicorn:
         # Stop before executing anything outside the case's code: the end of the case, or
         # wherever a branch inside an IT block went.
         self.uc.hook_add(UC_HOOK_CODE, self._stop_outside)
+        if self.cpu in FPU_CPUS:
+            # The first FP instruction with CONTROL.FPCA clear loads FPSCR from FPDSCR
+            # (ExecuteFPCheck); execute one now, so CONTROL.FPCA is set (also in QEMU's cached
+            # translation flags) and cases start from the FPSCR they give.
+            self.uc.mem_write(CODE, bytes.fromhex("30ee000a"))  # vadd.f32 s0, s0, s0
+            self.code_end = CODE + 4
+            self.uc.emu_start(CODE | 1, CODE + 4, count=1)
+        # CONTROL as each case starts: 0, or with an FPU what the warm-up left (FPCA, and the
+        # SFPA bit QEMU also consults before starting a new FP context).
+        self.control = self.uc.reg_read(UC_ARM_REG_CONTROL)
 
     def _stop_outside(self, uc, address, size, _data):
         if not CODE <= address < self.code_end:
@@ -163,7 +217,7 @@ class Unicorn:
         uc.mem_write(SCRATCH, fill)
         # The state armlet's runner starts from: privileged Thread mode on MSP, PSP = 0, masks
         # clear, APSR (with GE on a DSP core) from the case. CONTROL first so SP means MSP.
-        uc.reg_write(UC_ARM_REG_CONTROL, 0)
+        uc.reg_write(UC_ARM_REG_CONTROL, self.control)  # FPCA stays set on FPU cores
         uc.reg_write(UC_ARM_REG_PSP, 0)
         uc.reg_write(UC_ARM_REG_PRIMASK, 0)
         uc.reg_write(UC_ARM_REG_BASEPRI, 0)
@@ -172,6 +226,11 @@ class Unicorn:
             uc.reg_write(r, v)
         uc.reg_write(UC_ARM_REG_APSR_NZCVQG, apsr)
         uc.reg_write(UC_ARM_REG_XPSR, apsr | (1 << 24))
+        with_fp = len(f) == 18 + 33
+        if with_fp:
+            for i in range(32):
+                uc.reg_write(UC_ARM_REG_S0 + i, int(f[18 + i], 16))
+            uc.reg_write(UC_ARM_REG_FPSCR, int(f[50], 16))
         kind = "ok"
         self.code_end = CODE + len(code)
         try:
@@ -193,8 +252,11 @@ class Unicorn:
         xpsr = uc.reg_read(UC_ARM_REG_XPSR)
         it = ((xpsr >> 25) & 3) | (((xpsr >> 10) & 0x3F) << 2)
         s = " ".join(f"{v:08x}" for v in vals) + f" {xpsr & 0xF90F0000:08x} {it:02x}"
+        if with_fp:
+            s += " " + " ".join(f"{uc.reg_read(UC_ARM_REG_S0 + i):08x}" for i in range(32))
+            s += f" {uc.reg_read(UC_ARM_REG_FPSCR) & 0xF7C0009F:08x}"
         mem = bytes(uc.mem_read(SCRATCH, LEN))
-        if uc.reg_read(UC_ARM_REG_CONTROL) != 0:
+        if uc.reg_read(UC_ARM_REG_CONTROL) != self.control:
             self.fresh()  # unprivileged Unicorn ignores CONTROL writes: start clean
         for i in range(0, LEN, 4):
             if mem[i:i + 4] != fill[i:i + 4]:
@@ -244,9 +306,10 @@ def sp_normalised(state):
     return " ".join(f)
 
 
-def gen_cases(entries, n, rng, exts=None, ge=False):
+def gen_cases(entries, n, rng, exts=None, ge=False, cpu="cortex-m3"):
     """n cases, cycling through the table entries (only those of `exts` if given); `ge` also
-    randomises APSR.GE (cores with the DSP extension)."""
+    randomises APSR.GE (cores with the DSP extension); FP entries on an FPU core also get
+    S0-S31 and FPSCR."""
     it_entry = next(e for e in entries if e.name.startswith("IT "))
     plain = [e for e in entries if not e.name.startswith("IT ")]
     # IT block bodies: no branches (a branch must be last, and then the case ends elsewhere).
@@ -275,9 +338,50 @@ def gen_cases(entries, n, rng, exts=None, ge=False):
             encs = [enc] + [rng.choice(body).encode(rng) for _ in range(n_in)]
         else:
             encs = [e.encode(rng)]
+        fp = cpu in FPU_CPUS and (e.ext == "fp" or (exts is not None and "fp" in exts))
+        if fp and cpu == "cortex-m7":
+            encs = [force_single(x, entries) for x in encs]
         seed = rng.getrandbits(32)
-        cases.append(f"{seed:08x} {'_'.join(encs)} " + " ".join(f"{v:08x}" for v in regs) + f" {apsr:08x}")
+        line = f"{seed:08x} {'_'.join(encs)} " + " ".join(f"{v:08x}" for v in regs) + f" {apsr:08x}"
+        if fp:
+            sregs = [fp_value(rng) for _ in range(32)]
+            line += " " + " ".join(f"{v:08x}" for v in sregs) + f" {fpscr_value(rng):08x}"
+        cases.append(line)
     return cases
+
+
+def force_single(enc, entries):
+    """On cortex-m7: an FP data-processing encoding made single precision (sz = 0)."""
+    if len(enc) != 8:
+        return enc
+    x = int(enc, 16)
+    for e in entries:
+        if e.name in FP_SZ and x & e.mask == e.value:
+            return f"{x & ~(1 << 8):08x}"
+    return enc
+
+
+def fixed_rmode_deviation(runner, case, names, a_state, u_state):
+    """Rule "qemu-vcvt-from-fixed-rmode" (exclusions.toml): a single VCVT from fixed point to
+    single precision with FPSCR.RMode != RN, where the results differ only in the destination
+    register and Unicorn's value is exactly what armlet's fparith gives when rounding with
+    FPSCR's mode instead of to nearest (the manual's FixedToFP(..., round_to_nearest=TRUE))."""
+    f = case.split()
+    if names != ["VCVT (fixed point)"] or len(f) != 51:
+        return False
+    x, fpscr = int(f[1], 16), int(f[50], 16)
+    if (x >> 18) & 1 or (x >> 8) & 1 or (fpscr >> 22) & 3 == 0:
+        return False
+    d = (((x >> 12) & 15) << 1) | ((x >> 22) & 1)
+    size = 32 if (x >> 7) & 1 else 16
+    fbits = size - ((((x) & 15) << 1) | ((x >> 5) & 1))
+    a, u = a_state.split(), u_state.split()
+    di = 18 + d  # S<d> in the result line (r0-r15, xpsr, it, S0...)
+    if len(a) != len(u) or any(p != q for i, (p, q) in enumerate(zip(a, u)) if i != di):
+        return False
+    line = f"fromfix32 {fpscr:08x} {int(f[18 + d], 16):x} 0 0 5 {size} {fbits} {(x >> 16) & 1} 0\n"
+    out = subprocess.run([runner, "fparith"], input=line, capture_output=True, text=True).stdout.split()
+    return bool(out) and int(out[0], 16) == int(u[di], 16)
 
 
 def record_corpus(runner, cases_path, out_path):
@@ -326,7 +430,7 @@ def main():
     ap.add_argument("--tier", choices=["fast", "long"], default="fast")
     ap.add_argument("--cpu", choices=sorted(CPU_MODELS), default="cortex-m3",
                     help="core model: armlet's features and Unicorn's CPU model")
-    ap.add_argument("--ext", help="comma-separated extensions (base, dsp) to generate cases for")
+    ap.add_argument("--ext", help="comma-separated extensions (base, dsp, fp) to generate cases for")
     ap.add_argument("--cases", type=int)
     ap.add_argument("--seed", type=int, default=20261124)
     ap.add_argument("--coverage")
@@ -350,7 +454,7 @@ def main():
     if args.corpus:
         cases = [l.split("=>")[0].split("#")[0].strip() for l in open(args.corpus) if l.split("#")[0].strip()]
     else:
-        cases = gen_cases(entries, n, rng, exts, ge="dsp=1" in features)
+        cases = gen_cases(entries, n, rng, exts, ge="dsp=1" in features, cpu=args.cpu)
     with tempfile.NamedTemporaryFile("w", delete=False) as f:
         f.write("\n".join(cases) + "\n")
         path = f.name
@@ -374,6 +478,8 @@ def main():
             verdict, reason = "excluded", "unicorn-undef-at-translation"
         if verdict == "compare" and sp_normalised(a_state) != sp_normalised(u_state):
             verdict = "mismatch"
+            if fixed_rmode_deviation(args.runner, case, names, a_state, u_state):
+                verdict, reason = "excluded", "qemu-vcvt-from-fixed-rmode"
         if verdict == "excluded":
             excluded[reason] = excluded.get(reason, 0) + 1
             continue

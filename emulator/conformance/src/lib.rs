@@ -8,6 +8,11 @@
 //! The result is one line: the decoder-table entries of the encodings, the stop kind, the
 //! registers, APSR with EPSR.T (bit 24), ITSTATE and the scratch words that changed — the same things the
 //! Python side reads out of Unicorn.
+//!
+//! A case for a core with an FPU may carry 33 more fields after APSR: S0–S31 and FPSCR. Its
+//! result then has S0–S31 and FPSCR after ITSTATE (before the scratch words). The runner's
+//! bus has no system control space: FP access is enabled and FPSCR is not reloaded from
+//! FPDSCR (Unicorn's side starts each case with CONTROL.FPCA set, to the same effect).
 
 pub mod fpcase;
 
@@ -192,8 +197,9 @@ pub fn run_case_on(line: &str, features: Features) -> Result<String, String> {
         features = cpu_features(model).ok_or_else(|| format!("unknown cpu model {model}"))?;
         f.remove(0);
     }
-    if f.len() != 2 + 16 {
-        return Err(format!("want 18 fields, got {}", f.len()));
+    let with_fp = f.len() == 2 + 16 + 33;
+    if f.len() != 2 + 16 && !with_fp {
+        return Err(format!("want 18 (or 51, with FP) fields, got {}", f.len()));
     }
     let hex = |s: &str| u32::from_str_radix(s, 16).map_err(|e| format!("{s}: {e}"));
     let seed = hex(f[0])?;
@@ -242,6 +248,12 @@ pub fn run_case_on(line: &str, features: Features) -> Result<String, String> {
     }
     cpu.state.r[15] = CODE;
     cpu.state.set_apsr(hex(f[17])?);
+    if with_fp {
+        for i in 0..32 {
+            cpu.state.fp.s[i] = hex(f[18 + i])?;
+        }
+        cpu.state.fp.fpscr = hex(f[50])? & armlet_cpu::fpstate::FPSCR_MASK;
+    }
     let mut stop = cpu.run(&mut bus, count);
     // MSR/CPS and peripheral stores return to the machine (to look at interrupts); carry on.
     // and a taken `b .` stops as Idle: execute it once and carry on.
@@ -265,6 +277,12 @@ pub fn run_case_on(line: &str, features: Features) -> Result<String, String> {
             s.apsr() | (u32::from(s.thumb) << 24),
             s.itstate
         );
+        if with_fp {
+            for v in s.fp.s {
+                out += &format!(" {v:08x}");
+            }
+            out += &format!(" {:08x}", s.fp.fpscr);
+        }
         let orig = scratch_fill(seed);
         for (i, (a, b)) in orig.chunks(4).zip(bus.scratch.chunks(4)).enumerate() {
             if a != b {

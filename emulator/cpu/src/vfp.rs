@@ -1315,7 +1315,8 @@ impl Exec<'_> {
             }
             VfpOp::Vmrs { rt } => {
                 if rt == 15 {
-                    let keep = self.s.apsr() & 0x0800_0000;
+                    // APSR.NZCV from FPSCR; Q (and GE) unchanged.
+                    let keep = self.s.apsr() & 0x0fff_ffff;
                     self.s.set_apsr((*f & 0xf000_0000) | keep);
                 } else {
                     self.s.set_reg(rt, *f);
@@ -1399,5 +1400,136 @@ impl Exec<'_> {
         } else {
             Flow::Next
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::Disasm;
+    use crate::state::Features;
+
+    fn ctx(features: Features) -> Ctx {
+        Ctx {
+            pc: 0x1000,
+            in_it: false,
+            last_in_it: true,
+            features,
+        }
+    }
+
+    /// Encodings and their disassembly from GNU as/objdump (-mcpu=cortex-m7 -mfpu=fpv5-d16);
+    /// objdump prints VMOV immediates as imm8 (#200), armlet as the value.
+    #[test]
+    fn disassembly_matches_objdump() {
+        let cases: &[(u32, &str)] = &[
+            (0xee300a81, "vadd.f32 s0, s1, s2"),
+            (0xee621a62, "vnmul.f32 s3, s4, s5"),
+            (0xee933a84, "vfnms.f32 s6, s7, s8"),
+            (0xeebc0a08, "vmov.f32 s0, #-0.1875"),
+            (0xeef1fa10, "vmrs APSR_nzcv, fpscr"),
+            (0xed2d8b10, "vpush {d8-d15}"),
+            (0xecbd8b10, "vpop {d8-d15}"),
+            (0xed900b02, "vldr d0, [r0, #8]"),
+            (0xed4d1a01, "vstr s3, [sp, #-4]"),
+            (0xeebd0ae0, "vcvt.s32.f32 s0, s1"),
+            (0xeebc0a60, "vcvtr.u32.f32 s0, s1"),
+            (0xeeb80a60, "vcvt.f32.u32 s0, s1"),
+            (0xeeb30ae0, "vcvtt.f16.f32 s0, s1"),
+            (0xeebe0a44, "vcvt.s16.f32 s0, s0, #8"),
+            (0xeebb1ac6, "vcvt.f32.u32 s2, s2, #20"),
+            (0xec532b14, "vmov r2, r3, d4"),
+            (0xec454a11, "vmov s2, s3, r4, r5"),
+            (0xeeb50ac0, "vcmpe.f32 s0, #0.0"),
+            (0xeef40a41, "vcmp.f32 s1, s2"),
+            (0xecb00a04, "vldmia r0!, {s0-s3}"),
+            (0xed212b04, "vstmdb r1!, {d2-d3}"),
+            (0xeef11ac2, "vsqrt.f32 s3, s4"),
+            (0xeef02ac3, "vabs.f32 s5, s6"),
+            (0xee330b10, "vmov.32 r0, d3[1]"),
+            (0xeee17a10, "vmsr fpscr, r7"),
+            (0xee310b02, "vadd.f64 d0, d1, d2"),
+            (0xeeb71ae1, "vcvt.f64.f32 d1, s3"),
+            (0xeef71bc1, "vcvt.f32.f64 s3, d1"),
+            (0xfe300a81, "vselgt.f32 s0, s1, s2"),
+            (0xfe843b05, "vmaxnm.f64 d3, d4, d5"),
+            (0xfeb80a60, "vrinta.f32 s0, s1"),
+            (0xeeb60bc1, "vrintz.f64 d0, d1"),
+            (0xeeb71a61, "vrintx.f32 s2, s3"),
+            (0xfebf0bc1, "vcvtm.s32.f64 s0, d1"),
+            (0xeeb22b62, "vcvtb.f64.f16 d2, s5"),
+        ];
+        for &(raw, want) in cases {
+            let op = crate::decode::decode(raw, 4, &ctx(Features::CORTEX_M7));
+            assert!(matches!(op, Op::Vfp(_)), "{raw:#010x}: {op:?}");
+            assert_eq!(
+                Disasm { op: &op, cond: 14 }.to_string(),
+                want,
+                "{raw:#010x}"
+            );
+        }
+    }
+
+    #[test]
+    fn features_decide_nocp_undefined_or_decoded() {
+        let m3 = ctx(Features::CORTEX_M3);
+        let m4 = ctx(Features::CORTEX_M4F);
+        let m7 = ctx(Features::CORTEX_M7);
+        let d = |raw: u32, c: &Ctx| crate::decode::decode(raw, 4, c);
+        // vadd.f32: NOCP without an FPU, decoded with one
+        assert!(matches!(d(0xee30_0a81, &m3), Op::NoCoprocessor { .. }));
+        assert!(matches!(d(0xee30_0a81, &m4), Op::Vfp(_)));
+        // vadd.f64: UNDEFINED on FPv4-SP, decoded on FPv5-D16
+        assert!(matches!(d(0xee31_0b02, &m4), Op::Undefined { .. }));
+        assert!(matches!(d(0xee31_0b02, &m7), Op::Vfp(_)));
+        // vpush {d8-d15} is a plain transfer: fine on FPv4-SP
+        assert!(matches!(d(0xed2d_8b10, &m4), Op::Vfp(_)));
+        // FPv5 additions: UNDEFINED on FPv4, UNPREDICTABLE (UNDEFINED here) in an IT block
+        assert!(matches!(d(0xfe30_0a81, &m4), Op::Undefined { .. }));
+        let it = Ctx { in_it: true, ..m7 };
+        assert!(matches!(d(0xfe30_0a81, &it), Op::Undefined { .. }));
+        assert!(matches!(d(0xfe30_0a81, &m7), Op::Vfp(_)));
+        // d16-d31 do not exist (D = 1 on a double operand)
+        assert!(matches!(d(0xee71_0b02, &m7), Op::Undefined { .. }));
+        // CP10 encodings outside the FP table: UNDEFINED with an FPU, other coprocessors NOCP
+        assert!(matches!(d(0xee30_0a10, &m4), Op::Undefined { .. }));
+        assert!(matches!(d(0xee30_0910, &m4), Op::NoCoprocessor { .. }));
+        // VMOV r13: UNPREDICTABLE
+        assert!(matches!(d(0xee10_da10, &m4), Op::Undefined { .. }));
+    }
+
+    #[test]
+    fn random_coprocessor_space_decodes_and_disassembles() {
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        for features in [Features::CORTEX_M4F, Features::CORTEX_M7] {
+            for i in 0..200_000u32 {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                let r = (seed >> 16) as u32;
+                // 111x 11xx xxxx xxxx xxxx 101x xxxx xxxx: the CP10/CP11 space
+                let raw = (r & 0x13ff_f1ff) | 0xec00_0a00;
+                let c = Ctx {
+                    in_it: i & 1 != 0,
+                    last_in_it: i & 2 != 0,
+                    ..ctx(features)
+                };
+                let op = crate::decode::decode(raw, 4, &c);
+                let _ = Disasm {
+                    op: &op,
+                    cond: (i & 15) as u8,
+                }
+                .to_string();
+            }
+        }
+    }
+
+    #[test]
+    fn vfp_expand_imm() {
+        assert_eq!(expand_imm(0x70, false), 0x3f80_0000); // 1.0
+        assert_eq!(expand_imm(0xc8, false), 0xbe40_0000); // -0.1875
+        assert_eq!(expand_imm(0x00, false), 0x4000_0000); // 2.0
+        assert_eq!(expand_imm(0x70, true), 0x3ff0_0000_0000_0000);
+        assert_eq!(expand_imm(0x3f, true), 0x403f_0000_0000_0000); // 31.0
     }
 }
