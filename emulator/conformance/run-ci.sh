@@ -13,6 +13,12 @@ runner=target/release/armlet-conformance
 tier="${DIFFTEST_TIER:-fast}"
 "$venv/bin/python" emulator/conformance/difftest.py --runner "$runner" --corpus emulator/conformance/corpus.txt
 "$venv/bin/python" emulator/conformance/difftest.py --runner "$runner" --tier "$tier" --coverage target/difftest-coverage.txt
+# The FPU's instructions (decoder table entries of the fp extension, S0-S31/FPSCR compared) on
+# both FPU cores.
+for cpu in cortex-m4 cortex-m7; do
+  "$venv/bin/python" emulator/conformance/difftest.py --runner "$runner" --cpu "$cpu" --ext fp \
+    --cases "${FP_DIFFTEST_CASES:-20000}"
+done
 # The floating-point library against Unicorn: seeded, 100,000 single-precision and 100,000
 # double-precision/conversion cases (about 20 s).
 "$venv/bin/python" emulator/conformance/fpdiff.py --runner "$runner" --cases "${FPDIFF_CASES:-100000}"
