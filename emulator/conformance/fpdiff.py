@@ -141,7 +141,9 @@ def enc_mixed(base, sz, d, d_single, m, m_single):
     return base | (sz << 8) | (Dbit << 22) | (Vd << 12) | (Mbit << 5) | Vm
 
 
-RMODE_ARM = {0: "n", 1: "p", 2: "m", 3: "z"}
+# the compositions (d, n, m in registers 0, 1, 2), built from the library as in src/fpcase.rs
+COMPOSED = {"vmla": 0xEE000A00, "vmls": 0xEE000A40, "vnmla": 0xEE100A40, "vnmls": 0xEE100A00,
+            "vnmul": 0xEE200A40, "vfms": 0xEEA00A40, "vfnma": 0xEE900A40, "vfnms": 0xEE900A00}
 # the FPv5 directed forms: VRINT{A,N,P,M} / VCVT{A,N,P,M} field RM -> fparith rounding code
 DIRECTED = {0: 4, 1: 0, 2: 1, 3: 2}
 
@@ -182,6 +184,8 @@ def gen_case(rng, op, w):
             c = operand(rng, w, near_exp=1 - bias - unb_exp(w, b) + rng.randint(-2, 2))
             a = operand(rng, w, near_exp=1 - bias + rng.randint(-FMT[w][1], 2))
         u.update(enc=enc(0xEEA00A00, sz, 0, 1, 2), set={0: a, 1: b, 2: c})
+    elif op in COMPOSED:
+        u.update(enc=enc(COMPOSED[op], sz, 0, 1, 2), set={0: a, 1: b, 2: c})
     elif op == "sqrt":
         if rng.random() < 0.3:  # exact squares (of short mantissas) and their neighbours
             a = square(rng, w)
@@ -421,7 +425,8 @@ class Unicorn:
 
 # ---------------------------------------------------------------- main
 
-OPS = ["add", "sub", "mul", "div", "fma", "sqrt", "cmp", "cmpe", "maxnm", "minnm", "rint", "tofix", "fromfix"]
+OPS = ["add", "sub", "mul", "div", "fma", "sqrt", "cmp", "cmpe", "maxnm", "minnm", "rint", "tofix", "fromfix",
+       "add", "mul", "fma", "vmla", "vmls", "vnmla", "vnmls", "vnmul", "vfms", "vfnma", "vfnms"]
 
 
 def gen_all(rng, n):

@@ -8,6 +8,11 @@
 //! NZCV from the result, as VCMP does. `RND` is 0..=3 for RN/RP/RM/RZ, 4 for ties-away and 5
 //! for FPSCR's mode; `SIZE FBITS UNS` parameterise the fixed-point conversions and `EXACT`
 //! (0/1) VRINTX.
+//!
+//! The instruction compositions `vmla vmls vnmla vnmls vnmul vfms vfnma vfnms` (with `32`/`64`;
+//! `A` is Sd/Dd, `B` Sn/Dn, `C` Sm/Dm) are built from the library exactly as the pseudocode
+//! builds them (FPNeg is a sign flip, VMLA/VMLS/VNMLA/VNMLS round twice), so the harness
+//! also checks those recipes, which the FPU's execution code follows.
 
 use armlet_cpu::fparith::{self as fp, Rounding};
 
@@ -62,6 +67,10 @@ pub fn run_fp_case(line: &str) -> Result<String, String> {
         "rint64" => fp::round_int_f64(a, rm, exact, s),
         "tofix64" => fp::to_fixed_f64(a, size, fbits, uns, rm, s).into(),
         "fromfix64" => fp::from_fixed_f64(a32, size, fbits, uns, rm, s),
+        "vmla32" | "vmls32" | "vnmla32" | "vnmls32" | "vnmul32" | "vfms32" | "vfnma32"
+        | "vfnms32" => compose32(&op[..op.len() - 2], a32, b32, c32, s).into(),
+        "vmla64" | "vmls64" | "vnmla64" | "vnmls64" | "vnmul64" | "vfms64" | "vfnma64"
+        | "vfnms64" => compose64(&op[..op.len() - 2], a, b, c, s),
         "f32f64" => fp::f32_to_f64(a32, s),
         "f64f32" => fp::f64_to_f32(a, s).into(),
         "f16f32" => fp::f16_to_f32(a as u16, s).into(),
@@ -75,3 +84,51 @@ pub fn run_fp_case(line: &str) -> Result<String, String> {
     }
     Ok(format!("{r:x} {fpscr:08x}"))
 }
+
+macro_rules! compose {
+    ($name:ident, $t:ty, $sign:expr, $mul:path, $add:path, $muladd:path) => {
+        /// The pseudocode of VMLA/VMLS/VNMLA/VNMLS/VNMUL/VFMS/VFNMA/VFNMS on d, n, m.
+        fn $name(insn: &str, d: $t, n: $t, m: $t, s: &mut u32) -> $t {
+            let neg = |x: $t| x ^ $sign;
+            match insn {
+                "vmla" => {
+                    let p = $mul(n, m, s);
+                    $add(d, p, s)
+                }
+                "vmls" => {
+                    let p = $mul(n, m, s);
+                    $add(d, neg(p), s)
+                }
+                "vnmla" => {
+                    let p = $mul(n, m, s);
+                    $add(neg(d), neg(p), s)
+                }
+                "vnmls" => {
+                    let p = $mul(n, m, s);
+                    $add(neg(d), p, s)
+                }
+                "vnmul" => neg($mul(n, m, s)),
+                "vfms" => $muladd(d, neg(n), m, s),
+                "vfnma" => $muladd(neg(d), neg(n), m, s),
+                _ => $muladd(neg(d), n, m, s), // vfnms
+            }
+        }
+    };
+}
+
+compose!(
+    compose32,
+    u32,
+    1 << 31,
+    fp::mul_f32,
+    fp::add_f32,
+    fp::muladd_f32
+);
+compose!(
+    compose64,
+    u64,
+    1 << 63,
+    fp::mul_f64,
+    fp::add_f64,
+    fp::muladd_f64
+);

@@ -11,8 +11,8 @@
 //! out below bit 0 into a "jam" bit (bit 0 set); quotients and square roots are computed to at
 //! least 61 bits and jam a non-zero remainder the same way. A jammed value and the exact value
 //! lie strictly inside the same interval between multiples of 2 (in units of the last bit),
-//! and [`round`] always drops at least 3 bits from such values, so both round identically and
-//! raise the same flags. [`round`] itself is FPRound written on those integers (tininess
+//! and `round` always drops at least 3 bits from such values, so both round identically and
+//! raise the same flags. `round` itself is FPRound written on those integers (tininess
 //! before rounding, output flush-to-zero raising UFC, overflow to infinity or max-normal).
 //! No host floating point is used.
 
