@@ -361,6 +361,8 @@ def main():
     features = next((l[2:] for l in table.splitlines() if l.startswith("# cpu ")), "?")
     print(features)
     entries = [Entry(l) for l in table.splitlines() if l.strip() and not l.startswith("#")]
+    if "dsp=1" in features:
+        FIELD_HINTS["MSR T1"]["k"] = [1, 2, 3]  # APSR_g and APSR_nzcvqg exist with the DSP extension
     if args.ext:
         exts = set(args.ext.split(","))
     else:
