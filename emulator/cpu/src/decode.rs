@@ -8,6 +8,7 @@
 //! [`Op::Undefined`] for them, which the CPU turns into a UsageFault as Cortex-M3 does.
 
 use crate::alu::{decode_imm_shift, thumb_expand_imm_c, Shift};
+use crate::dsp;
 use crate::ops::{AluOp, ExSize, Hint, LongMul, MemKind, Op, UnOp};
 use crate::state::Features;
 use crate::vfp;
@@ -120,6 +121,13 @@ const fn fp(name: &'static str, pattern: &'static str, handler: Handler) -> Entr
     let mut entry = e(name, pattern, handler);
     entry.ext = Ext::Fp;
     entry
+}
+
+/// An entry of the DSP extension (its handler returns [`Op::Undefined`] without it).
+const fn e_dsp(name: &'static str, pattern: &'static str, handler: Handler) -> Entry {
+    let mut x = e(name, pattern, handler);
+    x.ext = Ext::Dsp;
+    x
 }
 
 #[inline]
@@ -945,7 +953,7 @@ fn t32_bl(x: u32, c: &Ctx) -> Op {
 fn valid_sysm(sysm: u32) -> bool {
     matches!(sysm, 0..=3 | 5..=9 | 16..=20)
 }
-fn t32_msr(x: u32, _c: &Ctx) -> Op {
+fn t32_msr(x: u32, c: &Ctx) -> Op {
     let rn = reg(x, 16);
     let mask = bits(x, 11, 10) as u8;
     let sysm = bits(x, 7, 0);
@@ -953,7 +961,7 @@ fn t32_msr(x: u32, _c: &Ctx) -> Op {
         return undef(x);
     }
     // Without the DSP extension the `_g` (GE) bits do not exist: mask must be 0b10.
-    if sysm < 8 && mask != 2 {
+    if sysm < 8 && mask & 1 != 0 && !c.features.dsp {
         return undef(x);
     }
     Op::Msr {
@@ -1326,6 +1334,25 @@ pub static T32: &[Entry] = &[
     e("MUL/MLA/MLS T2/T1/T1", "111110110000nnnnaaaadddd000ommmm", t32_mla),
     e("SMULL/UMULL/SMLAL/UMLAL T1", "111110111oo0nnnnllllhhhh0000mmmm", t32_mull),
     e("SDIV/UDIV T1", "1111101110u1nnnn1111dddd1111mmmm", t32_div),
+    // DSP extension (ARMv7E-M): handlers in dsp.rs, UNDEFINED on a core without it
+    e_dsp("SADD16/SASX/SSAX/SSUB16/SADD8/SSUB8, Q*, SH* T1", "111110101ooonnnn1111dddd00kkmmmm", dsp::t32_parallel),
+    e_dsp("UADD16/UASX/USAX/USUB16/UADD8/USUB8, UQ*, UH* T1", "111110101ooonnnn1111dddd01kkmmmm", dsp::t32_parallel),
+    e_dsp("QADD/QDADD/QSUB/QDSUB T1", "111110101000nnnn1111dddd10sommmm", dsp::t32_qaddsub),
+    e_dsp("SEL T1", "111110101010nnnn1111dddd1000mmmm", dsp::t32_sel),
+    e_dsp("SXTAB/SXTAH/SXTAB16/UXTAB/UXTAH/UXTAB16, SXTB16/UXTB16 T1", "111110100ooonnnn1111dddd10rrmmmm", dsp::t32_extend_add),
+    e_dsp("SMLA<x><y>/SMUL<x><y> T1", "111110110001nnnnaaaadddd00NMmmmm", dsp::t32_mul16),
+    e_dsp("SMLAD(X)/SMUAD(X) T1", "111110110010nnnnaaaadddd000Mmmmm", dsp::t32_mul16),
+    e_dsp("SMLAW<y>/SMULW<y> T1", "111110110011nnnnaaaadddd000Mmmmm", dsp::t32_mul16),
+    e_dsp("SMLSD(X)/SMUSD(X) T1", "111110110100nnnnaaaadddd000Mmmmm", dsp::t32_mul16),
+    e_dsp("SMMLA(R)/SMMUL(R) T1", "111110110101nnnnaaaadddd000Rmmmm", dsp::t32_mul16),
+    e_dsp("SMMLS(R) T1", "111110110110nnnnaaaadddd000Rmmmm", dsp::t32_mul16),
+    e_dsp("USADA8/USAD8 T1", "111110110111nnnnaaaadddd0000mmmm", dsp::t32_mul16),
+    e_dsp("SMLAL<x><y> T1", "111110111100nnnnllllhhhh10NMmmmm", dsp::t32_mul_long),
+    e_dsp("SMLALD(X) T1", "111110111100nnnnllllhhhh110Xmmmm", dsp::t32_mul_long),
+    e_dsp("SMLSLD(X) T1", "111110111101nnnnllllhhhh110Xmmmm", dsp::t32_mul_long),
+    e_dsp("UMAAL T1", "111110111110nnnnllllhhhh0110mmmm", dsp::t32_mul_long),
+    e_dsp("SSAT16/USAT16 T1", "11110011u010nnnn0000dddd0000iiii", dsp::t32_sat16),
+    e_dsp("PKHBT/PKHTB T1", "111010101100nnnn0iiiddddiit0mmmm", dsp::t32_pkh),
 ];
 
 fn sorted(table: &'static [Entry]) -> Vec<&'static Entry> {
@@ -1457,18 +1484,20 @@ mod tests {
             if !is_32bit((raw >> 16) as u16) {
                 raw |= 0xe800_0000;
             }
-            let ctx = Ctx {
-                pc: 0xffff_fffc,
-                in_it: raw & 1 != 0,
-                last_in_it: raw & 2 != 0,
-                features: Features::CORTEX_M3,
-            };
-            let op = decode(raw, 4, &ctx);
-            let _ = Disasm {
-                op: &op,
-                cond: (raw & 15) as u8,
+            for features in [Features::CORTEX_M3, Features::CORTEX_M4F] {
+                let ctx = Ctx {
+                    pc: 0xffff_fffc,
+                    in_it: raw & 1 != 0,
+                    last_in_it: raw & 2 != 0,
+                    features,
+                };
+                let op = decode(raw, 4, &ctx);
+                let _ = Disasm {
+                    op: &op,
+                    cond: (raw & 15) as u8,
+                }
+                .to_string();
             }
-            .to_string();
         }
     }
 

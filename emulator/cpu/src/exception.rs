@@ -190,6 +190,7 @@ impl Cpu {
                 s.fp.fpscr = regs[16] & FPSCR_MASK;
             }
         }
+        let dsp = self.features().dsp;
         let s = &mut self.state;
         s.r[0] = w[0];
         s.r[1] = w[1];
@@ -202,7 +203,9 @@ impl Cpu {
         let realigned = forcealign && psr & (1 << 9) != 0;
         s.r[13] = frame.wrapping_add(framesize) | (u32::from(realigned) << 2);
         let ipsr = (psr & 0x1ff) as u16;
-        s.set_apsr(psr);
+        // GE[3:0] exist only with the DSP extension; elsewhere those xPSR bits are reserved.
+        let ge_bits = if dsp { 0x000f_0000 } else { 0 };
+        s.set_apsr(psr & (0xf800_0000 | ge_bits));
         s.thumb = psr & (1 << 24) != 0;
         s.itstate = (((psr >> 25) & 3) | (((psr >> 10) & 0x3f) << 2)) as u8;
         // IPSR comes from the frame; the mode must agree with EXC_RETURN (checked by caller).

@@ -219,13 +219,16 @@ impl Exec<'_> {
         }
     }
 
-    fn sysreg_write(&mut self, sysm: u8, v: u32) {
+    /// MSR: `mask` bit 1 writes N Z C V Q, bit 0 (DSP extension only, checked by the
+    /// decoder) writes GE[3:0].
+    fn sysreg_write(&mut self, sysm: u8, mask: u8, v: u32) {
         let s = &mut *self.s;
         if sysm < 8 {
             if sysm & 4 == 0 {
-                // APSR_nzcvq (the decoder only accepts mask 0b10)
+                let bits = (if mask & 2 != 0 { 0xf800_0000 } else { 0 })
+                    | (if mask & 1 != 0 { 0x000f_0000 } else { 0 });
                 let keep = s.apsr();
-                s.set_apsr((v & 0xf800_0000) | (keep & !0xf800_0000));
+                s.set_apsr((v & bits) | (keep & !bits));
             }
             return;
         }
@@ -595,9 +598,9 @@ impl Exec<'_> {
                 self.s.set_reg(rd, v);
                 Flow::Next
             }
-            Op::Msr { rn, sysm, .. } => {
+            Op::Msr { rn, sysm, mask } => {
                 let v = self.s.reg(rn);
-                self.sysreg_write(sysm, v);
+                self.sysreg_write(sysm, mask, v);
                 if sysm < 8 {
                     Flow::Next
                 } else {
@@ -636,6 +639,10 @@ impl Exec<'_> {
             Op::Undefined { raw } => fault(Fault::UndefinedInstruction { raw }),
             Op::NoCoprocessor { raw } => fault(Fault::NoCoprocessor { raw }),
             Op::Vfp(ref v) => self.exec_vfp(bus, v, pc),
+            Op::Dsp(ref d) => {
+                crate::dsp::exec(self.s, d);
+                Flow::Next
+            }
         }
     }
 

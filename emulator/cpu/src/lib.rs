@@ -14,6 +14,7 @@ pub mod bus;
 mod codepages;
 mod cpu;
 pub mod decode;
+pub mod dsp;
 mod exception;
 mod exec;
 pub mod fparith;
