@@ -927,13 +927,14 @@ impl Machine {
     /// Take exception `e` now: stack, enter the handler. Stacking and vector-table errors
     /// raise the derived faults (B1.5.6).
     fn take(&mut self, e: usize) -> Option<Exit> {
+        // UpdateFPCCR() runs during stacking, at the preempted context's priority.
+        let fp_ready = self.fp_ready();
         let nvic = &mut self.mem.io.nvic;
         nvic.pending[e] = false;
         nvic.active[e] = true;
         let return_address = self.cpu.state.r[15];
         let vtor = self.mem.scs.vtor;
         let stkalign = self.mem.scs.ccr & (1 << 9) != 0;
-        let fp_ready = self.fp_ready();
         // FAULTMASK is not changed by entry; the handler's priority comes from `active`.
         let r = self.cpu.exception_entry(
             &mut self.mem,
