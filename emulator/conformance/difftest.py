@@ -224,7 +224,10 @@ class Unicorn:
         uc.mem_write(SCRATCH, fill)
         # The state armlet's runner starts from: privileged Thread mode on MSP, PSP = 0, masks
         # clear, APSR (with GE on a DSP core) from the case. CONTROL first so SP means MSP.
-        uc.reg_write(UC_ARM_REG_CONTROL, self.control)  # FPCA stays set on FPU cores
+        with_fp = len(f) == 18 + 33
+        # FP cases: CONTROL as the warm-up left it (FPCA set); others start from 0 as armlet.
+        control = self.control if with_fp else 0
+        uc.reg_write(UC_ARM_REG_CONTROL, control)
         uc.reg_write(UC_ARM_REG_PSP, 0)
         uc.reg_write(UC_ARM_REG_PRIMASK, 0)
         uc.reg_write(UC_ARM_REG_BASEPRI, 0)
@@ -233,7 +236,6 @@ class Unicorn:
             uc.reg_write(r, v)
         uc.reg_write(UC_ARM_REG_APSR_NZCVQG, apsr)
         uc.reg_write(UC_ARM_REG_XPSR, apsr | (1 << 24))
-        with_fp = len(f) == 18 + 33
         if with_fp:
             for i in range(32):
                 uc.reg_write(UC_ARM_REG_S0 + i, int(f[18 + i], 16))
@@ -263,7 +265,7 @@ class Unicorn:
             s += " " + " ".join(f"{uc.reg_read(UC_ARM_REG_S0 + i):08x}" for i in range(32))
             s += f" {uc.reg_read(UC_ARM_REG_FPSCR) & 0xF7C0009F:08x}"
         mem = bytes(uc.mem_read(SCRATCH, LEN))
-        if uc.reg_read(UC_ARM_REG_CONTROL) != self.control:
+        if uc.reg_read(UC_ARM_REG_CONTROL) != control:
             self.fresh()  # unprivileged Unicorn ignores CONTROL writes: start clean
         for i in range(0, LEN, 4):
             if mem[i:i + 4] != fill[i:i + 4]:
@@ -336,6 +338,7 @@ def gen_cases(entries, n, rng, exts=None, ge=False, cpu="cortex-m3"):
     # With `exts`, IT blocks still get generated, their bodies drawn from those extensions.
     pool = [e for e in entries if exts is None or e.ext in exts or e is it_entry]
     body = [e for e in body if exts is None or e.ext in exts] or body
+    fp_body = [e for e in body if e.ext == "fp"] or body
     for k in range(n):
         e = pool[k % len(pool)]
         # DSP lane-edge register values for DSP entries and for IT blocks of DSP bodies.
@@ -352,10 +355,16 @@ def gen_cases(entries, n, rng, exts=None, ge=False, cpu="cortex-m3"):
                 mask = 8
                 enc = f"{(int(enc, 16) & ~0xF) | mask:04x}"
             n_in = 4 - ((mask & -mask).bit_length() - 1)
-            encs = [enc] + [rng.choice(body).encode(rng) for _ in range(n_in)]
+            picked = [rng.choice(body) for _ in range(n_in)]
+            if cpu in FPU_CPUS and any(b.ext == "fp" for b in picked):
+                # An FP body: the case carries FP state, and MRS (which would read CONTROL,
+                # where Unicorn keeps QEMU's SFPA bit next to FPCA) stays out of it.
+                picked = [b if b.name != "MRS T1" else rng.choice(fp_body) for b in picked]
+            encs = [enc] + [b.encode(rng) for b in picked]
         else:
+            picked = [e]
             encs = [e.encode(rng)]
-        fp = cpu in FPU_CPUS and (e.ext == "fp" or (exts is not None and "fp" in exts))
+        fp = cpu in FPU_CPUS and any(b.ext == "fp" for b in picked)
         if fp and cpu == "cortex-m7":
             encs = [force_single(x, entries) for x in encs]
         seed = rng.getrandbits(32)
