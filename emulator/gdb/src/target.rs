@@ -144,6 +144,7 @@ impl GdbTarget {
     /// when the core next runs.
     pub fn write_reg(&mut self, id: CortexMRegId, v64: u64) {
         let prio_mask = self.m.mem.io.nvic.prio_mask();
+        let dsp = self.m.cpu.features().dsp;
         let s = &mut self.m.cpu.state;
         let v = v64 as u32;
         match id {
@@ -158,6 +159,9 @@ impl GdbTarget {
             CortexMRegId::Xpsr => {
                 let ipsr = (v & 0x1ff) as u16;
                 s.set_xpsr((v & !0x1ff) | u32::from(s.ipsr));
+                if !dsp {
+                    s.ge = 0; // GE[3:0] exist only with the DSP extension
+                }
                 if ipsr != s.ipsr {
                     let control = s.control;
                     s.set_mode(ipsr, control);
