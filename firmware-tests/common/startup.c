@@ -79,6 +79,11 @@ __attribute__((section(".vectors"), used)) const void *const vector_table[16 + 6
 
 void Reset_Handler(void)
 {
+#if defined(__ARM_FP)
+    /* Hard-float builds: full access to CP10/CP11 (CPACR, B3.2.20) before any FP code. */
+    *(volatile uint32_t *)0xE000ED88u |= 0xFu << 20;
+    __asm__ volatile("dsb\n\tisb" ::: "memory");
+#endif
     uint32_t *src = &_sidata, *dst = &_sdata;
     while (dst < &_edata)
         *dst++ = *src++;

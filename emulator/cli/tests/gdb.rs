@@ -1187,3 +1187,61 @@ fn measure_stepi_and_memory_read_against_qemu() {
         println!("qemu:   {q_steps:.0} stepi/s, {q_mbs:.1} MB/s memory read");
     }
 }
+
+#[test]
+fn fpu_boards_show_d0_d15_and_fpscr_and_the_m3_does_not() {
+    if !gdb_available() {
+        return;
+    }
+    // mps2-an386 (Cortex-M4F): stop in the SysTick handler of fp_lazy, where the thread's
+    // values are still in the registers (lazy stacking has not saved them yet).
+    let fw = firmware("fp_lazy");
+    let a = Armlet::start(&fw, &["--wait", "-M", "mps2-an386"]);
+    let out = gdb(
+        &a.addr,
+        &fw,
+        &[
+            "break tick",
+            "continue",
+            "info registers d0",
+            "p/x $fpscr",
+            "p $s1",
+            "set $d5 = 1.5",
+            "p $d5",
+            "p/x $s10",
+            "p/x $s11",
+            "set $fpscr = 0x80000010",
+            "p/x $fpscr",
+            "info registers float",
+            "kill",
+        ],
+        None,
+        &[],
+    );
+    // in[i] = 0x3f800000 + i * 0x10001: d0 = in[1]:in[0]
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("d0 ") && l.contains("0x3f8100013f800000")),
+        "{out}"
+    );
+    assert!(out.contains("= 0xf000009f"), "thread FPSCR: {out}");
+    assert!(out.contains("= 1.00781262"), "s1 = 0x3f810001: {out}");
+    assert!(out.contains("= 1.5"), "{out}");
+    assert!(out.contains("= 0x0\n"), "s10 is d5's low word: {out}");
+    assert!(out.contains("= 0x3ff80000"), "s11 is d5's high word: {out}");
+    assert!(out.contains("= 0x80000010"), "FPSCR written: {out}");
+    assert!(out.lines().any(|l| l.starts_with("d15 ")), "{out}");
+    drop(a);
+    // mps2-an385 (Cortex-M3): no FP registers.
+    let fw = firmware("gdb_target");
+    let a = Armlet::start(&fw, &["--wait"]);
+    let out = gdb(
+        &a.addr,
+        &fw,
+        &["info registers d0", "info registers fpscr", "kill"],
+        None,
+        &[],
+    );
+    assert!(out.contains("Invalid register `d0'"), "{out}");
+    assert!(out.contains("Invalid register `fpscr'"), "{out}");
+}

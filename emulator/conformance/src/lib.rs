@@ -1,14 +1,45 @@
 //! The armlet side of the differential harness (`difftest.py` is the other side).
 //!
-//! A case is one line: `SEED ENC[_ENC...] R0 .. R12 SP LR APSR`, all hex. The encodings are
+//! A case is one line: `[@CPU] SEED ENC[_ENC...] R0 .. R12 SP LR APSR`, all hex (APSR with
+//! N Z C V Q in bits 31..27 and GE in bits 19..16); `@cortex-m4` and the like pick the core
+//! model for that case, otherwise the runner's `--cpu` (default `cortex-m3`). The encodings are
 //! placed at [`CODE`] and executed (as many instructions as there are encodings) on a fresh
 //! [`Cpu`] whose scratch memory `[SCRATCH, SCRATCH + SCRATCH_LEN)` is filled from `SEED`.
 //! The result is one line: the decoder-table entries of the encodings, the stop kind, the
 //! registers, APSR with EPSR.T (bit 24), ITSTATE and the scratch words that changed — the same things the
 //! Python side reads out of Unicorn.
+//!
+//! A case for a core with an FPU may carry 33 more fields after APSR: S0–S31 and FPSCR. Its
+//! result then has S0–S31 and FPSCR after ITSTATE (before the scratch words). The runner's
+//! bus has no system control space: FP access is enabled and FPSCR is not reloaded from
+//! FPDSCR (Unicorn's side starts each case with CONTROL.FPCA set, to the same effect).
+
+pub mod fpcase;
 
 use armlet_cpu::decode::{is_32bit, lookup16, lookup32, T16, T32};
-use armlet_cpu::{Bus, BusError, Cpu, Fault, StopReason};
+use armlet_cpu::{Bus, BusError, Cpu, Fault, Features, FpuKind, StopReason};
+
+/// The core models a case can run on, by the names `--cpu` and `@CPU` take.
+pub const CPU_MODELS: &[(&str, Features)] = &[
+    ("cortex-m3", Features::CORTEX_M3),
+    ("cortex-m4", Features::CORTEX_M4F),
+    ("cortex-m7", Features::CORTEX_M7),
+];
+
+/// The features of a core model named as `--cpu` takes it.
+pub fn cpu_features(name: &str) -> Option<Features> {
+    CPU_MODELS.iter().find(|(n, _)| *n == name).map(|&(_, f)| f)
+}
+
+/// One line describing a model's features, e.g. `# cpu cortex-m4 dsp=1 fpu=fpv4-sp`.
+pub fn features_line(name: &str, f: Features) -> String {
+    let fpu = match f.fpu {
+        FpuKind::None => "none",
+        FpuKind::Fpv4Sp => "fpv4-sp",
+        FpuKind::Fpv5Dp => "fpv5-dp",
+    };
+    format!("# cpu {name} dsp={} fpu={fpu}", u8::from(f.dsp))
+}
 
 /// Where case code is placed.
 pub const CODE: u32 = 0x0010_0000;
@@ -106,22 +137,28 @@ pub fn entry_index(raw: u32, len: u8) -> Option<usize> {
     }
 }
 
-/// The decoder table, one line per entry: `INDEX WIDTH MASK VALUE PATTERN NAME`.
+/// The decoder table, one line per entry: `INDEX WIDTH MASK VALUE PATTERN EXT NAME` (EXT is
+/// `base` or the extension the entry belongs to, e.g. `dsp`).
 pub fn table() -> String {
     let mut s = String::new();
     for (i, e) in T16.iter().enumerate() {
         s += &format!(
-            "{i} 16 {:08x} {:08x} {} {}\n",
-            e.mask, e.value, e.pattern, e.name
+            "{i} 16 {:08x} {:08x} {} {} {}\n",
+            e.mask,
+            e.value,
+            e.pattern,
+            e.ext.name(),
+            e.name
         );
     }
     for (i, e) in T32.iter().enumerate() {
         s += &format!(
-            "{} 32 {:08x} {:08x} {} {}\n",
+            "{} 32 {:08x} {:08x} {} {} {}\n",
             i + T16.len(),
             e.mask,
             e.value,
             e.pattern,
+            e.ext.name(),
             e.name
         );
     }
@@ -146,11 +183,23 @@ fn stop_kind(s: &StopReason) -> String {
     }
 }
 
-/// Run one case line; `Err` describes a malformed line.
+/// Run one case line on a Cortex-M3 (unless the line names a model); `Err` describes a
+/// malformed line.
 pub fn run_case(line: &str) -> Result<String, String> {
-    let f: Vec<&str> = line.split_whitespace().collect();
-    if f.len() != 2 + 16 {
-        return Err(format!("want 18 fields, got {}", f.len()));
+    run_case_on(line, Features::CORTEX_M3)
+}
+
+/// Run one case line on a core with `features` (unless the line names a model with `@CPU`).
+pub fn run_case_on(line: &str, features: Features) -> Result<String, String> {
+    let mut f: Vec<&str> = line.split_whitespace().collect();
+    let mut features = features;
+    if let Some(model) = f.first().and_then(|m| m.strip_prefix('@')) {
+        features = cpu_features(model).ok_or_else(|| format!("unknown cpu model {model}"))?;
+        f.remove(0);
+    }
+    let with_fp = f.len() == 2 + 16 + 33;
+    if f.len() != 2 + 16 && !with_fp {
+        return Err(format!("want 18 (or 51, with FP) fields, got {}", f.len()));
     }
     let hex = |s: &str| u32::from_str_radix(s, 16).map_err(|e| format!("{s}: {e}"));
     let seed = hex(f[0])?;
@@ -181,7 +230,7 @@ pub fn run_case(line: &str) -> Result<String, String> {
                 pc: addr,
                 in_it: false,
                 last_in_it: true,
-                features: armlet_cpu::Features::CORTEX_M3,
+                features,
             },
         );
         let undef = matches!(
@@ -193,12 +242,18 @@ pub fn run_case(line: &str) -> Result<String, String> {
         addr += u32::from(len);
         count += 1;
     }
-    let mut cpu = Cpu::new();
+    let mut cpu = Cpu::with_features(features);
     for i in 0..15 {
         cpu.state.r[i] = hex(f[2 + i])?;
     }
     cpu.state.r[15] = CODE;
     cpu.state.set_apsr(hex(f[17])?);
+    if with_fp {
+        for i in 0..32 {
+            cpu.state.fp.s[i] = hex(f[18 + i])?;
+        }
+        cpu.state.fp.fpscr = hex(f[50])? & armlet_cpu::fpstate::FPSCR_MASK;
+    }
     let mut stop = cpu.run(&mut bus, count);
     // MSR/CPS and peripheral stores return to the machine (to look at interrupts); carry on.
     // and a taken `b .` stops as Idle: execute it once and carry on.
@@ -222,6 +277,12 @@ pub fn run_case(line: &str) -> Result<String, String> {
             s.apsr() | (u32::from(s.thumb) << 24),
             s.itstate
         );
+        if with_fp {
+            for v in s.fp.s {
+                out += &format!(" {v:08x}");
+            }
+            out += &format!(" {:08x}", s.fp.fpscr);
+        }
         let orig = scratch_fill(seed);
         for (i, (a, b)) in orig.chunks(4).zip(bus.scratch.chunks(4)).enumerate() {
             if a != b {

@@ -44,4 +44,15 @@ pub trait Bus {
     fn fetch16(&mut self, addr: u32) -> Result<u16, BusError> {
         self.read16(addr)
     }
+    /// The FP system control registers (CPACR, FPCCR, FPCAR, FPDSCR), which live in the
+    /// system control space. Defaults to [`crate::fpstate::FpControl::NO_SCS`] (FP access
+    /// enabled, no automatic state preservation) for buses without one.
+    #[inline]
+    fn fp_control(&mut self) -> crate::fpstate::FpControl {
+        crate::fpstate::FpControl::NO_SCS
+    }
+    /// Write back the FP system control registers after the core changed them (lazy state
+    /// preservation, exception entry and return). Defaults to nothing.
+    #[inline]
+    fn set_fp_control(&mut self, _ctl: crate::fpstate::FpControl) {}
 }

@@ -341,6 +341,7 @@ impl Cpu {
     pub fn with_features(features: Features) -> Cpu {
         let mut cpu = Cpu::new();
         cpu.features = features;
+        cpu.state.fp.kind = features.fpu;
         cpu
     }
 
@@ -353,6 +354,7 @@ impl Cpu {
     /// decoding depends on them.
     pub fn set_features(&mut self, features: Features) {
         self.features = features;
+        self.state.fp.kind = features.fpu;
         self.cache = BlockCache::default();
         self.code = CodePages::default();
     }

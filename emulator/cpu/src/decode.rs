@@ -8,8 +8,10 @@
 //! [`Op::Undefined`] for them, which the CPU turns into a UsageFault as Cortex-M3 does.
 
 use crate::alu::{decode_imm_shift, thumb_expand_imm_c, Shift};
+use crate::dsp;
 use crate::ops::{AluOp, ExSize, Hint, LongMul, MemKind, Op, UnOp};
 use crate::state::Features;
+use crate::vfp;
 use std::sync::OnceLock;
 
 /// What a handler knows besides the encoding.
@@ -44,6 +46,28 @@ impl Ctx {
 /// A decoder handler: encoding and context → operation.
 pub type Handler = fn(u32, &Ctx) -> Op;
 
+/// Which part of the architecture an encoding belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ext {
+    /// ARMv7-M proper: every core has it.
+    Base,
+    /// The DSP extension (ARMv7E-M): UNDEFINED on a core without it.
+    Dsp,
+    /// The floating-point extension (CP10/CP11): NOCP on a core without an FPU.
+    Fp,
+}
+
+impl Ext {
+    /// Short name, as the conformance harness prints it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Ext::Base => "base",
+            Ext::Dsp => "dsp",
+            Ext::Fp => "fp",
+        }
+    }
+}
+
 /// One line of the decoder table.
 #[derive(Debug)]
 pub struct Entry {
@@ -57,6 +81,8 @@ pub struct Entry {
     pub value: u32,
     /// Handler.
     pub handler: Handler,
+    /// The extension the encoding belongs to.
+    pub ext: Ext,
 }
 
 const fn parse(pattern: &str) -> (u32, u32) {
@@ -86,7 +112,22 @@ const fn e(name: &'static str, pattern: &'static str, handler: Handler) -> Entry
         mask,
         value,
         handler,
+        ext: Ext::Base,
     }
+}
+
+/// An entry of the floating-point extension (see [`crate::vfp`]).
+const fn fp(name: &'static str, pattern: &'static str, handler: Handler) -> Entry {
+    let mut entry = e(name, pattern, handler);
+    entry.ext = Ext::Fp;
+    entry
+}
+
+/// An entry of the DSP extension (its handler returns [`Op::Undefined`] without it).
+const fn e_dsp(name: &'static str, pattern: &'static str, handler: Handler) -> Entry {
+    let mut x = e(name, pattern, handler);
+    x.ext = Ext::Dsp;
+    x
 }
 
 #[inline]
@@ -912,7 +953,7 @@ fn t32_bl(x: u32, c: &Ctx) -> Op {
 fn valid_sysm(sysm: u32) -> bool {
     matches!(sysm, 0..=3 | 5..=9 | 16..=20)
 }
-fn t32_msr(x: u32, _c: &Ctx) -> Op {
+fn t32_msr(x: u32, c: &Ctx) -> Op {
     let rn = reg(x, 16);
     let mask = bits(x, 11, 10) as u8;
     let sysm = bits(x, 7, 0);
@@ -920,7 +961,7 @@ fn t32_msr(x: u32, _c: &Ctx) -> Op {
         return undef(x);
     }
     // Without the DSP extension the `_g` (GE) bits do not exist: mask must be 0b10.
-    if sysm < 8 && mask != 2 {
+    if sysm < 8 && mask & 1 != 0 && !c.features.dsp {
         return undef(x);
     }
     Op::Msr {
@@ -1189,7 +1230,11 @@ fn t32_div(x: u32, _c: &Ctx) -> Op {
         rm,
     }
 }
-fn t32_coproc(x: u32, _c: &Ctx) -> Op {
+fn t32_coproc(x: u32, c: &Ctx) -> Op {
+    // CP10/CP11 encodings the FP table does not list are UNDEFINED on a core with an FPU.
+    if c.features.fpu != crate::state::FpuKind::None && bits(x, 11, 9) == 0b101 {
+        return undef(x);
+    }
     Op::NoCoprocessor { raw: x }
 }
 
@@ -1211,9 +1256,44 @@ pub static T32: &[Entry] = &[
     e("LDREXB/LDREXH T1", "111010001101nnnntttt1111010h1111", t32_ldrex_bh),
     // Data processing (shifted register) (A5.3.11)
     e("data processing (shifted register) T1..T3", "1110101ooooSnnnn0iiiddddiittmmmm", t32_dp_shifted),
-    // Coprocessor (A5.3.18): no coprocessors on this core
+    // Coprocessor (A5.3.18): only CP10/CP11, the FPU (A6), on cores that have one
     e("coprocessor", "111011xxxxxxxxxxxxxxxxxxxxxxxxxx", t32_coproc),
     e("coprocessor", "111111xxxxxxxxxxxxxxxxxxxxxxxxxx", t32_coproc),
+    // Floating-point data processing (A6.4)
+    fp("VMLA/VMLS", "111011100D00nnnndddd101zNoM0mmmm", vfp::vmla),
+    fp("VNMLA/VNMLS", "111011100D01nnnndddd101zNoM0mmmm", vfp::vnmla),
+    fp("VMUL/VNMUL", "111011100D10nnnndddd101zNoM0mmmm", vfp::vmul),
+    fp("VADD/VSUB", "111011100D11nnnndddd101zNoM0mmmm", vfp::vadd),
+    fp("VDIV", "111011101D00nnnndddd101zN0M0mmmm", vfp::vdiv),
+    fp("VFNMA/VFNMS", "111011101D01nnnndddd101zNoM0mmmm", vfp::vfnma),
+    fp("VFMA/VFMS", "111011101D10nnnndddd101zNoM0mmmm", vfp::vfma),
+    fp("VMOV (immediate)", "111011101D11iiiidddd101z0000iiii", vfp::vmov_imm),
+    fp("VMOV (register)/VABS", "111011101D110000dddd101zo1M0mmmm", vfp::vmov_abs),
+    fp("VNEG/VSQRT", "111011101D110001dddd101zo1M0mmmm", vfp::vneg_sqrt),
+    fp("VCVTB/VCVTT", "111011101D11001odddd101zT1M0mmmm", vfp::vcvt_half),
+    fp("VCMP/VCMPE", "111011101D110100dddd101zE1M0mmmm", vfp::vcmp),
+    fp("VCMP/VCMPE #0", "111011101D110101dddd101zE1000000", vfp::vcmp),
+    fp("VRINTR/VRINTZ", "111011101D110110dddd101zo1M0mmmm", vfp::vrint_rz),
+    fp("VRINTX", "111011101D110111dddd101z01M0mmmm", vfp::vrintx),
+    fp("VCVT (between double and single)", "111011101D110111dddd101z11M0mmmm", vfp::vcvt_ds),
+    fp("VCVT (integer to floating point)", "111011101D111000dddd101zo1M0mmmm", vfp::vcvt_from_int),
+    fp("VCVT/VCVTR (floating point to integer)", "111011101D11110udddd101zo1M0mmmm", vfp::vcvt_to_int),
+    fp("VCVT (fixed point)", "111011101D111o1udddd101zx1i0iiii", vfp::vcvt_fixed),
+    fp("VSEL", "111111100Dccnnnndddd101zN0M0mmmm", vfp::vsel),
+    fp("VMAXNM/VMINNM", "111111101D00nnnndddd101zNoM0mmmm", vfp::vmaxnm),
+    fp("VRINTA/VRINTN/VRINTP/VRINTM", "111111101D1110rrdddd101z01M0mmmm", vfp::vrint_anpm),
+    fp("VCVTA/VCVTN/VCVTP/VCVTM", "111111101D1111rrdddd101zo1M0mmmm", vfp::vcvt_anpm),
+    // Floating-point register transfers (A6.6, A6.7)
+    fp("VMOV (core register and single)", "11101110000onnnntttt1010N0010000", vfp::vmov_core_s),
+    fp("VMSR", "1110111011100001tttt101000010000", vfp::vmsr),
+    fp("VMRS", "1110111011110001tttt101000010000", vfp::vmrs),
+    fp("VMOV (core register and scalar)", "1110111000honnnntttt1011N0010000", vfp::vmov_scalar),
+    fp("VMOV (two core registers and two singles)", "11101100010oTTTTtttt101000M1mmmm", vfp::vmov_2core),
+    fp("VMOV (two core registers and a double)", "11101100010oTTTTtttt101100M1mmmm", vfp::vmov_2core),
+    // Floating-point loads and stores (A6.5)
+    fp("VLDR/VSTR", "11101101uD0lnnnndddd101ziiiiiiii", vfp::vldr),
+    fp("VLDM/VSTM (increment after)", "111011001Dwlnnnndddd101ziiiiiiii", vfp::vldm),
+    fp("VLDMDB/VSTMDB/VPUSH", "111011010D1lnnnndddd101ziiiiiiii", vfp::vldm),
     // Data processing (modified immediate) (A5.3.1)
     e("data processing (modified immediate) T1..T4", "11110i0ooooSnnnn0iiiddddiiiiiiii", t32_dp_modimm),
     // Data processing (plain binary immediate) (A5.3.3)
@@ -1254,6 +1334,25 @@ pub static T32: &[Entry] = &[
     e("MUL/MLA/MLS T2/T1/T1", "111110110000nnnnaaaadddd000ommmm", t32_mla),
     e("SMULL/UMULL/SMLAL/UMLAL T1", "111110111oo0nnnnllllhhhh0000mmmm", t32_mull),
     e("SDIV/UDIV T1", "1111101110u1nnnn1111dddd1111mmmm", t32_div),
+    // DSP extension (ARMv7E-M): handlers in dsp.rs, UNDEFINED on a core without it
+    e_dsp("SADD16/SASX/SSAX/SSUB16/SADD8/SSUB8, Q*, SH* T1", "111110101ooonnnn1111dddd00kkmmmm", dsp::t32_parallel),
+    e_dsp("UADD16/UASX/USAX/USUB16/UADD8/USUB8, UQ*, UH* T1", "111110101ooonnnn1111dddd01kkmmmm", dsp::t32_parallel),
+    e_dsp("QADD/QDADD/QSUB/QDSUB T1", "111110101000nnnn1111dddd10sommmm", dsp::t32_qaddsub),
+    e_dsp("SEL T1", "111110101010nnnn1111dddd1000mmmm", dsp::t32_sel),
+    e_dsp("SXTAB/SXTAH/SXTAB16/UXTAB/UXTAH/UXTAB16, SXTB16/UXTB16 T1", "111110100ooonnnn1111dddd10rrmmmm", dsp::t32_extend_add),
+    e_dsp("SMLA<x><y>/SMUL<x><y> T1", "111110110001nnnnaaaadddd00NMmmmm", dsp::t32_mul16),
+    e_dsp("SMLAD(X)/SMUAD(X) T1", "111110110010nnnnaaaadddd000Mmmmm", dsp::t32_mul16),
+    e_dsp("SMLAW<y>/SMULW<y> T1", "111110110011nnnnaaaadddd000Mmmmm", dsp::t32_mul16),
+    e_dsp("SMLSD(X)/SMUSD(X) T1", "111110110100nnnnaaaadddd000Mmmmm", dsp::t32_mul16),
+    e_dsp("SMMLA(R)/SMMUL(R) T1", "111110110101nnnnaaaadddd000Rmmmm", dsp::t32_mul16),
+    e_dsp("SMMLS(R) T1", "111110110110nnnnaaaadddd000Rmmmm", dsp::t32_mul16),
+    e_dsp("USADA8/USAD8 T1", "111110110111nnnnaaaadddd0000mmmm", dsp::t32_mul16),
+    e_dsp("SMLAL<x><y> T1", "111110111100nnnnllllhhhh10NMmmmm", dsp::t32_mul_long),
+    e_dsp("SMLALD(X) T1", "111110111100nnnnllllhhhh110Xmmmm", dsp::t32_mul_long),
+    e_dsp("SMLSLD(X) T1", "111110111101nnnnllllhhhh110Xmmmm", dsp::t32_mul_long),
+    e_dsp("UMAAL T1", "111110111110nnnnllllhhhh0110mmmm", dsp::t32_mul_long),
+    e_dsp("SSAT16/USAT16 T1", "11110011u010nnnn0000dddd0000iiii", dsp::t32_sat16),
+    e_dsp("PKHBT/PKHTB T1", "111010101100nnnn0iiiddddiit0mmmm", dsp::t32_pkh),
 ];
 
 fn sorted(table: &'static [Entry]) -> Vec<&'static Entry> {
@@ -1385,18 +1484,20 @@ mod tests {
             if !is_32bit((raw >> 16) as u16) {
                 raw |= 0xe800_0000;
             }
-            let ctx = Ctx {
-                pc: 0xffff_fffc,
-                in_it: raw & 1 != 0,
-                last_in_it: raw & 2 != 0,
-                features: Features::CORTEX_M3,
-            };
-            let op = decode(raw, 4, &ctx);
-            let _ = Disasm {
-                op: &op,
-                cond: (raw & 15) as u8,
+            for features in [Features::CORTEX_M3, Features::CORTEX_M4F] {
+                let ctx = Ctx {
+                    pc: 0xffff_fffc,
+                    in_it: raw & 1 != 0,
+                    last_in_it: raw & 2 != 0,
+                    features,
+                };
+                let op = decode(raw, 4, &ctx);
+                let _ = Disasm {
+                    op: &op,
+                    cond: (raw & 15) as u8,
+                }
+                .to_string();
             }
-            .to_string();
         }
     }
 

@@ -4,6 +4,7 @@
 
 use crate::bus::Bus;
 use crate::cpu::Cpu;
+use crate::fpstate::{fpccr, CONTROL_FPCA, FPSCR_MASK};
 use crate::state::Fault;
 
 /// The stack frame could not be written or read (STKERR/UNSTKERR or MSTKERR/MUNSTKERR).
@@ -19,6 +20,13 @@ impl Cpu {
     /// the stacked xPSR bit 9), set LR to EXC_RETURN, enter Handler mode on MSP and branch to
     /// the vector `vtor + 4 * exc`.
     ///
+    /// With an FPU and CONTROL.FPCA set the frame is the extended one (0x68 bytes, always
+    /// 8-byte aligned): S0–S15 and FPSCR follow at +0x20, written now, or with FPCCR.LSPEN
+    /// only reserved (FPCAR, FPCCR.LSPACT/USER/THREAD and the `fp_ready` bits — HFRDY,
+    /// MMRDY, BFRDY, MONRDY as the machine computed them from the NVIC — are recorded for
+    /// `PreserveFPState()`). EXC_RETURN bit 4 is clear for an extended frame, and
+    /// CONTROL.FPCA is cleared.
+    ///
     /// `return_address` is the address the handler returns to (the next instruction for
     /// SVC and interrupts, the faulting instruction for faults).
     pub fn exception_entry<B: Bus>(
@@ -28,12 +36,15 @@ impl Cpu {
         vtor: u32,
         return_address: u32,
         stkalign: bool,
+        fp_ready: u32,
     ) -> Result<(), StackingError> {
         let s = &mut self.state;
         let on_psp = s.psp_active();
+        let fpca = s.fp.present() && s.control & CONTROL_FPCA != 0;
+        let (framesize, forcealign) = if fpca { (0x68, true) } else { (0x20, stkalign) };
         let sp = s.r[13];
-        let realign = stkalign && sp & 4 != 0;
-        let frame = sp.wrapping_sub(0x20) & !(u32::from(realign) << 2);
+        let realign = forcealign && sp & 4 != 0;
+        let frame = sp.wrapping_sub(framesize) & !(u32::from(realign) << 2);
         let xpsr = (s.xpsr() & !(1 << 9)) | (u32::from(realign) << 9);
         let words = [
             s.r[0],
@@ -48,21 +59,50 @@ impl Cpu {
         // The stack pointer moves even if stacking fails part way (B1.5.6).
         s.r[13] = frame;
         let mut failed = None;
-        for (i, w) in words.iter().enumerate() {
-            let a = frame.wrapping_add(4 * i as u32);
-            if bus.write32(a, *w).is_err() && failed.is_none() {
+        let mut put = |a: u32, w: u32| {
+            if bus.write32(a, w).is_err() && failed.is_none() {
                 failed = Some(a);
             }
-        }
-        self.invalidate(frame, 0x20);
-        let s = &mut self.state;
-        s.r[14] = if s.ipsr != 0 {
-            0xffff_fff1
-        } else if on_psp {
-            0xffff_fffd
-        } else {
-            0xffff_fff9
         };
+        for (i, w) in words.iter().enumerate() {
+            put(frame.wrapping_add(4 * i as u32), *w);
+        }
+        if fpca {
+            let mut ctl = bus.fp_control();
+            if ctl.fpccr & fpccr::LSPEN == 0 {
+                let mut put = |a: u32, w: u32| {
+                    if bus.write32(a, w).is_err() && failed.is_none() {
+                        failed = Some(a);
+                    }
+                };
+                for i in 0..16 {
+                    put(frame.wrapping_add(0x20 + 4 * i as u32), s.fp.s[i]);
+                }
+                put(frame.wrapping_add(0x60), s.fp.fpscr);
+            } else {
+                // UpdateFPCCR()
+                use fpccr::*;
+                ctl.fpcar = frame.wrapping_add(0x20);
+                ctl.fpccr &= !(USER | THREAD | HFRDY | MMRDY | BFRDY | MONRDY);
+                ctl.fpccr |= LSPACT
+                    | if s.privileged() { 0 } else { USER }
+                    | if s.ipsr == 0 { THREAD } else { 0 }
+                    | (fp_ready & (HFRDY | MMRDY | BFRDY | MONRDY));
+                bus.set_fp_control(ctl);
+            }
+        }
+        self.invalidate(frame, framesize);
+        let s = &mut self.state;
+        let not_fpca = if fpca { 0 } else { 0x10 };
+        s.r[14] = not_fpca
+            | if s.ipsr != 0 {
+                0xffff_ffe1
+            } else if on_psp {
+                0xffff_ffed
+            } else {
+                0xffff_ffe9
+            };
+        // Handler mode on MSP; CONTROL.FPCA is cleared (a new context has no FP state yet).
         s.set_mode(exc, s.control & 1);
         s.itstate = 0;
         s.monitor = None;
@@ -89,7 +129,10 @@ impl Cpu {
 
     /// The second half of an exception return (B1.5.8), after the machine has validated
     /// `exc_return` and deactivated the returning exception: switch to the mode and stack it
-    /// names and pop the frame. `exc_return` must be one of 0xFFFFFFF1/9/D.
+    /// names and pop the frame (`PopStack()`). `exc_return` must be one of
+    /// 0xFFFFFFF1/9/D, or with an FPU 0xFFFFFFE1/9/D (an extended frame: S0–S15 and FPSCR
+    /// are restored unless FPCCR.LSPACT says they were never saved, in which case LSPACT is
+    /// just cleared); CONTROL.FPCA becomes NOT(EXC_RETURN bit 4).
     pub fn exception_return<B: Bus>(
         &mut self,
         bus: &mut B,
@@ -97,11 +140,21 @@ impl Cpu {
         stkalign: bool,
     ) -> Result<(), Fault> {
         let s = &mut self.state;
+        let has_fp = s.fp.present();
         let (to_thread, psp) = match exc_return & 0xf {
             0x1 => (false, false),
             0x9 => (true, false),
             0xd => (true, true),
             _ => return Err(Fault::InvalidPc),
+        };
+        let fp_frame = exc_return & 0x10 == 0;
+        if fp_frame && !has_fp {
+            return Err(Fault::InvalidPc);
+        }
+        let (framesize, forcealign) = if fp_frame {
+            (0x68, true)
+        } else {
+            (0x20, stkalign)
         };
         // Enter the target mode first so R13 is the stack the frame is on. IPSR is replaced
         // from the stacked xPSR below.
@@ -110,15 +163,34 @@ impl Cpu {
             (s.control & 1) | if psp { 2 } else { 0 },
         );
         let frame = s.r[13];
-        let mut w = [0u32; 8];
-        for (i, v) in w.iter_mut().enumerate() {
-            let a = frame.wrapping_add(4 * i as u32);
-            *v = bus.read32(a).map_err(|error| Fault::DataBus {
+        let read = |bus: &mut B, a: u32| {
+            bus.read32(a).map_err(|error| Fault::DataBus {
                 addr: a,
                 write: false,
                 error,
-            })?;
+            })
+        };
+        let mut w = [0u32; 8];
+        for (i, v) in w.iter_mut().enumerate() {
+            *v = read(bus, frame.wrapping_add(4 * i as u32))?;
         }
+        if fp_frame {
+            let mut ctl = bus.fp_control();
+            if ctl.fpccr & fpccr::LSPACT != 0 {
+                // The state was never saved: the registers still hold it.
+                ctl.fpccr &= !fpccr::LSPACT;
+                bus.set_fp_control(ctl);
+            } else {
+                let mut regs = [0u32; 17];
+                for (i, v) in regs.iter_mut().enumerate() {
+                    *v = read(bus, frame.wrapping_add(0x20 + 4 * i as u32))?;
+                }
+                let s = &mut self.state;
+                s.fp.s[..16].copy_from_slice(&regs[..16]);
+                s.fp.fpscr = regs[16] & FPSCR_MASK;
+            }
+        }
+        let dsp = self.features().dsp;
         let s = &mut self.state;
         s.r[0] = w[0];
         s.r[1] = w[1];
@@ -128,14 +200,19 @@ impl Cpu {
         s.r[14] = w[5];
         s.r[15] = w[6] & !1;
         let psr = w[7];
-        let realigned = stkalign && psr & (1 << 9) != 0;
-        s.r[13] = frame.wrapping_add(0x20) | (u32::from(realigned) << 2);
+        let realigned = forcealign && psr & (1 << 9) != 0;
+        s.r[13] = frame.wrapping_add(framesize) | (u32::from(realigned) << 2);
         let ipsr = (psr & 0x1ff) as u16;
-        s.set_apsr(psr);
+        // GE[3:0] exist only with the DSP extension; elsewhere those xPSR bits are reserved.
+        let ge_bits = if dsp { 0x000f_0000 } else { 0 };
+        s.set_apsr(psr & (0xf800_0000 | ge_bits));
         s.thumb = psr & (1 << 24) != 0;
         s.itstate = (((psr >> 25) & 3) | (((psr >> 10) & 0x3f) << 2)) as u8;
         // IPSR comes from the frame; the mode must agree with EXC_RETURN (checked by caller).
-        let control = s.control;
+        let mut control = s.control & !CONTROL_FPCA;
+        if fp_frame {
+            control |= CONTROL_FPCA;
+        }
         s.set_mode(if to_thread { 0 } else { ipsr }, control);
         if to_thread && ipsr != 0 || !to_thread && ipsr == 0 {
             return Err(Fault::InvalidPc);
@@ -197,7 +274,7 @@ mod tests {
         s.r[14] = 0x0800_0001;
         s.n = true;
         s.itstate = 0x08; // pretend we are in an IT block: IT bits must be stacked
-        cpu.exception_entry(&mut bus, 15, BASE, 0x4000, true)
+        cpu.exception_entry(&mut bus, 15, BASE, 0x4000, true, 0)
             .unwrap();
         let s = &cpu.state;
         assert_eq!(s.r[13], BASE + 0x1004 - 0x24, "frame realigned to 8 bytes");
@@ -236,7 +313,7 @@ mod tests {
         cpu.state.r[13] = BASE + 0x1800; // MSP
         cpu.state.set_psp(BASE + 0x1000);
         cpu.state.set_control(2);
-        cpu.exception_entry(&mut bus, 11, BASE, 0x3000, true)
+        cpu.exception_entry(&mut bus, 11, BASE, 0x3000, true, 0)
             .unwrap();
         assert_eq!(cpu.state.r[14], 0xffff_fffd);
         assert_eq!(cpu.state.r[13], BASE + 0x1800, "handler runs on MSP");

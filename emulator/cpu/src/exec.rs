@@ -244,13 +244,16 @@ impl Exec<'_> {
         }
     }
 
-    fn sysreg_write(&mut self, sysm: u8, v: u32) {
+    /// MSR: `mask` bit 1 writes N Z C V Q, bit 0 (DSP extension only, checked by the
+    /// decoder) writes GE[3:0].
+    fn sysreg_write(&mut self, sysm: u8, mask: u8, v: u32) {
         let s = &mut *self.s;
         if sysm < 8 {
             if sysm & 4 == 0 {
-                // APSR_nzcvq (the decoder only accepts mask 0b10)
+                let bits = (if mask & 2 != 0 { 0xf800_0000 } else { 0 })
+                    | (if mask & 1 != 0 { 0x000f_0000 } else { 0 });
                 let keep = s.apsr();
-                s.set_apsr((v & 0xf800_0000) | (keep & !0xf800_0000));
+                s.set_apsr((v & bits) | (keep & !bits));
             }
             return;
         }
@@ -270,7 +273,8 @@ impl Exec<'_> {
             }
             // FAULTMASK cannot be set from NMI or HardFault (execution priority -1/-2).
             19 if !(v & 1 != 0 && (s.ipsr == 2 || s.ipsr == 3)) => s.faultmask = v & 1 != 0,
-            20 => s.set_control(v as u8 & 3),
+            // CONTROL.FPCA exists only with an FPU.
+            20 => s.set_control(v as u8 & if s.fp.present() { 7 } else { 3 }),
             _ => {}
         }
     }
@@ -619,9 +623,9 @@ impl Exec<'_> {
                 self.s.set_reg(rd, v);
                 Flow::Next
             }
-            Op::Msr { rn, sysm, .. } => {
+            Op::Msr { rn, sysm, mask } => {
                 let v = self.s.reg(rn);
-                self.sysreg_write(sysm, v);
+                self.sysreg_write(sysm, mask, v);
                 if sysm < 8 {
                     Flow::Next
                 } else {
@@ -659,6 +663,11 @@ impl Exec<'_> {
             Op::Bkpt { imm } => Flow::Stop(StopReason::Bkpt { imm }),
             Op::Undefined { raw } => fault(Fault::UndefinedInstruction { raw }),
             Op::NoCoprocessor { raw } => fault(Fault::NoCoprocessor { raw }),
+            Op::Vfp(ref v) => self.exec_vfp(bus, v, pc),
+            Op::Dsp(ref d) => {
+                crate::dsp::exec(self.s, d);
+                Flow::Next
+            }
         }
     }
 

@@ -14,11 +14,15 @@ pub mod bus;
 mod codepages;
 mod cpu;
 pub mod decode;
+pub mod dsp;
 mod exception;
 mod exec;
 mod fast;
+pub mod fparith;
+pub mod fpstate;
 pub mod ops;
 pub mod state;
+pub mod vfp;
 
 pub use bus::{Bus, BusError};
 pub use cpu::{decode_at, Block, Cpu, DecodedInsn};

@@ -302,6 +302,10 @@ pub enum Op {
     Undefined { raw: u32 },
     /// A coprocessor instruction with no coprocessor present: UsageFault NOCP.
     NoCoprocessor { raw: u32 },
+    /// A floating-point instruction (CP10/CP11).
+    Vfp(crate::vfp::VfpOp),
+    /// An instruction of the DSP extension (see [`crate::dsp`]).
+    Dsp(crate::dsp::DspInsn),
 }
 
 /// Register names, R0 to R15.
@@ -759,6 +763,8 @@ impl fmt::Display for Disasm<'_> {
                 }
             }
             Op::NoCoprocessor { raw } => write!(f, "<coprocessor {raw:#010x}>"),
+            Op::Vfp(ref v) => crate::vfp::disasm(v, c, f),
+            Op::Dsp(ref d) => crate::dsp::disasm(d, c, f),
         }
     }
 }

@@ -21,6 +21,15 @@ pub enum Fault {
         /// The encoding.
         raw: u32,
     },
+    /// A lazy FP state preservation (`PreserveFPState()`) failed: BFSR.LSPERR, or
+    /// MMFSR.MLSPERR when `error` is [`BusError::Mpu`], or UFSR.NOCP when the background
+    /// context had no FPU access (`error` is `None`). The FP instruction has not executed.
+    LazyStacking {
+        /// The address (FPCAR for NOCP).
+        addr: u32,
+        /// What the bus said.
+        error: Option<BusError>,
+    },
     /// UFSR.UNALIGNED: an unaligned access that the architecture (or CCR.UNALIGN_TRP) forbids.
     Unaligned {
         /// The address.
@@ -68,6 +77,18 @@ impl fmt::Display for Fault {
                 "UsageFault (UNALIGNED): unaligned access to {addr:#010x}"
             ),
             Fault::DivideByZero => write!(f, "UsageFault (DIVBYZERO): division by zero"),
+            Fault::LazyStacking { addr, error: None } => write!(
+                f,
+                "UsageFault (NOCP): lazy FP state preservation to {addr:#010x} with the FPU disabled for the interrupted context"
+            ),
+            Fault::LazyStacking { addr, error: Some(BusError::Mpu) } => write!(
+                f,
+                "MemManage (MLSPERR): lazy FP state preservation to {addr:#010x} violates the MPU settings"
+            ),
+            Fault::LazyStacking { addr, .. } => write!(
+                f,
+                "BusFault (LSPERR): lazy FP state preservation to {addr:#010x} failed"
+            ),
             Fault::DataBus {
                 addr,
                 write,
@@ -196,6 +217,9 @@ pub struct CpuState {
     pub v: bool,
     /// APSR.Q
     pub q: bool,
+    /// APSR.GE[3:0] (DSP extension: set by the parallel add/subtract instructions, read by
+    /// SEL; always zero on a core without it).
+    pub ge: u8,
     /// EPSR.IT as the 8-bit ITSTATE.
     pub itstate: u8,
     /// EPSR.T
@@ -208,7 +232,7 @@ pub struct CpuState {
     pub faultmask: bool,
     /// BASEPRI
     pub basepri: u8,
-    /// CONTROL (bit 0 nPRIV, bit 1 SPSEL)
+    /// CONTROL (bit 0 nPRIV, bit 1 SPSEL, bit 2 FPCA)
     pub control: u8,
     /// The event register (SEV/WFE).
     pub event: bool,
@@ -216,6 +240,8 @@ pub struct CpuState {
     pub monitor: Option<(u32, u8)>,
     /// CCR bits the core consults.
     pub config: CoreConfig,
+    /// The FP registers (S0–S31, FPSCR) and which FPU the core has.
+    pub fp: crate::fpstate::FpRegs,
 }
 
 impl Default for CpuState {
@@ -228,6 +254,7 @@ impl Default for CpuState {
             c: false,
             v: false,
             q: false,
+            ge: 0,
             itstate: 0,
             thumb: true,
             ipsr: 0,
@@ -238,6 +265,7 @@ impl Default for CpuState {
             event: false,
             monitor: None,
             config: CoreConfig::default(),
+            fp: crate::fpstate::FpRegs::default(),
         }
     }
 }
@@ -255,22 +283,24 @@ impl CpuState {
         self.r[(n & 15) as usize] = v;
     }
 
-    /// The APSR flags as bits 31..27.
+    /// The APSR: flags N Z C V Q in bits 31..27, GE[3:0] in bits 19..16.
     pub fn apsr(&self) -> u32 {
         (self.n as u32) << 31
             | (self.z as u32) << 30
             | (self.c as u32) << 29
             | (self.v as u32) << 28
             | (self.q as u32) << 27
+            | u32::from(self.ge & 0xf) << 16
     }
 
-    /// Set N, Z, C, V, Q from bits 31..27.
+    /// Set N, Z, C, V, Q from bits 31..27 and GE from bits 19..16.
     pub fn set_apsr(&mut self, v: u32) {
         self.n = v & (1 << 31) != 0;
         self.z = v & (1 << 30) != 0;
         self.c = v & (1 << 29) != 0;
         self.v = v & (1 << 28) != 0;
         self.q = v & (1 << 27) != 0;
+        self.ge = ((v >> 16) & 0xf) as u8;
     }
 
     /// The combined xPSR (APSR | EPSR | IPSR).
@@ -342,7 +372,7 @@ impl CpuState {
     pub fn set_mode(&mut self, ipsr: u16, control: u8) {
         let (msp, psp) = (self.msp(), self.psp());
         self.ipsr = ipsr;
-        self.control = control & 3;
+        self.control = control & 7;
         if self.psp_active() {
             self.r[13] = psp;
             self.other_sp = msp;
@@ -361,7 +391,7 @@ impl CpuState {
         } else {
             self.control & 2
         };
-        self.control = (v & 1) | spsel;
+        self.control = (v & 5) | spsel;
         if was_psp != self.psp_active() {
             std::mem::swap(&mut self.r[13], &mut self.other_sp);
         }
@@ -391,9 +421,10 @@ mod tests {
     #[test]
     fn xpsr_round_trips() {
         let mut s = CpuState::default();
-        s.set_xpsr(0xff00_fc03);
-        assert_eq!(s.xpsr(), 0xff00_fc03);
+        s.set_xpsr(0xff0f_fc03);
+        assert_eq!(s.xpsr(), 0xff0f_fc03);
         assert!(s.n && s.z && s.c && s.v && s.q);
+        assert_eq!(s.ge, 0xf);
         assert_eq!(s.ipsr, 3);
         assert_eq!(s.itstate, 0xff);
     }

@@ -4,12 +4,15 @@
 //! Registers are numbered consecutively, with no gaps, so that the `g` packet, `p`/`P`
 //! numbers and the XML agree whatever a GDB build does with `regnum` (gdb-multiarch has been
 //! seen to ignore it): r0–r12, sp, lr, pc (0–15), xpsr (16), msp, psp (17, 18), primask,
-//! basepri, faultmask, control (19–22). GDB maps them to its own numbers by name.
+//! basepri, faultmask, control (19–22), and on cores with an FPU d0–d15 (23–38) and fpscr
+//! (39) in the `org.gnu.gdb.arm.vfp` feature (GDB shows s0–s31 as pseudo registers). GDB
+//! maps them to its own numbers by name.
 
 use core::num::NonZeroUsize;
 use gdbstub::arch::{Arch, RegId, Registers};
 
-/// The Cortex-M architecture (no FPU yet: VFP registers arrive with the FPU).
+/// The Cortex-M architecture. The static description is the FPU-less one; the target
+/// answers `qXfer:features:read` itself ([`target_xml`]) so FPU boards add the VFP feature.
 #[derive(Debug)]
 pub enum CortexM {}
 
@@ -64,6 +67,37 @@ pub const TARGET_XML: &str = r#"<?xml version="1.0"?>
 </target>
 "#;
 
+/// The VFP feature (D0–D15, FPSCR), numbered after the system registers.
+fn vfp_feature() -> String {
+    let mut x = String::from("  <feature name=\"org.gnu.gdb.arm.vfp\">\n");
+    for i in 0..16 {
+        x += &format!(
+            "    <reg name=\"d{i}\" bitsize=\"64\" regnum=\"{}\" type=\"ieee_double\" group=\"float\"/>\n",
+            23 + i
+        );
+    }
+    x += "    <reg name=\"fpscr\" bitsize=\"32\" regnum=\"39\" type=\"int\" group=\"float\"/>\n  </feature>\n";
+    x
+}
+
+/// The target description for a core with (`fpu`) or without an FPU.
+pub fn target_xml(fpu: bool) -> &'static str {
+    static FP: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    if !fpu {
+        return TARGET_XML;
+    }
+    FP.get_or_init(|| TARGET_XML.replace("</target>", &(vfp_feature() + "</target>")))
+}
+
+/// The FP registers as GDB sees them.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct VfpRegs {
+    /// D0–D15.
+    pub d: [u64; 16],
+    /// FPSCR.
+    pub fpscr: u32,
+}
+
 /// Every register GDB sees, in `g`-packet order.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct CortexMRegs {
@@ -81,12 +115,16 @@ pub struct CortexMRegs {
     pub basepri: u8,
     /// FAULTMASK (bit 0).
     pub faultmask: u8,
-    /// CONTROL (nPRIV, SPSEL).
+    /// CONTROL (nPRIV, SPSEL, FPCA).
     pub control: u8,
+    /// The FP registers, on cores with an FPU.
+    pub fp: Option<VfpRegs>,
 }
 
-/// Bytes of the `g` packet.
+/// Bytes of the `g` packet without an FPU.
 const G_LEN: usize = 19 * 4 + 4;
+/// Bytes the FP registers add.
+const G_FP_LEN: usize = 16 * 8 + 4;
 
 impl Registers for CortexMRegs {
     type ProgramCounter = u32;
@@ -105,6 +143,17 @@ impl Registers for CortexMRegs {
         for b in [self.primask, self.basepri, self.faultmask, self.control] {
             write_byte(Some(b));
         }
+        if let Some(fp) = &self.fp {
+            for d in fp.d {
+                d.to_le_bytes()
+                    .into_iter()
+                    .for_each(|b| write_byte(Some(b)));
+            }
+            fp.fpscr
+                .to_le_bytes()
+                .into_iter()
+                .for_each(|b| write_byte(Some(b)));
+        }
     }
 
     fn gdb_deserialize(&mut self, bytes: &[u8]) -> Result<(), ()> {
@@ -120,6 +169,15 @@ impl Registers for CortexMRegs {
         self.psp = word(18);
         [self.primask, self.basepri, self.faultmask, self.control] =
             [0, 1, 2, 3].map(|k| bytes[76 + k]);
+        if bytes.len() >= G_LEN + G_FP_LEN {
+            let mut fp = VfpRegs::default();
+            for (i, d) in fp.d.iter_mut().enumerate() {
+                let at = G_LEN + 8 * i;
+                *d = u64::from_le_bytes([0, 1, 2, 3, 4, 5, 6, 7].map(|k| bytes[at + k]));
+            }
+            fp.fpscr = u32::from_le_bytes([0, 1, 2, 3].map(|k| bytes[G_LEN + 128 + k]));
+            self.fp = Some(fp);
+        }
         Ok(())
     }
 }
@@ -143,12 +201,16 @@ pub enum CortexMRegId {
     Faultmask,
     /// CONTROL.
     Control,
+    /// D0–D15 (FPU only).
+    D(u8),
+    /// FPSCR (FPU only).
+    Fpscr,
 }
 
 impl CortexMRegId {
     /// Every register, in number order.
-    pub const ALL: [CortexMRegId; 23] = {
-        let mut all = [CortexMRegId::Xpsr; 23];
+    pub const ALL: [CortexMRegId; 40] = {
+        let mut all = [CortexMRegId::Xpsr; 40];
         let mut i = 0;
         while i < 16 {
             all[i] = CortexMRegId::Core(i as u8);
@@ -160,8 +222,19 @@ impl CortexMRegId {
         all[20] = CortexMRegId::Basepri;
         all[21] = CortexMRegId::Faultmask;
         all[22] = CortexMRegId::Control;
+        let mut d = 0;
+        while d < 16 {
+            all[23 + d] = CortexMRegId::D(d as u8);
+            d += 1;
+        }
+        all[39] = CortexMRegId::Fpscr;
         all
     };
+
+    /// True for the FP registers (absent without an FPU).
+    pub fn is_fp(self) -> bool {
+        matches!(self, CortexMRegId::D(_) | CortexMRegId::Fpscr)
+    }
 
     /// The register's size in bytes.
     pub fn size(self) -> usize {
@@ -170,21 +243,25 @@ impl CortexMRegId {
             | CortexMRegId::Basepri
             | CortexMRegId::Faultmask
             | CortexMRegId::Control => 1,
+            CortexMRegId::D(_) => 8,
             _ => 4,
         }
     }
 
-    /// The register's value in `regs`, little-endian, `size()` bytes long.
-    pub fn value(self, regs: &CortexMRegs) -> ([u8; 4], usize) {
-        let v = match self {
-            CortexMRegId::Core(n) => regs.r[usize::from(n)],
-            CortexMRegId::Xpsr => regs.xpsr,
-            CortexMRegId::Msp => regs.msp,
-            CortexMRegId::Psp => regs.psp,
+    /// The register's value in `regs`, little-endian, `size()` bytes long (FP registers
+    /// read as zero without an FPU).
+    pub fn value(self, regs: &CortexMRegs) -> ([u8; 8], usize) {
+        let v: u64 = match self {
+            CortexMRegId::Core(n) => regs.r[usize::from(n)].into(),
+            CortexMRegId::Xpsr => regs.xpsr.into(),
+            CortexMRegId::Msp => regs.msp.into(),
+            CortexMRegId::Psp => regs.psp.into(),
             CortexMRegId::Primask => regs.primask.into(),
             CortexMRegId::Basepri => regs.basepri.into(),
             CortexMRegId::Faultmask => regs.faultmask.into(),
             CortexMRegId::Control => regs.control.into(),
+            CortexMRegId::D(n) => regs.fp.as_ref().map_or(0, |f| f.d[usize::from(n & 15)]),
+            CortexMRegId::Fpscr => regs.fp.as_ref().map_or(0, |f| f.fpscr.into()),
         };
         (v.to_le_bytes(), self.size())
     }
@@ -198,6 +275,20 @@ impl CortexMRegId {
         let v = u32::from_le_bytes(b);
         match self {
             CortexMRegId::Core(n) => regs.r[usize::from(n)] = v,
+            CortexMRegId::D(n) => {
+                let mut b8 = [0u8; 8];
+                for (d, s) in b8.iter_mut().zip(bytes) {
+                    *d = *s;
+                }
+                if let Some(f) = regs.fp.as_mut() {
+                    f.d[usize::from(n & 15)] = u64::from_le_bytes(b8);
+                }
+            }
+            CortexMRegId::Fpscr => {
+                if let Some(f) = regs.fp.as_mut() {
+                    f.fpscr = v;
+                }
+            }
             CortexMRegId::Xpsr => regs.xpsr = v,
             CortexMRegId::Msp => regs.msp = v,
             CortexMRegId::Psp => regs.psp = v,
@@ -244,6 +335,17 @@ mod tests {
         back.gdb_deserialize(&bytes).unwrap();
         assert_eq!(back, regs);
         assert!(back.gdb_deserialize(&bytes[..10]).is_err());
+        // With the FP registers appended.
+        regs.fp = Some(VfpRegs {
+            d: core::array::from_fn(|i| 0x4000_0000_0000_0000 + i as u64),
+            fpscr: 0x03c0_0010,
+        });
+        let mut bytes = Vec::new();
+        regs.gdb_serialize(|b| bytes.push(b.unwrap()));
+        assert_eq!(bytes.len(), G_LEN + G_FP_LEN);
+        let mut back = CortexMRegs::default();
+        back.gdb_deserialize(&bytes).unwrap();
+        assert_eq!(back, regs);
     }
 
     #[test]
@@ -254,14 +356,25 @@ mod tests {
             assert_eq!(back, *reg);
             assert_eq!(size.unwrap().get(), reg.size());
             assert!(
-                TARGET_XML.contains(&format!("regnum=\"{i}\"")),
+                target_xml(true).contains(&format!("regnum=\"{i}\"")),
                 "register {i} missing from the XML"
             );
+            assert_eq!(
+                target_xml(false).contains(&format!("regnum=\"{i}\"")),
+                !reg.is_fp()
+            );
         }
-        assert!(CortexMRegId::from_raw_id(23).is_none());
+        assert!(CortexMRegId::from_raw_id(40).is_none());
         // The g packet is the registers in number order.
-        let offsets: usize = CortexMRegId::ALL.iter().map(|r| r.size()).sum();
-        assert_eq!(offsets, G_LEN);
+        let sizes = |fp: bool| -> usize {
+            CortexMRegId::ALL
+                .iter()
+                .filter(|r| fp || !r.is_fp())
+                .map(|r| r.size())
+                .sum()
+        };
+        assert_eq!(sizes(false), G_LEN);
+        assert_eq!(sizes(true), G_LEN + G_FP_LEN);
     }
 
     #[test]
@@ -271,6 +384,7 @@ mod tests {
         CortexMRegId::Core(15).set(&mut regs, &0x0000_1234u32.to_le_bytes());
         assert_eq!(regs.basepri, 0xa0);
         assert_eq!(regs.pc(), 0x1234);
-        assert_eq!(CortexMRegId::Basepri.value(&regs), ([0xa0, 0, 0, 0], 1));
+        assert_eq!(CortexMRegId::Basepri.value(&regs).0[0], 0xa0);
+        assert_eq!(CortexMRegId::Basepri.value(&regs).1, 1);
     }
 }

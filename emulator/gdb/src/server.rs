@@ -282,8 +282,10 @@ impl<'l> Server<'l> {
             other => other,
         };
         let regs = self.target.regs();
+        // The core registers are expedited; GDB asks for the FP ones when it needs them.
         let values: Vec<_> = CortexMRegId::ALL
             .iter()
+            .filter(|id| !id.is_fp())
             .map(|&id| (id, id.value(&regs)))
             .collect();
         let mut it = values.iter().map(|(id, (b, n))| (*id, &b[..*n]));

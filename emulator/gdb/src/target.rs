@@ -1,7 +1,7 @@
 //! The debug target: a [`Machine`] plus what the debugger has set on it (breakpoints,
 //! watchpoints, the pending resume), with registers and memory for `gdbstub`.
 
-use crate::arch::{CortexM, CortexMRegId, CortexMRegs};
+use crate::arch::{CortexM, CortexMRegId, CortexMRegs, VfpRegs};
 use crate::console::ConsoleTap;
 use armlet_machine::{Machine, Watch};
 use gdbstub::target::ext::base::single_register_access::{
@@ -16,6 +16,9 @@ use gdbstub::target::ext::breakpoints::BreakpointsOps;
 use gdbstub::target::ext::flash::FlashOps;
 use gdbstub::target::ext::memory_map::MemoryMapOps;
 use gdbstub::target::ext::monitor_cmd::MonitorCmdOps;
+use gdbstub::target::ext::target_description_xml_override::{
+    TargetDescriptionXmlOverride, TargetDescriptionXmlOverrideOps,
+};
 use gdbstub::target::{Target, TargetError, TargetResult};
 use std::collections::BTreeSet;
 
@@ -128,6 +131,10 @@ impl GdbTarget {
             basepri: s.basepri,
             faultmask: s.faultmask.into(),
             control: s.control,
+            fp: s.fp.present().then(|| VfpRegs {
+                d: core::array::from_fn(|i| s.fp.d(i as u8)),
+                fpscr: s.fp.fpscr,
+            }),
         }
     }
 
@@ -135,16 +142,26 @@ impl GdbTarget {
     /// as zero, writing IPSR or CONTROL.SPSEL switches the active stack pointer, BASEPRI
     /// keeps only the implemented priority bits. Interrupts the new masks allow are taken
     /// when the core next runs.
-    pub fn write_reg(&mut self, id: CortexMRegId, v: u32) {
+    pub fn write_reg(&mut self, id: CortexMRegId, v64: u64) {
         let prio_mask = self.m.mem.io.nvic.prio_mask();
+        let dsp = self.m.cpu.features().dsp;
         let s = &mut self.m.cpu.state;
+        let v = v64 as u32;
         match id {
+            CortexMRegId::D(n) if s.fp.present() => s.fp.set_d(n, v64),
+            CortexMRegId::Fpscr if s.fp.present() => {
+                s.fp.fpscr = v & armlet_cpu::fpstate::FPSCR_MASK;
+            }
+            CortexMRegId::D(_) | CortexMRegId::Fpscr => {}
             CortexMRegId::Core(13) => s.r[13] = v & !3,
             CortexMRegId::Core(15) => s.r[15] = v & !1,
             CortexMRegId::Core(n) => s.r[usize::from(n & 15)] = v,
             CortexMRegId::Xpsr => {
                 let ipsr = (v & 0x1ff) as u16;
                 s.set_xpsr((v & !0x1ff) | u32::from(s.ipsr));
+                if !dsp {
+                    s.ge = 0; // GE[3:0] exist only with the DSP extension
+                }
                 if ipsr != s.ipsr {
                     let control = s.control;
                     s.set_mode(ipsr, control);
@@ -157,7 +174,8 @@ impl GdbTarget {
             CortexMRegId::Basepri => s.basepri = v as u8 & prio_mask,
             CortexMRegId::Control => {
                 let ipsr = s.ipsr;
-                s.set_mode(ipsr, v as u8);
+                let fpca = if s.fp.present() { 4 } else { 0 };
+                s.set_mode(ipsr, v as u8 & (3 | fpca));
             }
         }
     }
@@ -186,6 +204,32 @@ impl Target for GdbTarget {
     fn support_flash_operations(&mut self) -> Option<FlashOps<'_, Self>> {
         Some(self)
     }
+
+    fn support_target_description_xml_override(
+        &mut self,
+    ) -> Option<TargetDescriptionXmlOverrideOps<'_, Self>> {
+        Some(self)
+    }
+}
+
+impl TargetDescriptionXmlOverride for GdbTarget {
+    /// The description matching the board's core: with the VFP feature on FPU cores.
+    fn target_description_xml(
+        &self,
+        annex: &[u8],
+        offset: u64,
+        length: usize,
+        buf: &mut [u8],
+    ) -> TargetResult<usize, Self> {
+        if annex != b"target.xml" {
+            return Err(TargetError::NonFatal);
+        }
+        let xml = crate::arch::target_xml(self.m.cpu.state.fp.present()).as_bytes();
+        let start = usize::try_from(offset).unwrap_or(usize::MAX).min(xml.len());
+        let n = length.min(buf.len()).min(xml.len() - start);
+        buf[..n].copy_from_slice(&xml[start..start + n]);
+        Ok(n)
+    }
 }
 
 impl SingleThreadBase for GdbTarget {
@@ -200,8 +244,11 @@ impl SingleThreadBase for GdbTarget {
         let now = self.regs();
         for id in CortexMRegId::ALL {
             let (new, n) = id.value(regs);
+            if id.is_fp() && regs.fp.is_none() {
+                continue;
+            }
             if id.value(&now).0[..n] != new[..n] {
-                self.write_reg(id, u32::from_le_bytes(new));
+                self.write_reg(id, u64::from_le_bytes(new));
             }
         }
         Ok(())
@@ -254,6 +301,9 @@ impl SingleRegisterAccess<()> for GdbTarget {
         id: CortexMRegId,
         buf: &mut [u8],
     ) -> TargetResult<usize, Self> {
+        if id.is_fp() && !self.m.cpu.state.fp.present() {
+            return Err(TargetError::NonFatal);
+        }
         let (bytes, n) = id.value(&self.regs());
         let n = n.min(buf.len());
         buf[..n].copy_from_slice(&bytes[..n]);
@@ -263,8 +313,11 @@ impl SingleRegisterAccess<()> for GdbTarget {
     fn write_register(&mut self, _tid: (), id: CortexMRegId, val: &[u8]) -> TargetResult<(), Self> {
         let mut regs = self.regs();
         id.set(&mut regs, val);
+        if id.is_fp() && regs.fp.is_none() {
+            return Err(TargetError::NonFatal);
+        }
         let (bytes, _) = id.value(&regs);
-        self.write_reg(id, u32::from_le_bytes(bytes));
+        self.write_reg(id, u64::from_le_bytes(bytes));
         Ok(())
     }
 }

@@ -284,6 +284,12 @@ impl<B: Bus> WatchBus<'_, B> {
 }
 
 impl<B: Bus> Bus for WatchBus<'_, B> {
+    fn fp_control(&mut self) -> armlet_cpu::fpstate::FpControl {
+        self.inner.fp_control()
+    }
+    fn set_fp_control(&mut self, ctl: armlet_cpu::fpstate::FpControl) {
+        self.inner.set_fp_control(ctl);
+    }
     fn at_instruction(&mut self, icount: u64) {
         self.inner.at_instruction(icount);
     }
@@ -339,6 +345,12 @@ struct TrackingBus<'a> {
 }
 
 impl Bus for TrackingBus<'_> {
+    fn fp_control(&mut self) -> armlet_cpu::fpstate::FpControl {
+        self.mem.fp_control()
+    }
+    fn set_fp_control(&mut self, ctl: armlet_cpu::fpstate::FpControl) {
+        self.mem.set_fp_control(ctl);
+    }
     fn read8(&mut self, addr: u32) -> Result<u8, BusError> {
         self.mem.read8(addr)
     }
@@ -386,6 +398,12 @@ impl MpuBus<'_> {
 }
 
 impl Bus for MpuBus<'_> {
+    fn fp_control(&mut self) -> armlet_cpu::fpstate::FpControl {
+        self.mem.fp_control()
+    }
+    fn set_fp_control(&mut self, ctl: armlet_cpu::fpstate::FpControl) {
+        self.mem.set_fp_control(ctl);
+    }
     fn at_instruction(&mut self, icount: u64) {
         self.mem.at_instruction(icount);
     }
@@ -437,6 +455,12 @@ fn classify(f: Fault) -> (usize, u32, Option<u32>) {
         Fault::NoCoprocessor { .. } => (exc::USAGEFAULT, cfsr::NOCP, None),
         Fault::Unaligned { .. } => (exc::USAGEFAULT, cfsr::UNALIGNED, None),
         Fault::DivideByZero => (exc::USAGEFAULT, cfsr::DIVBYZERO, None),
+        Fault::LazyStacking { error: None, .. } => (exc::USAGEFAULT, cfsr::NOCP, None),
+        Fault::LazyStacking {
+            error: Some(BusError::Mpu),
+            ..
+        } => (exc::MEMMANAGE, cfsr::MLSPERR, None),
+        Fault::LazyStacking { .. } => (exc::BUSFAULT, cfsr::LSPERR, None),
         Fault::DataBus {
             addr,
             error: BusError::Mpu,
@@ -623,6 +647,7 @@ impl Machine {
         self.cpu.state.r[14] = 0xffff_ffff;
         self.cpu.state.r[15] = pc & !1;
         self.cpu.state.thumb = pc & 1 != 0;
+        self.cpu.state.fp.kind = self.cpu.features().fpu;
         self.sleeping = None;
         self.last_fault = None;
         self.sync_config();
@@ -748,6 +773,11 @@ impl Machine {
                     write,
                     error: BusError::Watch,
                 }) => return Exit::Watchpoint { addr, write },
+                StopReason::Fault(f @ Fault::LazyStacking { .. }) => {
+                    if let Some(exit) = self.lazy_fp_fault(f) {
+                        return exit;
+                    }
+                }
                 StopReason::Breakpoint => return Exit::DebugBreakpoint,
                 StopReason::Fault(f) => {
                     if let Some(exit) = self.fault(f) {
@@ -897,6 +927,8 @@ impl Machine {
     /// Take exception `e` now: stack, enter the handler. Stacking and vector-table errors
     /// raise the derived faults (B1.5.6).
     fn take(&mut self, e: usize) -> Option<Exit> {
+        // UpdateFPCCR() runs during stacking, at the preempted context's priority.
+        let fp_ready = self.fp_ready();
         let nvic = &mut self.mem.io.nvic;
         nvic.pending[e] = false;
         nvic.active[e] = true;
@@ -904,9 +936,14 @@ impl Machine {
         let vtor = self.mem.scs.vtor;
         let stkalign = self.mem.scs.ccr & (1 << 9) != 0;
         // FAULTMASK is not changed by entry; the handler's priority comes from `active`.
-        let r = self
-            .cpu
-            .exception_entry(&mut self.mem, e as u16, vtor, return_address, stkalign);
+        let r = self.cpu.exception_entry(
+            &mut self.mem,
+            e as u16,
+            vtor,
+            return_address,
+            stkalign,
+            fp_ready,
+        );
         self.mem.io.attention = true;
         match r {
             Ok(()) => None,
@@ -960,6 +997,66 @@ impl Machine {
         }
     }
 
+    /// The FPCCR HFRDY/MMRDY/BFRDY/MONRDY bits for a lazy FP frame reserved now
+    /// (`UpdateFPCCR()`): whether each exception could be pended at the current execution
+    /// priority (the entering exception is not active yet).
+    fn fp_ready(&self) -> u32 {
+        use armlet_cpu::fpstate::fpccr::*;
+        let prio = self.execution_priority();
+        let nvic = &self.mem.io.nvic;
+        let can = |e: usize| nvic.enabled[e] && nvic.group(nvic.priority(e)) < prio;
+        let mut r = 0;
+        if prio > -1 {
+            r |= HFRDY;
+        }
+        if can(exc::MEMMANAGE) {
+            r |= MMRDY;
+        }
+        if can(exc::BUSFAULT) {
+            r |= BFRDY;
+        }
+        if self.mem.scs.monitor_enabled() && nvic.group(nvic.priority(exc::DEBUGMON)) < prio {
+            r |= MONRDY;
+        }
+        r
+    }
+
+    /// A lazy FP state preservation failed (`PreserveFPState()`): the fault is pended —
+    /// as HardFault when the *RDY bits recorded at stacking say the handler could not have
+    /// been — and taken before the FP instruction if its priority allows; otherwise the
+    /// preservation is abandoned (LSPACT cleared, S0–S15 become the new context's) and the
+    /// instruction goes ahead, the fault being taken later.
+    fn lazy_fp_fault(&mut self, f: Fault) -> Option<Exit> {
+        use armlet_cpu::fpstate::fpccr::*;
+        let (e, bits, _) = classify(f);
+        self.mem.scs.cfsr |= bits;
+        self.last_fault = Some((f, self.cpu.state.r[15]));
+        let fpccr = self.mem.scs.fp.fpccr;
+        let ready = match e {
+            exc::MEMMANAGE => fpccr & MMRDY != 0,
+            exc::BUSFAULT => fpccr & BFRDY != 0,
+            _ => true,
+        };
+        let target = if self.mem.io.nvic.enabled[e] && ready {
+            e
+        } else {
+            self.mem.scs.hfsr |= hfsr::FORCED;
+            exc::HARDFAULT
+        };
+        self.mem.io.nvic.pending[target] = true;
+        self.mem.io.attention = true;
+        if self
+            .mem
+            .io
+            .nvic
+            .to_take(self.execution_priority())
+            .is_none()
+        {
+            self.mem.scs.fp.fpccr &= !LSPACT;
+        }
+        None
+    }
+
     /// Raise a synchronous exception (a fault, or SVCall): take it if enabled and its
     /// priority preempts, otherwise escalate to HardFault (HFSR.FORCED), or lock up.
     fn raise(&mut self, e: usize, fault: Option<Fault>) -> Option<Exit> {
@@ -1002,7 +1099,13 @@ impl Machine {
         let nvic = &self.mem.io.nvic;
         let nested = nvic.active_count();
         let nonbase = self.mem.scs.ccr & 1 != 0;
-        let ok = exc_return & 0x0fff_fff0 == 0x0fff_fff0
+        // With an FPU, bit 4 selects the extended frame; without one it must be set.
+        let fixed = if self.cpu.state.fp.present() {
+            0x0fff_ffe0
+        } else {
+            0x0fff_fff0
+        };
+        let ok = exc_return & fixed == fixed
             && ipsr < nvic.len()
             && nvic.active[ipsr]
             && match exc_return & 0xf {
@@ -1136,11 +1239,13 @@ impl Machine {
             (cfsr::DACCVIOL, "DACCVIOL (data access violation)"),
             (cfsr::MUNSTKERR, "MUNSTKERR"),
             (cfsr::MSTKERR, "MSTKERR"),
+            (cfsr::MLSPERR, "MLSPERR (lazy FP state preservation)"),
             (cfsr::MMARVALID, "MMARVALID"),
             (cfsr::IBUSERR, "IBUSERR (instruction bus error)"),
             (cfsr::PRECISERR, "PRECISERR (precise data bus error)"),
             (cfsr::UNSTKERR, "UNSTKERR"),
             (cfsr::STKERR, "STKERR"),
+            (cfsr::LSPERR, "LSPERR (lazy FP state preservation)"),
             (cfsr::BFARVALID, "BFARVALID"),
             (cfsr::UNDEFINSTR, "UNDEFINSTR (undefined instruction)"),
             (cfsr::INVSTATE, "INVSTATE (Thumb bit clear)"),

@@ -523,6 +523,14 @@ impl Bus for Memory {
         self.io.icount = icount;
     }
     #[inline]
+    fn fp_control(&mut self) -> armlet_cpu::fpstate::FpControl {
+        self.scs.fp
+    }
+    #[inline]
+    fn set_fp_control(&mut self, ctl: armlet_cpu::fpstate::FpControl) {
+        self.scs.fp = ctl;
+    }
+    #[inline]
     fn fetch16(&mut self, addr: u32) -> Result<u16, BusError> {
         // Execute-never regions of the default memory map (B3.1): MemManage IACCVIOL.
         if crate::scs::default_xn(addr) {

@@ -9,6 +9,7 @@
 use crate::board::CpuModel;
 use crate::device::Serial;
 use crate::io::{exc, EventOwner, IoState};
+use armlet_cpu::fpstate::{fpccr, FpControl};
 use armlet_cpu::BusError;
 
 /// Base of the Private Peripheral Bus.
@@ -26,6 +27,8 @@ pub mod cfsr {
     pub const MUNSTKERR: u32 = 1 << 3;
     /// MemManage: stacking error.
     pub const MSTKERR: u32 = 1 << 4;
+    /// MemManage: lazy FP state preservation error.
+    pub const MLSPERR: u32 = 1 << 5;
     /// MMFAR holds the faulting address.
     pub const MMARVALID: u32 = 1 << 7;
     /// BusFault: instruction bus error.
@@ -36,6 +39,8 @@ pub mod cfsr {
     pub const UNSTKERR: u32 = 1 << 11;
     /// BusFault: stacking error.
     pub const STKERR: u32 = 1 << 12;
+    /// BusFault: lazy FP state preservation error.
+    pub const LSPERR: u32 = 1 << 13;
     /// BFAR holds the faulting address.
     pub const BFARVALID: u32 = 1 << 15;
     /// UsageFault: undefined instruction.
@@ -200,7 +205,9 @@ pub struct Scs {
     pub bfar: u32,
     /// SCB->AFSR.
     afsr: u32,
-    cpacr: u32,
+    /// The FP system registers (CPACR, FPCCR, FPCAR, FPDSCR); the core reaches them
+    /// through `Bus::fp_control`.
+    pub fp: FpControl,
     actlr: u32,
     /// The MPU.
     pub mpu: Mpu,
@@ -242,7 +249,7 @@ impl Scs {
             mmfar: 0,
             bfar: 0,
             afsr: 0,
-            cpacr: 0,
+            fp: FpControl::RESET,
             actlr: 0,
             mpu: Mpu::default(),
             demcr: 0,
@@ -258,6 +265,16 @@ impl Scs {
             config_changed: true,
             mpu_changed: false,
         }
+    }
+
+    /// DEMCR.MON_EN: the DebugMonitor exception is enabled.
+    pub fn monitor_enabled(&self) -> bool {
+        self.demcr & (1 << 16) != 0
+    }
+
+    /// True if the core has an FPU (CPACR, FPCCR, FPCAR, FPDSCR, MVFRn exist).
+    pub fn has_fpu(&self) -> bool {
+        self.cpu.features().fpu != armlet_cpu::FpuKind::None
     }
 
     /// Give SysTick an external reference clock (CLKSOURCE = 0).
@@ -283,7 +300,7 @@ impl Scs {
         self.mmfar = 0;
         self.bfar = 0;
         self.afsr = 0;
-        self.cpacr = 0;
+        self.fp = FpControl::RESET;
         self.actlr = 0;
         self.mpu = Mpu::default();
         self.mpu_changed = true;
@@ -542,7 +559,12 @@ impl Scs {
                 _ => 0x0111_1131,
             },
             0xed70 => 0x0131_0132,
-            0xed88 => self.cpacr,
+            0xed88 => self.fp.cpacr,
+            // FP extension (B3.2.21-B3.2.24, MVFR0-2 from the M4/M7 TRMs)
+            0xef34 if self.has_fpu() => self.fp.fpccr,
+            0xef38 if self.has_fpu() => self.fp.fpcar,
+            0xef3c if self.has_fpu() => self.fp.fpdscr,
+            0xef40..=0xef48 if self.has_fpu() => mvfr(self.cpu, (off - 0xef40) / 4),
             // MPU
             0xed90 => (Mpu::REGIONS as u32) << 8,
             0xed94 => self.mpu.ctrl,
@@ -777,8 +799,13 @@ impl Scs {
             0xed38 => self.bfar = merge(self.bfar),
             0xed3c => self.afsr &= !w1,
             // CPACR: CP10/CP11 access on cores with an FPU option; RAZ/WI on the M3.
-            0xed88 if self.cpu != CpuModel::CortexM3 => {
-                self.cpacr = merge(self.cpacr) & 0x00f0_0000;
+            0xed88 if self.has_fpu() => {
+                self.fp.cpacr = merge(self.fp.cpacr) & 0x00f0_0000;
+            }
+            0xef34 if self.has_fpu() => self.fp.fpccr = merge(self.fp.fpccr) & fpccr::MASK,
+            0xef38 if self.has_fpu() => self.fp.fpcar = merge(self.fp.fpcar) & !7,
+            0xef3c if self.has_fpu() => {
+                self.fp.fpdscr = merge(self.fp.fpdscr) & armlet_cpu::fpstate::FPDSCR_MASK;
             }
             0xed94 => {
                 self.mpu.ctrl = merge(self.mpu.ctrl) & 7;
@@ -812,6 +839,19 @@ impl Scs {
             }
             _ => {}
         }
+    }
+}
+
+/// MVFR0/1/2 (index 0..=2) of a core's FPU: Cortex-M4F FPv4-SP-D16 and Cortex-M7 FPv5-D16
+/// with double precision, as their TRMs (and QEMU) give them.
+fn mvfr(cpu: CpuModel, i: u32) -> u32 {
+    match (cpu, i) {
+        (CpuModel::CortexM4, 0) => 0x1011_0021,
+        (CpuModel::CortexM4, 1) => 0x1100_0011,
+        (CpuModel::CortexM7, 0) => 0x1011_0221,
+        (CpuModel::CortexM7, 1) => 0x1200_0011,
+        (CpuModel::CortexM7, 2) => 0x0000_0040,
+        _ => 0,
     }
 }
 
