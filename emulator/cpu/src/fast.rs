@@ -178,8 +178,10 @@ fn gp(r: u8) -> bool {
 /// Conditional instructions other than B<cond> stay `Slow` (the run loop tests the
 /// condition only there), so no other fast form needs a condition test.
 pub(crate) fn lower(op: &Op, pc: u32, len: u8, cond: u8) -> Fast {
-    if let Op::B { cond: c, target } = *op {
-        return match (c, target == pc) {
+    if let Op::B { target, .. } = *op {
+        // `cond` is the instruction's condition: B<cond>'s own, or the IT block's for the
+        // unconditional encodings inside one.
+        return match (cond, target == pc) {
             // A branch to itself is the idle loop the general executor reports.
             (_, true) => Fast::Slow,
             (14.., false) => Fast::B { target },
