@@ -52,6 +52,8 @@ pub struct Block {
     fast: Box<[Fast]>,
     /// ITSTATE at entry.
     it: u8,
+    /// Some instruction of the block is in an IT block (else ITSTATE is 0 after each).
+    has_it: bool,
     start: u32,
     end: u32,
 }
@@ -171,6 +173,7 @@ fn decode_block<B: Bus>(
             .iter()
             .map(|i| lower(&i.op, i.pc, i.len, i.cond))
             .collect(),
+        has_it: it != 0 || insns.iter().any(|i| i.it_next != 0),
         insns: insns.into_boxed_slice(),
         it,
         start: pc,
@@ -771,7 +774,11 @@ impl Cpu {
                     }
                     Some((i, Flow::Branch(target))) => {
                         self.state.r[15] = target;
-                        self.state.itstate = block.insns[i].it_next;
+                        self.state.itstate = if block.has_it {
+                            block.insns[i].it_next
+                        } else {
+                            0
+                        };
                         self.icount += i as u64 + 1;
                         // A loop back to this block's start runs it again at once: nothing
                         // the outer loop checks can have changed (a store that dirtied code
