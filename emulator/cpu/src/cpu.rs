@@ -566,6 +566,22 @@ impl Cpu {
                 }
                 let outcome: Option<(usize, Flow)> = 'run: {
                     for (i, &f) in fast.iter().enumerate() {
+                        // One load or store of a fast form: the device clock first, then the
+                        // access; `$wb` (base register, value) is written back unless it faulted.
+                        macro_rules! mem {
+                            ($kind:expr, $rt:expr, $addr:expr, $wb:expr) => {{
+                                bus.at_instruction(base + i as u64);
+                                let flow = ex.fast_mem(bus, $kind, $rt, $addr);
+                                if let Some((rn, v)) = $wb {
+                                    if !matches!(flow, Flow::Stop(_)) {
+                                        r!(rn) = v;
+                                    }
+                                }
+                                if !matches!(flow, Flow::Next) {
+                                    break 'run Some((i, flow));
+                                }
+                            }};
+                        }
                         match f {
                             Fast::MovImm { rd, imm } => r!(rd) = imm,
                             Fast::MovReg { rd, rm } => r!(rd) = r!(rm),
@@ -653,34 +669,26 @@ impl Cpu {
                                 rt,
                                 rn,
                                 offset,
-                            } => {
-                                bus.at_instruction(base + i as u64);
-                                let addr = r!(rn).wrapping_add(offset as u32);
-                                let flow = ex.fast_mem(bus, kind, rt, addr);
-                                if !matches!(flow, Flow::Next) {
-                                    break 'run Some((i, flow));
-                                }
-                            }
+                            } => mem!(
+                                kind,
+                                rt,
+                                r!(rn).wrapping_add(offset as u32),
+                                None::<(u8, u32)>
+                            ),
                             Fast::MemReg {
                                 kind,
                                 rt,
                                 rn,
                                 rm,
                                 lsl,
-                            } => {
-                                bus.at_instruction(base + i as u64);
-                                let addr = r!(rn).wrapping_add(r!(rm) << lsl);
-                                let flow = ex.fast_mem(bus, kind, rt, addr);
-                                if !matches!(flow, Flow::Next) {
-                                    break 'run Some((i, flow));
-                                }
-                            }
+                            } => mem!(
+                                kind,
+                                rt,
+                                r!(rn).wrapping_add(r!(rm) << lsl),
+                                None::<(u8, u32)>
+                            ),
                             Fast::LoadLit { kind, rt, addr } => {
-                                bus.at_instruction(base + i as u64);
-                                let flow = ex.fast_mem(bus, kind, rt, addr);
-                                if !matches!(flow, Flow::Next) {
-                                    break 'run Some((i, flow));
-                                }
+                                mem!(kind, rt, addr, None::<(u8, u32)>)
                             }
                             Fast::B { target } => break 'run Some((i, Flow::Branch(target))),
                             Fast::Bcond { cond, target } => {
@@ -714,15 +722,13 @@ impl Cpu {
                                 rn,
                                 offset,
                             } => {
-                                bus.at_instruction(base + i as u64);
                                 let addr = r!(rn);
-                                let flow = ex.fast_mem(bus, kind, rt, addr);
-                                if !matches!(flow, Flow::Stop(_)) {
-                                    r!(rn) = addr.wrapping_add(offset as i32 as u32);
-                                }
-                                if !matches!(flow, Flow::Next) {
-                                    break 'run Some((i, flow));
-                                }
+                                mem!(
+                                    kind,
+                                    rt,
+                                    addr,
+                                    Some((rn, addr.wrapping_add(offset as i32 as u32)))
+                                )
                             }
                             Fast::MemPre {
                                 kind,
@@ -730,15 +736,8 @@ impl Cpu {
                                 rn,
                                 offset,
                             } => {
-                                bus.at_instruction(base + i as u64);
                                 let addr = r!(rn).wrapping_add(offset as i32 as u32);
-                                let flow = ex.fast_mem(bus, kind, rt, addr);
-                                if !matches!(flow, Flow::Stop(_)) {
-                                    r!(rn) = addr;
-                                }
-                                if !matches!(flow, Flow::Next) {
-                                    break 'run Some((i, flow));
-                                }
+                                mem!(kind, rt, addr, Some((rn, addr)))
                             }
                             Fast::Cbz {
                                 nonzero,

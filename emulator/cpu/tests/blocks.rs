@@ -4,52 +4,14 @@
 //! counts when a budget ends inside any of them — each compared with the uncached path
 //! (one instruction per block, no fast forms chained).
 
-use armlet_cpu::{Bus, BusError, Cpu, StopReason};
+mod common;
 
-struct Ram(Vec<u8>);
-
-impl Ram {
-    fn load(code: &[u16]) -> Ram {
-        let mut ram = Ram(vec![0; 0x1000]);
-        for (i, hw) in code.iter().enumerate() {
-            ram.0[2 * i..2 * i + 2].copy_from_slice(&hw.to_le_bytes());
-        }
-        ram
-    }
-    fn get(&mut self, a: u32, n: usize) -> Result<&mut [u8], BusError> {
-        self.0
-            .get_mut(a as usize..a as usize + n)
-            .ok_or(BusError::Unmapped)
-    }
-}
-
-impl Bus for Ram {
-    fn read8(&mut self, a: u32) -> Result<u8, BusError> {
-        Ok(self.get(a, 1)?[0])
-    }
-    fn read16(&mut self, a: u32) -> Result<u16, BusError> {
-        Ok(u16::from_le_bytes(self.get(a, 2)?.try_into().unwrap()))
-    }
-    fn read32(&mut self, a: u32) -> Result<u32, BusError> {
-        Ok(u32::from_le_bytes(self.get(a, 4)?.try_into().unwrap()))
-    }
-    fn write8(&mut self, a: u32, v: u8) -> Result<(), BusError> {
-        self.get(a, 1)?[0] = v;
-        Ok(())
-    }
-    fn write16(&mut self, a: u32, v: u16) -> Result<(), BusError> {
-        self.get(a, 2)?.copy_from_slice(&v.to_le_bytes());
-        Ok(())
-    }
-    fn write32(&mut self, a: u32, v: u32) -> Result<(), BusError> {
-        self.get(a, 4)?.copy_from_slice(&v.to_le_bytes());
-        Ok(())
-    }
-}
+use armlet_cpu::{Cpu, StopReason};
+use common::Ram;
 
 /// Run `code` from 0 with `budget`, with or without the cache: (stop, r0, r1, icount, pc).
 fn run(code: &[u16], r0: u32, budget: u64, icache: bool) -> (StopReason, u32, u32, u64, u32) {
-    let mut bus = Ram::load(code);
+    let mut bus = Ram::with_code(0x1000, code);
     let mut cpu = Cpu::new();
     cpu.set_icache(icache);
     cpu.state.r[0] = r0;

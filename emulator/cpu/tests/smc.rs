@@ -1,44 +1,10 @@
 //! The decoded-instruction cache stays invisible when code changes: guest stores into code
 //! (in another block or in the running block) and writes from outside (`Cpu::invalidate`).
 
-use armlet_cpu::{Bus, BusError, Cpu, StopReason};
+mod common;
 
-struct Ram(Vec<u8>);
-
-impl Ram {
-    fn put16(&mut self, a: u32, v: u16) {
-        self.0[a as usize..a as usize + 2].copy_from_slice(&v.to_le_bytes());
-    }
-    fn get(&mut self, a: u32, n: usize) -> Result<&mut [u8], BusError> {
-        self.0
-            .get_mut(a as usize..a as usize + n)
-            .ok_or(BusError::Unmapped)
-    }
-}
-
-impl Bus for Ram {
-    fn read8(&mut self, a: u32) -> Result<u8, BusError> {
-        Ok(self.get(a, 1)?[0])
-    }
-    fn read16(&mut self, a: u32) -> Result<u16, BusError> {
-        Ok(u16::from_le_bytes(self.get(a, 2)?.try_into().unwrap()))
-    }
-    fn read32(&mut self, a: u32) -> Result<u32, BusError> {
-        Ok(u32::from_le_bytes(self.get(a, 4)?.try_into().unwrap()))
-    }
-    fn write8(&mut self, a: u32, v: u8) -> Result<(), BusError> {
-        self.get(a, 1)?[0] = v;
-        Ok(())
-    }
-    fn write16(&mut self, a: u32, v: u16) -> Result<(), BusError> {
-        self.get(a, 2)?.copy_from_slice(&v.to_le_bytes());
-        Ok(())
-    }
-    fn write32(&mut self, a: u32, v: u32) -> Result<(), BusError> {
-        self.get(a, 4)?.copy_from_slice(&v.to_le_bytes());
-        Ok(())
-    }
-}
+use armlet_cpu::{Cpu, StopReason};
+use common::Ram;
 
 const MOVS_R0_1: u16 = 0x2001;
 const MOVS_R0_2: u16 = 0x2002;
