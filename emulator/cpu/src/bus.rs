@@ -39,6 +39,22 @@ pub trait Bus {
     /// executed before it, so devices see exact virtual time. Defaults to nothing.
     #[inline(always)]
     fn at_instruction(&mut self, _icount: u64) {}
+    /// The RAM fast path for loads: the `N` bytes at `addr` if they are plain memory that
+    /// reads without side effects and without any check [`Bus::read32`] and friends would
+    /// make (MPU, watchpoints, devices), else `None`, and the run loop takes the general path
+    /// (which calls [`Bus::at_instruction`] first). `addr` is aligned to `N`. Defaults to
+    /// `None`.
+    #[inline(always)]
+    fn fast_load<const N: usize>(&mut self, _addr: u32) -> Option<[u8; N]> {
+        None
+    }
+    /// The RAM fast path for stores: `true` if the `N` bytes were written to plain writable
+    /// memory (as [`Bus::fast_load`]); `false` and nothing written otherwise. Defaults to
+    /// `false`.
+    #[inline(always)]
+    fn fast_store<const N: usize>(&mut self, _addr: u32, _val: [u8; N]) -> bool {
+        false
+    }
     /// Fetch an instruction halfword. Defaults to a data read.
     #[inline]
     fn fetch16(&mut self, addr: u32) -> Result<u16, BusError> {

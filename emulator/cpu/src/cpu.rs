@@ -250,6 +250,17 @@ impl BlockCache {
         Ok(idx)
     }
 
+    /// The block for `key` if the direct-mapped front table has it.
+    #[inline(always)]
+    fn front_block(&self, key: u64) -> Option<&Block> {
+        let (k, idx) = self.front[Self::slot(key)];
+        if k == key {
+            self.blocks[idx as usize].as_ref()
+        } else {
+            None
+        }
+    }
+
     fn len(&self) -> usize {
         self.map.len()
     }
@@ -494,7 +505,7 @@ impl Cpu {
             self.skip_breakpoint = false;
             let tmp;
             let cached = self.icache && self.trace.is_none();
-            let block: &Block = if cached {
+            let mut block: &Block = if cached {
                 let code = &mut self.code;
                 let bps = &self.breakpoints;
                 let features = self.features;
@@ -570,15 +581,25 @@ impl Cpu {
                         // access; `$wb` (base register, value) is written back unless it faulted.
                         macro_rules! mem {
                             ($kind:expr, $rt:expr, $addr:expr, $wb:expr) => {{
-                                bus.at_instruction(base + i as u64);
-                                let flow = ex.fast_mem(bus, $kind, $rt, $addr);
-                                if let Some((rn, v)) = $wb {
-                                    if !matches!(flow, Flow::Stop(_)) {
+                                let (kind, rt, addr) = ($kind, $rt, $addr);
+                                if let Some(go_on) = ex.try_fast_mem(bus, kind, rt, addr) {
+                                    if let Some((rn, v)) = $wb {
                                         r!(rn) = v;
                                     }
-                                }
-                                if !matches!(flow, Flow::Next) {
-                                    break 'run Some((i, flow));
+                                    if !go_on {
+                                        break 'run Some((i, Flow::EndBlock));
+                                    }
+                                } else {
+                                    bus.at_instruction(base + i as u64);
+                                    let flow = ex.fast_mem(bus, kind, rt, addr);
+                                    if let Some((rn, v)) = $wb {
+                                        if !matches!(flow, Flow::Stop(_)) {
+                                            r!(rn) = v;
+                                        }
+                                    }
+                                    if !matches!(flow, Flow::Next) {
+                                        break 'run Some((i, flow));
+                                    }
                                 }
                             }};
                         }
@@ -779,17 +800,23 @@ impl Cpu {
                             0
                         };
                         self.icount += i as u64 + 1;
-                        // A loop back to this block's start runs it again at once: nothing
-                        // the outer loop checks can have changed (a store that dirtied code
-                        // or touched I/O ends the block with `EndBlock`, a BX that left
-                        // Thumb state is caught by the `thumb` test).
-                        if repeatable
-                            && target == block.start
-                            && self.state.itstate == block.it
-                            && self.state.thumb
-                            && self.icount < end
+                        // Chaining: a loop back to this block's start runs it again at once,
+                        // and a branch to a block in the front table goes straight there.
+                        // Nothing else the outer loop checks can have changed (a store that
+                        // dirtied code or touched I/O ends the block with `EndBlock`, which
+                        // goes round the outer loop; a BX that left Thumb state is caught by
+                        // the `thumb` test).
+                        if repeatable && self.state.thumb && self.icount < end && !self.code.dirty()
                         {
-                            continue;
+                            let it = self.state.itstate;
+                            if target == block.start && it == block.it {
+                                continue;
+                            }
+                            let key = BlockCache::key(target, it) | self.fetch_domain;
+                            if let Some(next) = self.cache.front_block(key) {
+                                block = next;
+                                continue;
+                            }
                         }
                     }
                     Some((i, Flow::EndBlock)) => {

@@ -167,6 +167,59 @@ impl Exec<'_> {
         }
     }
 
+    /// The RAM fast path of a fast form's load or store: `None` if the access is unaligned
+    /// or not to plain memory ([`Bus::fast_load`]/[`Bus::fast_store`]), and the caller then
+    /// takes the general path ([`Exec::fast_mem`]), which makes every check. An aligned
+    /// access to plain memory can raise no fault, so the two paths agree. `Some(false)`: a
+    /// store hit decoded code or I/O space and the block must end (`Flow::EndBlock`).
+    #[inline(always)]
+    pub(crate) fn try_fast_mem<B: Bus>(
+        &mut self,
+        bus: &mut B,
+        kind: MemKind,
+        rt: u8,
+        addr: u32,
+    ) -> Option<bool> {
+        let v = match kind {
+            MemKind::Ldr if addr & 3 == 0 => u32::from_le_bytes(bus.fast_load::<4>(addr)?),
+            MemKind::Ldrb => u32::from(bus.fast_load::<1>(addr)?[0]),
+            MemKind::Ldrsb => bus.fast_load::<1>(addr)?[0] as i8 as i32 as u32,
+            MemKind::Ldrh if addr & 1 == 0 => u32::from(u16::from_le_bytes(bus.fast_load(addr)?)),
+            MemKind::Ldrsh if addr & 1 == 0 => {
+                i16::from_le_bytes(bus.fast_load(addr)?) as i32 as u32
+            }
+            MemKind::Str | MemKind::Strb | MemKind::Strh => {
+                let v = self.s.reg(rt);
+                let size = match kind {
+                    MemKind::Str if addr & 3 == 0 => {
+                        if !bus.fast_store(addr, v.to_le_bytes()) {
+                            return None;
+                        }
+                        4
+                    }
+                    MemKind::Strh if addr & 1 == 0 => {
+                        if !bus.fast_store(addr, (v as u16).to_le_bytes()) {
+                            return None;
+                        }
+                        2
+                    }
+                    MemKind::Strb => {
+                        if !bus.fast_store(addr, [v as u8]) {
+                            return None;
+                        }
+                        1
+                    }
+                    _ => return None,
+                };
+                self.code.note_write(addr, size);
+                return Some(!self.code.dirty());
+            }
+            _ => return None,
+        };
+        self.s.set_reg(rt, v);
+        Some(true)
+    }
+
     /// After a store: end the block if it modified decoded code.
     #[inline]
     fn after_store(&self) -> Flow {

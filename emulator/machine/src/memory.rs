@@ -368,7 +368,7 @@ impl Memory {
     }
 
     #[inline(always)]
-    fn fast_read<const N: usize>(&mut self, addr: u32) -> Option<[u8; N]> {
+    fn page_read<const N: usize>(&self, addr: u32) -> Option<[u8; N]> {
         let e = self.pages[(addr >> PAGE_BITS) as usize];
         let off = addr as usize & (PAGE_SIZE - 1);
         if e != 0 && off + N <= PAGE_SIZE {
@@ -377,6 +377,28 @@ impl Memory {
             // `off + N <= PAGE_SIZE` keeps the read inside that page. Unaligned reads are
             // allowed by `read_unaligned`.
             return Some(unsafe { std::ptr::read_unaligned(((e & !1) + off) as *const [u8; N]) });
+        }
+        None
+    }
+
+    /// A write through the page table (RAM only); `false` if the page is not plain RAM.
+    #[inline(always)]
+    fn page_write<const N: usize>(&mut self, addr: u32, v: [u8; N]) -> bool {
+        let e = self.pages[(addr >> PAGE_BITS) as usize];
+        let off = addr as usize & (PAGE_SIZE - 1);
+        if e & 1 == 0 && e != 0 && off + N <= PAGE_SIZE {
+            // SAFETY: as in `page_read`; bit 0 clear means the page belongs to a writable
+            // store, and the address came from `as_mut_ptr`.
+            unsafe { std::ptr::write_unaligned((e + off) as *mut [u8; N], v) };
+            return true;
+        }
+        false
+    }
+
+    #[inline(always)]
+    fn fast_read<const N: usize>(&mut self, addr: u32) -> Option<[u8; N]> {
+        if let Some(b) = self.page_read(addr) {
+            return Some(b);
         }
         let (store, off) = self.bytes(addr, N as u32)?;
         store.data.get(off..off + N)?.try_into().ok()
@@ -388,12 +410,7 @@ impl Memory {
         addr: u32,
         v: [u8; N],
     ) -> Option<Result<(), BusError>> {
-        let e = self.pages[(addr >> PAGE_BITS) as usize];
-        let off = addr as usize & (PAGE_SIZE - 1);
-        if e & 1 == 0 && e != 0 && off + N <= PAGE_SIZE {
-            // SAFETY: as in `fast_read`; bit 0 clear means the page belongs to a writable
-            // store, and the address came from `as_mut_ptr`.
-            unsafe { std::ptr::write_unaligned((e + off) as *mut [u8; N], v) };
+        if self.page_write(addr, v) {
             return Some(Ok(()));
         }
         let (store, off) = self.bytes(addr, N as u32)?;
@@ -529,6 +546,14 @@ impl Bus for Memory {
     #[inline]
     fn set_fp_control(&mut self, ctl: armlet_cpu::fpstate::FpControl) {
         self.scs.fp = ctl;
+    }
+    #[inline(always)]
+    fn fast_load<const N: usize>(&mut self, addr: u32) -> Option<[u8; N]> {
+        self.page_read(addr)
+    }
+    #[inline(always)]
+    fn fast_store<const N: usize>(&mut self, addr: u32, val: [u8; N]) -> bool {
+        self.page_write(addr, val)
     }
     #[inline]
     fn fetch16(&mut self, addr: u32) -> Result<u16, BusError> {

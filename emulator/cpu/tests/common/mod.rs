@@ -49,4 +49,10 @@ impl Bus for Ram {
         self.get(a, 4)?.copy_from_slice(&v.to_le_bytes());
         Ok(())
     }
+    fn fast_load<const N: usize>(&mut self, a: u32) -> Option<[u8; N]> {
+        self.get(a, N).ok()?.try_into().ok()
+    }
+    fn fast_store<const N: usize>(&mut self, a: u32, v: [u8; N]) -> bool {
+        self.get(a, N).map(|b| b.copy_from_slice(&v)).is_ok()
+    }
 }
