@@ -576,7 +576,15 @@ impl Cpu {
                     }};
                 }
                 let outcome: Option<(usize, Flow)> = 'run: {
-                    for (i, &f) in fast.iter().enumerate() {
+                    let mut iter = fast.iter();
+                    while let Some(&f) = iter.next() {
+                        // The instruction's index, computed only where an exit needs it
+                        // (cheaper than an enumerate counter on every instruction).
+                        macro_rules! idx {
+                            () => {
+                                avail - 1 - iter.len()
+                            };
+                        }
                         // One load or store of a fast form: the device clock first, then the
                         // access; `$wb` (base register, value) is written back unless it faulted.
                         macro_rules! mem {
@@ -587,10 +595,10 @@ impl Cpu {
                                         r!(rn) = v;
                                     }
                                     if !go_on {
-                                        break 'run Some((i, Flow::EndBlock));
+                                        break 'run Some((idx!(), Flow::EndBlock));
                                     }
                                 } else {
-                                    bus.at_instruction(base + i as u64);
+                                    bus.at_instruction(base + idx!() as u64);
                                     let flow = ex.fast_mem(bus, kind, rt, addr);
                                     if let Some((rn, v)) = $wb {
                                         if !matches!(flow, Flow::Stop(_)) {
@@ -598,7 +606,7 @@ impl Cpu {
                                         }
                                     }
                                     if !matches!(flow, Flow::Next) {
-                                        break 'run Some((i, flow));
+                                        break 'run Some((idx!(), flow));
                                     }
                                 }
                             }};
@@ -711,29 +719,30 @@ impl Cpu {
                             Fast::LoadLit { kind, rt, addr } => {
                                 mem!(kind, rt, addr, None::<(u8, u32)>)
                             }
-                            Fast::B { target } => break 'run Some((i, Flow::Branch(target))),
+                            Fast::B { target } => break 'run Some((idx!(), Flow::Branch(target))),
                             Fast::Bcond { cond, target } => {
                                 if ex.s.cond_passed(cond) {
-                                    break 'run Some((i, Flow::Branch(target)));
+                                    break 'run Some((idx!(), Flow::Branch(target)));
                                 }
                             }
                             Fast::Bl { target } => {
-                                ex.s.r[14] = insns[i].pc.wrapping_add(4) | 1;
-                                break 'run Some((i, Flow::Branch(target)));
+                                ex.s.r[14] = insns[idx!()].pc.wrapping_add(4) | 1;
+                                break 'run Some((idx!(), Flow::Branch(target)));
                             }
                             Fast::BxReg { rm } => {
                                 let target = r!(rm);
                                 if ex.s.ipsr != 0 && target >> 28 == 0xf {
                                     // EXC_RETURN: the general executor reports it.
-                                    ex.s.r[15] = insns[i].pc.wrapping_add(4);
+                                    let i = idx!();
                                     let insn = &insns[i];
+                                    ex.s.r[15] = insn.pc.wrapping_add(4);
                                     break 'run Some((
                                         i,
                                         ex.exec(bus, &insn.op, insn.pc, insn.len),
                                     ));
                                 }
                                 ex.s.thumb = target & 1 != 0;
-                                break 'run Some((i, Flow::Branch(target & !1)));
+                                break 'run Some((idx!(), Flow::Branch(target & !1)));
                             }
                             Fast::Nop => {}
                             Fast::Ubfx { rd, rn, lsb, mask } => r!(rd) = (r!(rn) >> lsb) & mask,
@@ -766,19 +775,19 @@ impl Cpu {
                                 target,
                             } => {
                                 if (r!(rn) != 0) == nonzero {
-                                    break 'run Some((i, Flow::Branch(target)));
+                                    break 'run Some((idx!(), Flow::Branch(target)));
                                 }
                             }
                             Fast::Slow => {
-                                let insn = &insns[i];
+                                let insn = &insns[idx!()];
                                 if insn.cond < 14 && !ex.s.cond_passed(insn.cond) {
                                     continue;
                                 }
-                                bus.at_instruction(base + i as u64);
+                                bus.at_instruction(base + idx!() as u64);
                                 ex.s.r[15] = insn.pc.wrapping_add(4);
                                 let flow = ex.exec(bus, &insn.op, insn.pc, insn.len);
                                 if !matches!(flow, Flow::Next) {
-                                    break 'run Some((i, flow));
+                                    break 'run Some((idx!(), flow));
                                 }
                             }
                         }
