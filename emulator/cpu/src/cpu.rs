@@ -6,7 +6,7 @@ use crate::codepages::{CodePages, PAGE_SHIFT};
 use crate::decode::{decode, is_32bit, Ctx};
 use crate::exec::{Exec, Flow};
 use crate::fast::{lower, Fast};
-use crate::ops::{Disasm, Op};
+use crate::ops::{Disasm, MemKind, Op};
 use crate::state::{CpuState, Fault, Features, StopReason};
 use rustc_hash::FxHashMap;
 
@@ -712,6 +712,48 @@ impl Cpu {
                                 lsl,
                             } => mem!(
                                 kind,
+                                rt,
+                                r!(rn).wrapping_add(r!(rm) << lsl),
+                                None::<(u8, u32)>
+                            ),
+                            Fast::LdrImm { rt, rn, offset } => mem!(
+                                MemKind::Ldr,
+                                rt,
+                                r!(rn).wrapping_add(offset as u32),
+                                None::<(u8, u32)>
+                            ),
+                            Fast::StrImm { rt, rn, offset } => mem!(
+                                MemKind::Str,
+                                rt,
+                                r!(rn).wrapping_add(offset as u32),
+                                None::<(u8, u32)>
+                            ),
+                            Fast::LdrbImm { rt, rn, offset } => mem!(
+                                MemKind::Ldrb,
+                                rt,
+                                r!(rn).wrapping_add(offset as u32),
+                                None::<(u8, u32)>
+                            ),
+                            Fast::StrbImm { rt, rn, offset } => mem!(
+                                MemKind::Strb,
+                                rt,
+                                r!(rn).wrapping_add(offset as u32),
+                                None::<(u8, u32)>
+                            ),
+                            Fast::LdrReg { rt, rn, rm, lsl } => mem!(
+                                MemKind::Ldr,
+                                rt,
+                                r!(rn).wrapping_add(r!(rm) << lsl),
+                                None::<(u8, u32)>
+                            ),
+                            Fast::StrReg { rt, rn, rm, lsl } => mem!(
+                                MemKind::Str,
+                                rt,
+                                r!(rn).wrapping_add(r!(rm) << lsl),
+                                None::<(u8, u32)>
+                            ),
+                            Fast::LdrbReg { rt, rn, rm, lsl } => mem!(
+                                MemKind::Ldrb,
                                 rt,
                                 r!(rn).wrapping_add(r!(rm) << lsl),
                                 None::<(u8, u32)>

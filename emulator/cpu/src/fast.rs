@@ -106,6 +106,21 @@ pub(crate) enum Fast {
         rm: u8,
         lsl: u8,
     },
+    /// `MemImm` for the commonest kinds, so the run loop needs no second dispatch on the
+    /// kind: LDR, STR, LDRB, STRB at `rn + offset`.
+    LdrImm { rt: u8, rn: u8, offset: i32 },
+    /// STR at `rn + offset`.
+    StrImm { rt: u8, rn: u8, offset: i32 },
+    /// LDRB at `rn + offset`.
+    LdrbImm { rt: u8, rn: u8, offset: i32 },
+    /// STRB at `rn + offset`.
+    StrbImm { rt: u8, rn: u8, offset: i32 },
+    /// LDR at `rn + (rm << lsl)`.
+    LdrReg { rt: u8, rn: u8, rm: u8, lsl: u8 },
+    /// STR at `rn + (rm << lsl)`.
+    StrReg { rt: u8, rn: u8, rm: u8, lsl: u8 },
+    /// LDRB at `rn + (rm << lsl)`.
+    LdrbReg { rt: u8, rn: u8, rm: u8, lsl: u8 },
     /// A load from an absolute (literal pool) address (`rt` never PC).
     LoadLit { kind: MemKind, rt: u8, addr: u32 },
     /// A load or store at `rn`, then `rn += offset` (`rt`, `rn` never PC, `rt != rn`).
@@ -178,6 +193,48 @@ fn gp(r: u8) -> bool {
 /// Conditional instructions other than B<cond> stay `Slow` (the run loop tests the
 /// condition only there), so no other fast form needs a condition test.
 pub(crate) fn lower(op: &Op, pc: u32, len: u8, cond: u8) -> Fast {
+    match lower_general(op, pc, len, cond) {
+        Fast::MemImm {
+            kind,
+            rt,
+            rn,
+            offset,
+        } => match kind {
+            MemKind::Ldr => Fast::LdrImm { rt, rn, offset },
+            MemKind::Str => Fast::StrImm { rt, rn, offset },
+            MemKind::Ldrb => Fast::LdrbImm { rt, rn, offset },
+            MemKind::Strb => Fast::StrbImm { rt, rn, offset },
+            _ => Fast::MemImm {
+                kind,
+                rt,
+                rn,
+                offset,
+            },
+        },
+        Fast::MemReg {
+            kind,
+            rt,
+            rn,
+            rm,
+            lsl,
+        } => match kind {
+            MemKind::Ldr => Fast::LdrReg { rt, rn, rm, lsl },
+            MemKind::Str => Fast::StrReg { rt, rn, rm, lsl },
+            MemKind::Ldrb => Fast::LdrbReg { rt, rn, rm, lsl },
+            _ => Fast::MemReg {
+                kind,
+                rt,
+                rn,
+                rm,
+                lsl,
+            },
+        },
+        f => f,
+    }
+}
+
+/// [`lower`] before the loads and stores are split by kind.
+fn lower_general(op: &Op, pc: u32, len: u8, cond: u8) -> Fast {
     if let Op::B { target, .. } = *op {
         // `cond` is the instruction's condition: B<cond>'s own, or the IT block's for the
         // unconditional encodings inside one.
