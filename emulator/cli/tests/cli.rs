@@ -330,3 +330,134 @@ fn serial_tcp_bridge_waits_for_a_client_and_delivers_everything() {
         "tcp got {got:?}"
     );
 }
+
+// ---- Output is never lost --------------------------------------------------------------
+
+/// `firmware-tests/build/NAME.elf`, built with make if missing (for firmware not in `make`'s
+/// default target list).
+fn make_built(name: &str) -> PathBuf {
+    let p = fw(&format!("build/{name}.elf"));
+    let ok = Command::new("make")
+        .arg("-s")
+        .arg("-C")
+        .arg(fw(""))
+        .arg(format!("build/{name}.elf"))
+        .status()
+        .expect("make (needs arm-none-eabi-gcc)");
+    assert!(ok.success(), "make build/{name}.elf failed");
+    p
+}
+
+/// The instruction count `--stats` printed.
+fn stats_instructions(stderr: &str) -> u64 {
+    let at = stderr.find("instructions=").expect("--stats line") + "instructions=".len();
+    stderr[at..]
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .expect("a count")
+}
+
+/// Run `print_flood` (numbered lines as fast as it can, via semihosting or the UART), send
+/// `signal` once some output has arrived, and check that stdout holds every line the guest
+/// wrote before the run stopped: numbered without gaps, well formed, and byte for byte what
+/// a deterministic run stopped at the same instruction count (`--max-instructions`) prints.
+fn flood_then_signal(signal: &str, status: i32, uart: bool) {
+    use std::io::Read;
+    let elf = make_built("print_flood");
+    let mut args = vec![
+        "run".to_string(),
+        elf.display().to_string(),
+        "--stats".into(),
+    ];
+    if uart {
+        args.extend(["--".into(), "uart".into()]);
+    }
+    let mut child = Command::new(env!("CARGO_BIN_EXE_armlet"))
+        .args(&args)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn armlet");
+    let mut out = child.stdout.take().unwrap();
+    let mut got = Vec::new();
+    let mut buf = vec![0u8; 1 << 16];
+    // Some output first (and keep reading: a full pipe would block the emulator).
+    while got.len() < 256 * 1024 {
+        let n = out.read(&mut buf).unwrap();
+        assert!(n > 0, "armlet ended early");
+        got.extend_from_slice(&buf[..n]);
+    }
+    assert!(Command::new("kill")
+        .args([&format!("-{signal}"), &child.id().to_string()])
+        .status()
+        .unwrap()
+        .success());
+    out.read_to_end(&mut got).unwrap();
+    let o = child.wait_with_output().unwrap();
+    let se = stderr(&o);
+    assert_eq!(o.status.code(), Some(status), "{se}");
+    assert!(se.contains("interrupted by signal"), "{se}");
+
+    // Well formed and numbered without gaps; for semihosting (a line per call) no partial
+    // line, for the UART (a byte at a time) at most a prefix of the next line.
+    const FILLER: &str = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMN\n";
+    let text = String::from_utf8(got.clone()).expect("utf-8");
+    let mut lines = 0usize;
+    let mut rest = text.as_str();
+    while let Some(end) = rest.find('\n') {
+        let want = format!("line {lines:08} {FILLER}");
+        assert_eq!(&rest[..=end], want, "line {lines}");
+        rest = &rest[end + 1..];
+        lines += 1;
+    }
+    let next = format!("line {lines:08} {FILLER}");
+    assert!(next.starts_with(rest), "partial last line {rest:?}");
+    if !uart {
+        assert_eq!(rest, "", "semihosting writes whole lines");
+    }
+    assert!(lines > 1000, "{lines} lines");
+
+    // Exactly what the guest wrote up to the instruction where the run stopped.
+    let n = stats_instructions(&se);
+    let mut again = vec![
+        "run".to_string(),
+        elf.display().to_string(),
+        "--max-instructions".into(),
+        n.to_string(),
+    ];
+    if uart {
+        again.extend(["--".into(), "uart".into()]);
+    }
+    let refs: Vec<&str> = again.iter().map(String::as_str).collect();
+    let r = armlet(&refs);
+    assert_eq!(r.status.code(), Some(EXIT_LIMIT), "{}", stderr(&r));
+    assert!(
+        r.stdout == got,
+        "stopped by {signal} after {n} instructions: {} bytes on stdout, but the guest wrote {} by then",
+        got.len(),
+        r.stdout.len()
+    );
+}
+
+#[test]
+fn sigint_during_heavy_semihosting_output_loses_nothing() {
+    flood_then_signal("INT", 130, false);
+}
+
+#[test]
+fn sigterm_during_heavy_semihosting_output_loses_nothing() {
+    flood_then_signal("TERM", 143, false);
+}
+
+#[test]
+fn sigint_during_heavy_uart_output_loses_nothing() {
+    flood_then_signal("INT", 130, true);
+}
+
+#[test]
+fn sigterm_during_heavy_uart_output_loses_nothing() {
+    flood_then_signal("TERM", 143, true);
+}
