@@ -461,3 +461,72 @@ fn sigint_during_heavy_uart_output_loses_nothing() {
 fn sigterm_during_heavy_uart_output_loses_nothing() {
     flood_then_signal("TERM", 143, true);
 }
+
+// ---- Network defaults ------------------------------------------------------------------
+
+/// Local addresses of the TCP sockets `pid` listens on, from /proc/PID/net/tcp{,6}, as
+/// (hex address, port).
+fn listening(pid: u32) -> Vec<(String, u16)> {
+    let mut v = Vec::new();
+    // Inodes of the process's own sockets, to ignore other processes' listeners.
+    let mut mine = std::collections::HashSet::new();
+    for e in std::fs::read_dir(format!("/proc/{pid}/fd")).unwrap().flatten() {
+        if let Ok(l) = std::fs::read_link(e.path()) {
+            let l = l.display().to_string();
+            if let Some(i) = l.strip_prefix("socket:[") {
+                mine.insert(i.trim_end_matches(']').to_string());
+            }
+        }
+    }
+    for f in ["tcp", "tcp6"] {
+        let t = std::fs::read_to_string(format!("/proc/{pid}/net/{f}")).unwrap_or_default();
+        for l in t.lines().skip(1) {
+            let c: Vec<&str> = l.split_whitespace().collect();
+            if c.len() > 9 && c[3] == "0A" && mine.contains(c[9]) {
+                let (addr, port) = c[1].split_once(':').unwrap();
+                v.push((addr.to_string(), u16::from_str_radix(port, 16).unwrap()));
+            }
+        }
+    }
+    v
+}
+
+/// Spawn armlet with `args`, wait until it listens, and return what it listens on.
+fn listens_on(args: &[&str]) -> Vec<(String, u16)> {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_armlet"))
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut found = Vec::new();
+    for _ in 0..100 {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        found = listening(child.id());
+        if !found.is_empty() {
+            break;
+        }
+    }
+    child.kill().unwrap();
+    let _ = child.wait();
+    found
+}
+
+#[test]
+fn gdb_and_tcp_serial_listen_on_loopback_by_default() {
+    let lp = built("loop");
+    let fw = lp.to_str().unwrap();
+    let gdb = listens_on(&["run", fw, "--gdb", "0", "--wait"]);
+    assert_eq!(gdb.len(), 1, "{gdb:?}");
+    assert_eq!(gdb[0].0, "0100007F", "GDB listens on {gdb:?}, not 127.0.0.1");
+    let serial = listens_on(&["run", fw, "--serial", "tcp::0"]);
+    assert_eq!(serial.len(), 1, "{serial:?}");
+    assert_eq!(
+        serial[0].0, "0100007F",
+        "serial listens on {serial:?}, not 127.0.0.1"
+    );
+    // Told otherwise, they listen where they are told.
+    let any = listens_on(&["run", fw, "--gdb", "0.0.0.0:0", "--wait"]);
+    assert_eq!(any.first().map(|a| a.0.as_str()), Some("00000000"), "{any:?}");
+}
