@@ -964,3 +964,40 @@ fn create_returning_ok_without_an_instance_is_refused() {
         ],
     );
 }
+
+/// The plugin firmware tests under valgrind (memcheck): the example plugins, the Rust
+/// plugin that panics and every containable misbehaviour of the C one must leave armlet
+/// without a single invalid read/write, use of uninitialised memory or bad free. Skipped
+/// (with a note) when valgrind is not installed; `.ci/test` installs it.
+#[test]
+fn plugin_runs_are_clean_under_valgrind() {
+    if Command::new("valgrind").arg("--version").output().is_err() {
+        eprintln!("valgrind not installed: skipping");
+        return;
+    }
+    if !firmware() {
+        return;
+    }
+    let p = plugins();
+    for test in ["crc", "gpio", "dma", "timer", "panic", "misbehave"] {
+        let mut cmd = Command::new("valgrind");
+        cmd.args([
+            "--error-exitcode=99",
+            "--leak-check=no",
+            "--track-origins=no",
+            "-q",
+        ])
+        .arg(env!("CARGO_BIN_EXE_armlet"))
+        .arg("run")
+        .arg(root().join(format!("firmware-tests/build/plugin_{test}.elf")))
+        .arg("--machine-file")
+        .arg(root().join(format!("firmware-tests/machines/plugin_{test}.toml")));
+        for lib in p.all() {
+            cmd.arg("--plugin").arg(lib);
+        }
+        let o = cmd.stdin(std::process::Stdio::null()).output().unwrap();
+        let (so, se) = (text(&o.stdout), text(&o.stderr));
+        assert_eq!(o.status.code(), Some(0), "{test} under valgrind:\n{so}\n{se}");
+        assert!(!se.contains("=="), "{test}: valgrind reported:\n{se}");
+    }
+}
