@@ -470,7 +470,10 @@ fn listening(pid: u32) -> Vec<(String, u16)> {
     let mut v = Vec::new();
     // Inodes of the process's own sockets, to ignore other processes' listeners.
     let mut mine = std::collections::HashSet::new();
-    for e in std::fs::read_dir(format!("/proc/{pid}/fd")).unwrap().flatten() {
+    for e in std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .unwrap()
+        .flatten()
+    {
         if let Ok(l) = std::fs::read_link(e.path()) {
             let l = l.display().to_string();
             if let Some(i) = l.strip_prefix("socket:[") {
@@ -519,7 +522,10 @@ fn gdb_and_tcp_serial_listen_on_loopback_by_default() {
     let fw = lp.to_str().unwrap();
     let gdb = listens_on(&["run", fw, "--gdb", "0", "--wait"]);
     assert_eq!(gdb.len(), 1, "{gdb:?}");
-    assert_eq!(gdb[0].0, "0100007F", "GDB listens on {gdb:?}, not 127.0.0.1");
+    assert_eq!(
+        gdb[0].0, "0100007F",
+        "GDB listens on {gdb:?}, not 127.0.0.1"
+    );
     let serial = listens_on(&["run", fw, "--serial", "tcp::0"]);
     assert_eq!(serial.len(), 1, "{serial:?}");
     assert_eq!(
@@ -528,5 +534,9 @@ fn gdb_and_tcp_serial_listen_on_loopback_by_default() {
     );
     // Told otherwise, they listen where they are told.
     let any = listens_on(&["run", fw, "--gdb", "0.0.0.0:0", "--wait"]);
-    assert_eq!(any.first().map(|a| a.0.as_str()), Some("00000000"), "{any:?}");
+    assert_eq!(
+        any.first().map(|a| a.0.as_str()),
+        Some("00000000"),
+        "{any:?}"
+    );
 }

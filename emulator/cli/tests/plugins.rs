@@ -997,7 +997,11 @@ fn plugin_runs_are_clean_under_valgrind() {
         }
         let o = cmd.stdin(std::process::Stdio::null()).output().unwrap();
         let (so, se) = (text(&o.stdout), text(&o.stderr));
-        assert_eq!(o.status.code(), Some(0), "{test} under valgrind:\n{so}\n{se}");
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{test} under valgrind:\n{so}\n{se}"
+        );
         assert!(!se.contains("=="), "{test}: valgrind reported:\n{se}");
     }
 }

@@ -181,7 +181,11 @@ fn gdb_cycles(n: usize) {
     std::thread::spawn(move || std::io::copy(&mut err, &mut std::io::sink()));
     let start = Instant::now();
     let mut before = 0;
+    let (mut first_tenth, mut last_tenth_start) = (Duration::ZERO, Duration::ZERO);
     for i in 0..n {
+        if i == n - n / 10 {
+            last_tenth_start = start.elapsed();
+        }
         let mut c = Rsp::connect(&addr);
         assert!(c
             .ask("qSupported:multiprocess+;swbreak+;hwbreak+;vContSupported+")
@@ -197,11 +201,17 @@ fn gdb_cycles(n: usize) {
         if i == 9 {
             before = rss_kib(pid);
         }
+        if i == n / 10 - 1 {
+            first_tenth = start.elapsed();
+        }
     }
     let after = rss_kib(pid);
+    let total = start.elapsed();
     println!(
-        "soak: {n} GDB connect/step/detach cycles in {:.1} s; RSS after 10 cycles {before} KiB, after {n} {after} KiB",
-        start.elapsed().as_secs_f64()
+        "soak: {n} GDB connect/step/detach cycles in {:.1} s (first tenth {:.1} s, last tenth {:.1} s); RSS after 10 cycles {before} KiB, after {n} {after} KiB",
+        total.as_secs_f64(),
+        first_tenth.as_secs_f64(),
+        (total - last_tenth_start).as_secs_f64()
     );
     child.kill().unwrap();
     let _ = child.wait();

@@ -11,8 +11,8 @@
 use crate::device::{Rx, Serial};
 use armlet_cpu::Bus;
 use std::fs::{File, OpenOptions};
-use std::os::unix::fs::OpenOptionsExt as _;
 use std::io::{Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::{Component, Path, PathBuf};
 
 /// `ADP_Stopped_ApplicationExit`: the "normal exit" reason.
@@ -1007,7 +1007,12 @@ mod tests {
             t.put(DATA + 0x400, to.as_bytes());
             let r = t.call(
                 0x0f,
-                &[DATA + 0x300, from.len() as u32, DATA + 0x400, to.len() as u32],
+                &[
+                    DATA + 0x300,
+                    from.len() as u32,
+                    DATA + 0x400,
+                    to.len() as u32,
+                ],
             );
             assert_eq!(r, u32::MAX, "rename {from} -> {to}");
         }
@@ -1020,9 +1025,16 @@ mod tests {
             );
         }
         assert_eq!(std::fs::read(out.join("secret")).unwrap(), b"x");
-        assert!(!out.join("created").exists(), "created through a dangling link");
+        assert!(
+            !out.join("created").exists(),
+            "created through a dangling link"
+        );
         assert!(!out.join("stolen").exists() && !root.join("grabbed").exists());
-        assert_eq!(std::fs::read_dir(out).unwrap().count(), 1, "outside changed");
+        assert_eq!(
+            std::fs::read_dir(out).unwrap().count(),
+            1,
+            "outside changed"
+        );
         assert!(root.join("mine").exists());
         assert!(!Path::new("/tmp/stolen").exists());
     }
