@@ -9,7 +9,7 @@ use armlet_machine::{Board, Limits, Machine, MachineOptions, Outcome};
 use clap::{ArgAction, Parser, Subcommand};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -93,6 +93,71 @@ enum OnPluginFailure {
 
 /// `Outcome::Interrupted` value meaning "a plugin device failed" (signals are below 64).
 const PLUGIN_FAILED: usize = 1 << 16;
+
+/// How long a run that should stop (a signal, `--timeout`, a failed plugin with
+/// `--on-plugin-failure stop`) may take to notice before the stop enforcer steps in.
+const STOP_GRACE: Duration = Duration::from_secs(2);
+
+/// Ends the process when the run should stop but cannot, because a plugin callback does not
+/// return: the run loop checks its stop flag and deadline only between chunks of
+/// instructions, and a plugin callback is native code that cannot be interrupted. After
+/// [`STOP_GRACE`], if the plugin watchdog reports a callback still running, this names it on
+/// stderr and exits with the status the stop asked for (130/143, 124, 125). Console output
+/// is written through as it happens, so nothing written before is lost.
+struct StopEnforcer {
+    done: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl StopEnforcer {
+    fn start(signal: Arc<AtomicUsize>, deadline: Option<Instant>) -> StopEnforcer {
+        let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let d = Arc::clone(&done);
+        let _ = std::thread::Builder::new()
+            .name("armlet-stop-enforcer".into())
+            .spawn(move || {
+                let mut since: Option<Instant> = None;
+                while !d.load(Ordering::Relaxed) {
+                    std::thread::sleep(Duration::from_millis(100));
+                    let sig = signal.load(Ordering::Relaxed);
+                    let why = match sig {
+                        0 if deadline.is_some_and(|t| Instant::now() >= t) => {
+                            Some(("timeout (wall clock)".to_string(), code::LIMIT))
+                        }
+                        0 => None,
+                        PLUGIN_FAILED => Some((
+                            "a plugin device failed (--on-plugin-failure stop)".to_string(),
+                            code::ERROR,
+                        )),
+                        s => Some((
+                            format!("interrupted by signal {s}"),
+                            code::SIGNAL_BASE.wrapping_add(s as u8),
+                        )),
+                    };
+                    let Some((why, status)) = why else { continue };
+                    let t = *since.get_or_insert_with(Instant::now);
+                    if t.elapsed() < STOP_GRACE || d.load(Ordering::Relaxed) {
+                        continue;
+                    }
+                    let stuck = armlet_machine::watchdog::stuck_callbacks();
+                    if stuck.is_empty() {
+                        continue;
+                    }
+                    eprintln!(
+                        "armlet: {why}, but the run cannot stop: {}; a plugin callback cannot be interrupted, so armlet exits now",
+                        stuck.join("; ")
+                    );
+                    std::process::exit(i32::from(status));
+                }
+            });
+        StopEnforcer { done }
+    }
+}
+
+impl Drop for StopEnforcer {
+    fn drop(&mut self) {
+        self.done.store(true, Ordering::Relaxed);
+    }
+}
 
 #[derive(Subcommand, Debug)]
 enum MachinesCmd {
@@ -372,6 +437,7 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         stop: Some(&signal),
         ..Default::default()
     };
+    let _enforcer = StopEnforcer::start(Arc::clone(&signal), limits.deadline);
     let outcome = match &args.gdb {
         Some(addr) => {
             let opts = armlet_gdb::Options {

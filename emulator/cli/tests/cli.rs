@@ -330,3 +330,213 @@ fn serial_tcp_bridge_waits_for_a_client_and_delivers_everything() {
         "tcp got {got:?}"
     );
 }
+
+// ---- Output is never lost --------------------------------------------------------------
+
+/// `firmware-tests/build/NAME.elf`, built with make if missing (for firmware not in `make`'s
+/// default target list).
+fn make_built(name: &str) -> PathBuf {
+    let p = fw(&format!("build/{name}.elf"));
+    let ok = Command::new("make")
+        .arg("-s")
+        .arg("-C")
+        .arg(fw(""))
+        .arg(format!("build/{name}.elf"))
+        .status()
+        .expect("make (needs arm-none-eabi-gcc)");
+    assert!(ok.success(), "make build/{name}.elf failed");
+    p
+}
+
+/// The instruction count `--stats` printed.
+fn stats_instructions(stderr: &str) -> u64 {
+    let at = stderr.find("instructions=").expect("--stats line") + "instructions=".len();
+    stderr[at..]
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .expect("a count")
+}
+
+/// Run `print_flood` (numbered lines as fast as it can, via semihosting or the UART), send
+/// `signal` once some output has arrived, and check that stdout holds every line the guest
+/// wrote before the run stopped: numbered without gaps, well formed, and byte for byte what
+/// a deterministic run stopped at the same instruction count (`--max-instructions`) prints.
+fn flood_then_signal(signal: &str, status: i32, uart: bool) {
+    use std::io::Read;
+    let elf = make_built("print_flood");
+    let mut args = vec![
+        "run".to_string(),
+        elf.display().to_string(),
+        "--stats".into(),
+    ];
+    if uart {
+        args.extend(["--".into(), "uart".into()]);
+    }
+    let mut child = Command::new(env!("CARGO_BIN_EXE_armlet"))
+        .args(&args)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn armlet");
+    let mut out = child.stdout.take().unwrap();
+    let mut got = Vec::new();
+    let mut buf = vec![0u8; 1 << 16];
+    // Some output first (and keep reading: a full pipe would block the emulator).
+    while got.len() < 256 * 1024 {
+        let n = out.read(&mut buf).unwrap();
+        assert!(n > 0, "armlet ended early");
+        got.extend_from_slice(&buf[..n]);
+    }
+    assert!(Command::new("kill")
+        .args([&format!("-{signal}"), &child.id().to_string()])
+        .status()
+        .unwrap()
+        .success());
+    out.read_to_end(&mut got).unwrap();
+    let o = child.wait_with_output().unwrap();
+    let se = stderr(&o);
+    assert_eq!(o.status.code(), Some(status), "{se}");
+    assert!(se.contains("interrupted by signal"), "{se}");
+
+    // Well formed and numbered without gaps; for semihosting (a line per call) no partial
+    // line, for the UART (a byte at a time) at most a prefix of the next line.
+    const FILLER: &str = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMN\n";
+    let text = String::from_utf8(got.clone()).expect("utf-8");
+    let mut lines = 0usize;
+    let mut rest = text.as_str();
+    while let Some(end) = rest.find('\n') {
+        let want = format!("line {lines:08} {FILLER}");
+        assert_eq!(&rest[..=end], want, "line {lines}");
+        rest = &rest[end + 1..];
+        lines += 1;
+    }
+    let next = format!("line {lines:08} {FILLER}");
+    assert!(next.starts_with(rest), "partial last line {rest:?}");
+    if !uart {
+        assert_eq!(rest, "", "semihosting writes whole lines");
+    }
+    assert!(lines > 1000, "{lines} lines");
+
+    // Exactly what the guest wrote up to the instruction where the run stopped.
+    let n = stats_instructions(&se);
+    let mut again = vec![
+        "run".to_string(),
+        elf.display().to_string(),
+        "--max-instructions".into(),
+        n.to_string(),
+    ];
+    if uart {
+        again.extend(["--".into(), "uart".into()]);
+    }
+    let refs: Vec<&str> = again.iter().map(String::as_str).collect();
+    let r = armlet(&refs);
+    assert_eq!(r.status.code(), Some(EXIT_LIMIT), "{}", stderr(&r));
+    assert!(
+        r.stdout == got,
+        "stopped by {signal} after {n} instructions: {} bytes on stdout, but the guest wrote {} by then",
+        got.len(),
+        r.stdout.len()
+    );
+}
+
+#[test]
+fn sigint_during_heavy_semihosting_output_loses_nothing() {
+    flood_then_signal("INT", 130, false);
+}
+
+#[test]
+fn sigterm_during_heavy_semihosting_output_loses_nothing() {
+    flood_then_signal("TERM", 143, false);
+}
+
+#[test]
+fn sigint_during_heavy_uart_output_loses_nothing() {
+    flood_then_signal("INT", 130, true);
+}
+
+#[test]
+fn sigterm_during_heavy_uart_output_loses_nothing() {
+    flood_then_signal("TERM", 143, true);
+}
+
+// ---- Network defaults ------------------------------------------------------------------
+
+/// Local addresses of the TCP sockets `pid` listens on, from /proc/PID/net/tcp{,6}, as
+/// (hex address, port).
+fn listening(pid: u32) -> Vec<(String, u16)> {
+    let mut v = Vec::new();
+    // Inodes of the process's own sockets, to ignore other processes' listeners.
+    let mut mine = std::collections::HashSet::new();
+    for e in std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .unwrap()
+        .flatten()
+    {
+        if let Ok(l) = std::fs::read_link(e.path()) {
+            let l = l.display().to_string();
+            if let Some(i) = l.strip_prefix("socket:[") {
+                mine.insert(i.trim_end_matches(']').to_string());
+            }
+        }
+    }
+    for f in ["tcp", "tcp6"] {
+        let t = std::fs::read_to_string(format!("/proc/{pid}/net/{f}")).unwrap_or_default();
+        for l in t.lines().skip(1) {
+            let c: Vec<&str> = l.split_whitespace().collect();
+            if c.len() > 9 && c[3] == "0A" && mine.contains(c[9]) {
+                let (addr, port) = c[1].split_once(':').unwrap();
+                v.push((addr.to_string(), u16::from_str_radix(port, 16).unwrap()));
+            }
+        }
+    }
+    v
+}
+
+/// Spawn armlet with `args`, wait until it listens, and return what it listens on.
+fn listens_on(args: &[&str]) -> Vec<(String, u16)> {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_armlet"))
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut found = Vec::new();
+    for _ in 0..100 {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        found = listening(child.id());
+        if !found.is_empty() {
+            break;
+        }
+    }
+    child.kill().unwrap();
+    let _ = child.wait();
+    found
+}
+
+#[test]
+fn gdb_and_tcp_serial_listen_on_loopback_by_default() {
+    let lp = built("loop");
+    let fw = lp.to_str().unwrap();
+    let gdb = listens_on(&["run", fw, "--gdb", "0", "--wait"]);
+    assert_eq!(gdb.len(), 1, "{gdb:?}");
+    assert_eq!(
+        gdb[0].0, "0100007F",
+        "GDB listens on {gdb:?}, not 127.0.0.1"
+    );
+    let serial = listens_on(&["run", fw, "--serial", "tcp::0"]);
+    assert_eq!(serial.len(), 1, "{serial:?}");
+    assert_eq!(
+        serial[0].0, "0100007F",
+        "serial listens on {serial:?}, not 127.0.0.1"
+    );
+    // Told otherwise, they listen where they are told.
+    let any = listens_on(&["run", fw, "--gdb", "0.0.0.0:0", "--wait"]);
+    assert_eq!(
+        any.first().map(|a| a.0.as_str()),
+        Some("00000000"),
+        "{any:?}"
+    );
+}

@@ -14,6 +14,7 @@ pub mod plugin;
 pub mod scs;
 pub mod semihosting;
 pub mod serial;
+pub mod watchdog;
 
 pub use board::Board;
 pub use machine::{

@@ -774,21 +774,120 @@ struct WakeFlag {
     pending: AtomicBool,
 }
 
-/// The context handed to the plugin: `ffi::Ctx` first (the plugin sees only that), then the
-/// host's private state. Heap-allocated once per instance, so its address is stable.
+/// What a plugin instance is handed and may keep a pointer to: the ABI context (`ffi::Ctx`
+/// first, so a `*mut ffi::Ctx` is a `*mut Handle`) and the out-buffer armlet passes to
+/// `read`/`debug_peek` (a 4-byte value) and `create` (the instance pointer). Leaked: never
+/// freed and never reused, so a context or out-pointer a buggy plugin keeps past its callback
+/// still points at memory reserved for it, not at armlet's state. The host never trusts a
+/// context pointer by dereferencing it: it compares it with the handle of the callback in
+/// progress on this thread ([`ACTIVE`]) and looks anything else up in [`HANDLES`].
 #[repr(C)]
-struct CtxCell {
+struct Handle {
     ffi: ffi::Ctx,
+    slot: Slot,
+}
+
+/// Out-buffer bytes: the first `len` are the value the callback may write, the rest hold
+/// [`CANARY`]; a callback that writes past its value damages them and is reported.
+#[repr(C, align(8))]
+struct Slot(std::cell::UnsafeCell<[u8; SLOT_BYTES]>);
+
+const SLOT_BYTES: usize = 32;
+const CANARY: u8 = 0xa5;
+
+// SAFETY: the slot is written only by the plugin callback in progress (through the raw
+// pointer it was given) and read by the host thread that made that call, after it returned;
+// the rest of `Handle` is immutable after construction.
+unsafe impl Sync for Handle {}
+
+impl Slot {
+    fn ptr(&self) -> *mut u8 {
+        self.0.get().cast()
+    }
+    /// Zero the first `len` bytes and fill the rest with the canary.
+    fn arm(&self, len: usize) {
+        let mut b = [CANARY; SLOT_BYTES];
+        b[..len].fill(0);
+        // SAFETY: the slot is ours, `SLOT_BYTES` long; no callback is running on it now.
+        unsafe { self.0.get().write_volatile(b) }
+    }
+    /// The bytes after the call; `Err` if anything past the first `len` changed.
+    fn take(&self, len: usize) -> Result<[u8; SLOT_BYTES], ()> {
+        // SAFETY: as in `arm`: the callback has returned.
+        let b = unsafe { self.0.get().read_volatile() };
+        if b[len..].iter().all(|&x| x == CANARY) {
+            Ok(b)
+        } else {
+            Err(())
+        }
+    }
+}
+
+/// The host's private state of an instance's context (owned by the `PluginDevice`).
+struct CtxCell {
     /// The `DeviceCtx` of the callback in progress, or null between callbacks and during
     /// `create`/`debug_peek`/`save`/`restore`. Host services other than log/now/cpu_hz work
     /// only while it is set.
     dctx: Cell<*mut c_void>,
-    /// Inside a callback that received this context (`create` included).
-    in_call: Cell<bool>,
     cpu_hz: u64,
     plugin: String,
     instance: String,
     misuse_logged: Cell<bool>,
+}
+
+thread_local! {
+    /// The handle and host state of the plugin callback in progress on this thread, if any.
+    static ACTIVE: Cell<(*const Handle, *const CtxCell)> =
+        const { Cell::new((std::ptr::null(), std::ptr::null())) };
+    /// The writer of the `save` in progress on this thread, if any.
+    static ACTIVE_WRITER: Cell<*const VecWriter> = const { Cell::new(std::ptr::null()) };
+}
+
+/// Every handle ever given to a plugin (address → "plugin device 'x' (plugin ...)"), to name
+/// the culprit when a context is used outside its callback; consulted only then.
+static HANDLES: Mutex<Option<std::collections::HashMap<usize, Arc<str>>>> = Mutex::new(None);
+/// Misuses already logged (handle address or 0, service): each is logged once.
+static MISUSES: Mutex<Option<std::collections::HashSet<(usize, &'static str)>>> = Mutex::new(None);
+
+/// A plugin called host service `what` with `ctx`, which is not the context of the callback
+/// in progress on this thread: refuse (the caller returns its default) and log it, naming the
+/// plugin if `ctx` is one of ours. `ctx` is never dereferenced.
+fn misuse(ctx: *mut ffi::Ctx, what: &'static str) {
+    let addr = ctx as usize;
+    let owner = HANDLES
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .as_ref()
+        .and_then(|m| m.get(&addr).cloned());
+    let key = (if owner.is_some() { addr } else { 0 }, what);
+    {
+        let mut logged = MISUSES.lock().unwrap_or_else(|e| e.into_inner());
+        let set = logged.get_or_insert_with(Default::default);
+        if set.len() > 4096 || !set.insert(key) {
+            return;
+        }
+    }
+    let _ = catch_unwind(|| {
+        let active = ACTIVE.with(|a| a.get().1);
+        match owner {
+            Some(who) => tracing::warn!(
+                "{who}: called host service `{what}` outside a callback that received its context; refused (host services work only during a callback, on the thread that made it)"
+            ),
+            None if !active.is_null() => {
+                // SAFETY: `active` is the live host state of the callback in progress on
+                // this thread (set and cleared by `PluginDevice::call`).
+                let c = unsafe { &*active };
+                tracing::warn!(
+                    "plugin device '{}' ({}): called host service `{what}` with an unknown context pointer {ctx:p}; refused",
+                    c.instance,
+                    c.plugin
+                )
+            }
+            None => tracing::warn!(
+                "a plugin called host service `{what}` with an unknown context pointer {ctx:p} outside any callback; refused"
+            ),
+        }
+    });
 }
 
 static HOST_API: ffi::HostApi = ffi::HostApi {
@@ -806,43 +905,28 @@ static HOST_API: ffi::HostApi = ffi::HostApi {
     log_enabled: Some(host_log_enabled),
 };
 
-/// The host's state behind a context the plugin passed back, if it is in a callback.
-///
-/// # Safety
-/// `ctx` must be null or a context this host gave the plugin (a `CtxCell`) that is still
-/// alive, used on the thread running the callback.
-unsafe fn cell<'a>(ctx: *mut ffi::Ctx, what: &str) -> Option<&'a CtxCell> {
-    if ctx.is_null() {
+/// The host's state behind a context the plugin passed back, if it is the context of the
+/// callback in progress on this thread (otherwise the misuse is logged and `None` returned).
+fn cell<'a>(ctx: *mut ffi::Ctx, what: &'static str) -> Option<&'a CtxCell> {
+    let (handle, state) = ACTIVE.with(Cell::get);
+    if ctx.is_null() || ctx.cast_const().cast::<Handle>() != handle {
+        misuse(ctx, what);
         return None;
     }
-    // SAFETY: the caller guarantees `ctx` is the `ffi` field (first, repr(C)) of a live
-    // `CtxCell`, which we only access through shared references and `Cell`s.
-    let c = unsafe { &*ctx.cast::<CtxCell>() };
-    if !c.in_call.get() {
-        if !c.misuse_logged.replace(true) {
-            tracing::warn!(
-                "plugin device '{}' ({}): called host service `{what}` outside a callback; ignored",
-                c.instance,
-                c.plugin
-            );
-        }
-        return None;
-    }
-    Some(c)
+    // SAFETY: `state` belongs to the callback in progress on this thread, which outlives
+    // this host call (it is cleared when the callback returns); accessed only through `&`
+    // and `Cell`s.
+    Some(unsafe { &*state })
 }
 
 /// Run `f` with the `DeviceCtx` of the callback in progress (`default` when there is none).
-///
-/// # Safety
-/// As [`cell`].
-unsafe fn with_dctx<R>(
+fn with_dctx<R>(
     ctx: *mut ffi::Ctx,
-    what: &str,
+    what: &'static str,
     default: R,
     f: impl FnOnce(&mut DeviceCtx<'_>) -> R,
 ) -> R {
-    // SAFETY: forwarded from the caller.
-    let Some(c) = (unsafe { cell(ctx, what) }) else {
+    let Some(c) = cell(ctx, what) else {
         return default;
     };
     let p = c.dctx.get();
@@ -864,8 +948,7 @@ unsafe fn with_dctx<R>(
 }
 
 unsafe extern "C" fn host_log(ctx: *mut ffi::Ctx, level: u32, msg: ffi::Str) {
-    // SAFETY: `ctx` is a context we handed out (ABI contract).
-    let Some(c) = (unsafe { cell(ctx, "log") }) else {
+    let Some(c) = cell(ctx, "log") else {
         return;
     };
     // SAFETY: the plugin passes a string valid for this call.
@@ -883,8 +966,7 @@ unsafe extern "C" fn host_log(ctx: *mut ffi::Ctx, level: u32, msg: ffi::Str) {
 }
 
 unsafe extern "C" fn host_log_enabled(ctx: *mut ffi::Ctx, level: u32) -> u32 {
-    // SAFETY: `ctx` is a context we handed out (ABI contract).
-    if unsafe { cell(ctx, "log_enabled") }.is_none() {
+    if cell(ctx, "log_enabled").is_none() {
         return 0;
     }
     let on = match level {
@@ -898,8 +980,7 @@ unsafe extern "C" fn host_log_enabled(ctx: *mut ffi::Ctx, level: u32) -> u32 {
 }
 
 unsafe extern "C" fn host_now(ctx: *mut ffi::Ctx) -> u64 {
-    // SAFETY: `ctx` is a context we handed out (ABI contract).
-    let Some(c) = (unsafe { cell(ctx, "now") }) else {
+    let Some(c) = cell(ctx, "now") else {
         return 0;
     };
     let p = c.dctx.get();
@@ -911,27 +992,21 @@ unsafe extern "C" fn host_now(ctx: *mut ffi::Ctx) -> u64 {
 }
 
 unsafe extern "C" fn host_cpu_hz(ctx: *mut ffi::Ctx) -> u64 {
-    // SAFETY: `ctx` is a context we handed out (ABI contract).
-    unsafe { cell(ctx, "cpu_hz") }.map_or(0, |c| c.cpu_hz)
+    cell(ctx, "cpu_hz").map_or(0, |c| c.cpu_hz)
 }
 
 unsafe extern "C" fn host_set_irq(ctx: *mut ffi::Ctx, output: u32, level: u32) {
-    // SAFETY: `ctx` is a context we handed out (ABI contract).
-    unsafe {
-        with_dctx(ctx, "set_irq", (), |d| {
-            d.set_irq(output as usize, level != 0)
-        })
-    }
+    with_dctx(ctx, "set_irq", (), |d| {
+        d.set_irq(output as usize, level != 0)
+    })
 }
 
 unsafe extern "C" fn host_schedule(ctx: *mut ffi::Ctx, at: u64, token: u64) {
-    // SAFETY: `ctx` is a context we handed out (ABI contract).
-    unsafe { with_dctx(ctx, "schedule", (), |d| d.schedule(at, token)) }
+    with_dctx(ctx, "schedule", (), |d| d.schedule(at, token))
 }
 
 unsafe extern "C" fn host_cancel(ctx: *mut ffi::Ctx, token: u64) {
-    // SAFETY: `ctx` is a context we handed out (ABI contract).
-    unsafe { with_dctx(ctx, "cancel", (), |d| d.cancel(token)) }
+    with_dctx(ctx, "cancel", (), |d| d.cancel(token))
 }
 
 unsafe extern "C" fn host_dma_read(
@@ -943,21 +1018,28 @@ unsafe extern "C" fn host_dma_read(
     if buf.is_null() && len != 0 {
         return ffi::INVALID;
     }
-    // SAFETY: `ctx` is a context we handed out (ABI contract).
-    unsafe {
-        with_dctx(ctx, "dma_read", ffi::BUS_ERROR, |d| {
-            let slice: &mut [u8] = if len == 0 {
-                &mut []
-            } else {
-                // SAFETY: the plugin passes a buffer valid for `len` bytes for this call.
-                std::slice::from_raw_parts_mut(buf, len)
-            };
-            match d.dma_read(addr, slice) {
-                Ok(()) => ffi::OK,
-                Err(_) => ffi::BUS_ERROR,
-            }
-        })
+    // A length past the end of the 4 GiB guest address space is garbage: refused before a
+    // slice of it is made.
+    if (len as u64).saturating_add(u64::from(addr)) > 1 << 32 {
+        return if cell(ctx, "dma_read").is_some() {
+            ffi::BUS_ERROR
+        } else {
+            ffi::INVALID
+        };
     }
+    with_dctx(ctx, "dma_read", ffi::INVALID, |d| {
+        let slice: &mut [u8] = if len == 0 {
+            &mut []
+        } else {
+            // SAFETY: the plugin passes a buffer valid for `len` bytes (at most 4 GiB) for
+            // this call.
+            unsafe { std::slice::from_raw_parts_mut(buf, len) }
+        };
+        match d.dma_read(addr, slice) {
+            Ok(()) => ffi::OK,
+            Err(_) => ffi::BUS_ERROR,
+        }
+    })
 }
 
 unsafe extern "C" fn host_dma_write(
@@ -969,33 +1051,54 @@ unsafe extern "C" fn host_dma_write(
     if bytes.is_null() && len != 0 {
         return ffi::INVALID;
     }
-    // SAFETY: `ctx` is a context we handed out (ABI contract).
-    unsafe {
-        with_dctx(ctx, "dma_write", ffi::BUS_ERROR, |d| {
-            let slice: &[u8] = if len == 0 {
-                &[]
-            } else {
-                // SAFETY: the plugin passes bytes valid for `len` for this call.
-                std::slice::from_raw_parts(bytes, len)
-            };
-            match d.dma_write(addr, slice) {
-                Ok(()) => ffi::OK,
-                Err(_) => ffi::BUS_ERROR,
-            }
-        })
+    if (len as u64).saturating_add(u64::from(addr)) > 1 << 32 {
+        return if cell(ctx, "dma_write").is_some() {
+            ffi::BUS_ERROR
+        } else {
+            ffi::INVALID
+        };
     }
+    with_dctx(ctx, "dma_write", ffi::INVALID, |d| {
+        let slice: &[u8] = if len == 0 {
+            &[]
+        } else {
+            // SAFETY: the plugin passes bytes valid for `len` (at most 4 GiB) for this call.
+            unsafe { std::slice::from_raw_parts(bytes, len) }
+        };
+        match d.dma_write(addr, slice) {
+            Ok(()) => ffi::OK,
+            Err(_) => ffi::BUS_ERROR,
+        }
+    })
 }
 
 unsafe extern "C" fn host_wake(waker: *mut ffi::Waker) {
     if waker.is_null() {
         return;
     }
-    // SAFETY: every waker we hand out is a leaked `Arc<WakeFlag>` (never freed), so it is
-    // valid forever and `WakeFlag` is thread-safe.
+    let known = WAKERS
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .as_ref()
+        .is_some_and(|w| w.contains(&(waker as usize)));
+    if !known {
+        misuse(waker.cast(), "wake");
+        return;
+    }
+    // SAFETY: `waker` is one we handed out (checked above): a leaked `Arc<WakeFlag>`, never
+    // freed, so valid forever, and `WakeFlag` is thread-safe.
     let flag = unsafe { &*waker.cast::<WakeFlag>() };
     flag.pending.store(true, Ordering::Release);
     crate::device::wake_signal().notify();
 }
+
+/// The largest chunk a plugin may hand the snapshot writer at once (anything larger is a
+/// garbage length).
+const MAX_SNAPSHOT_CHUNK: usize = 1 << 30;
+
+/// Every waker handed out (leaked `Arc<WakeFlag>` addresses), so `wake` can check its
+/// argument before using it.
+static WAKERS: Mutex<Option<std::collections::HashSet<usize>>> = Mutex::new(None);
 
 /// Collects `save` output.
 #[repr(C)]
@@ -1009,14 +1112,20 @@ unsafe extern "C" fn writer_write(
     bytes: *const u8,
     len: usize,
 ) -> ffi::Status {
-    if w.is_null() || (bytes.is_null() && len != 0) {
+    let active = ACTIVE_WRITER.with(Cell::get);
+    if w.is_null() || w.cast_const().cast::<VecWriter>() != active {
+        misuse(w.cast(), "writer.write");
+        return ffi::INVALID;
+    }
+    if (bytes.is_null() && len != 0) || len > MAX_SNAPSHOT_CHUNK {
         return ffi::INVALID;
     }
     if len == 0 {
         return ffi::OK;
     }
-    // SAFETY: `w` is the `ffi` field (first, repr(C)) of the `VecWriter` we passed to `save`,
-    // alive and not otherwise borrowed during that call; `bytes` is valid for `len`.
+    // SAFETY: `w` is the `VecWriter` of the `save` in progress on this thread (checked
+    // above; `ffi` is its first field, repr(C)), alive and not otherwise borrowed during
+    // that call; `bytes` is valid for `len` (at most 1 GiB).
     unsafe {
         let vw = &mut *w.cast::<VecWriter>();
         vw.out
@@ -1031,10 +1140,32 @@ pub struct PluginDevice {
     ty: &'static TypeInfo,
     /// The plugin's instance (from `create`), destroyed on drop.
     dev: *mut c_void,
-    /// Our context for it (`Box::into_raw`), freed on drop.
+    /// What the plugin holds: context and out-buffer (leaked, never freed).
+    handle: &'static Handle,
+    /// Our state behind the context (`Box::into_raw`), freed on drop.
     ctx: *mut CtxCell,
     wake: Arc<WakeFlag>,
     failed: bool,
+    /// Callbacks made so far (the watchdog tells them apart by this number).
+    calls: u64,
+    watch: Arc<crate::watchdog::Watch>,
+    /// The `create` arguments' parameter names and strings: kept alive for the instance's
+    /// life, so a plugin that keeps pointers to them (instead of copying) reads valid data.
+    _params: (Vec<ffi::ParamValue>, Vec<String>, Box<str>),
+}
+
+/// Callback kinds (indexes into `watchdog::OPS`).
+mod op {
+    pub const CREATE: usize = 0;
+    pub const READ: usize = 1;
+    pub const WRITE: usize = 2;
+    pub const RESET: usize = 4;
+    pub const TIMER: usize = 5;
+    pub const WAKE: usize = 6;
+    pub const GPIO_IN: usize = 7;
+    pub const SAVE: usize = 8;
+    pub const RESTORE: usize = 9;
+    pub const DESTROY: usize = 10;
 }
 
 // SAFETY: the ABI allows an instance to be called from any thread as long as calls never
@@ -1103,10 +1234,16 @@ impl PluginDevice {
         // Leaked on purpose: a plugin thread may call `wake` at any time, even after the
         // instance is gone, so the waker must stay valid forever (one flag per instance).
         let waker = Arc::into_raw(Arc::clone(&wake)) as *mut ffi::Waker;
+        WAKERS
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get_or_insert_with(Default::default)
+            .insert(waker as usize);
+        let instance_name: Box<str> = instance.into();
         let args = ffi::CreateArgs {
             struct_size: ffi::size_of_u32::<ffi::CreateArgs>(),
             reserved: 0,
-            instance_name: ffi::Str::of(instance),
+            instance_name: ffi::Str::of(&instance_name),
             params: if names.is_empty() {
                 std::ptr::null()
             } else {
@@ -1116,44 +1253,73 @@ impl PluginDevice {
             waker,
             cpu_hz,
         };
-        let ctx = Box::into_raw(Box::new(CtxCell {
+        let label = format!(
+            "plugin device '{instance}' (type \"{}\", plugin {} {})",
+            ty.name,
+            lib.name,
+            lib.path.display()
+        );
+        // Leaked on purpose (a few dozen bytes per instance): see `Handle`.
+        let handle: &'static Handle = Box::leak(Box::new(Handle {
             ffi: ffi::Ctx {
                 struct_size: ffi::size_of_u32::<ffi::Ctx>(),
                 reserved: 0,
                 api: &HOST_API,
             },
+            slot: Slot(std::cell::UnsafeCell::new([CANARY; SLOT_BYTES])),
+        }));
+        HANDLES
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get_or_insert_with(Default::default)
+            .insert(handle as *const Handle as usize, label.as_str().into());
+        let ctx = Box::into_raw(Box::new(CtxCell {
             dctx: Cell::new(std::ptr::null_mut()),
-            in_call: Cell::new(false),
             cpu_hz,
             plugin: format!("plugin {} {}", lib.name, lib.path.display()),
             instance: instance.to_string(),
             misuse_logged: Cell::new(false),
         }));
-        let mut dev: *mut c_void = std::ptr::null_mut();
-        let create = ty.ops.create.expect("checked at load");
-        // SAFETY: `ctx` is a live context of ours; `args` and everything it points to
-        // (names, strings) outlive the call; `dev` is a valid out pointer.
-        let status = unsafe {
-            (*ctx).in_call.set(true);
-            let s = create(ctx.cast(), &args, &mut dev);
-            (*ctx).in_call.set(false);
-            s
-        };
-        if status != ffi::OK || dev.is_null() {
-            // SAFETY: `ctx` came from Box::into_raw above and nothing else holds it.
-            drop(unsafe { Box::from_raw(ctx) });
-            return Err(format!(
-                "the plugin refused to create it (status {status}; see the log above)"
-            ));
-        }
-        Ok(PluginDevice {
+        let mut d = PluginDevice {
             lib,
             ty,
-            dev,
+            dev: std::ptr::null_mut(),
+            handle,
             ctx,
             wake,
             failed: false,
-        })
+            calls: 0,
+            watch: crate::watchdog::register(label),
+            _params: (names, strings, instance_name),
+        };
+        let create = ty.ops.create.expect("checked at load");
+        let out = handle.slot.ptr().cast::<*mut c_void>();
+        let argp: *const ffi::CreateArgs = &args;
+        // SAFETY: the context is active during the call; `args` and everything it points to
+        // (kept in `d._params`) outlive it; `out` is our slot, 8-aligned and large enough.
+        let r = d.call(
+            None,
+            op::CREATE,
+            std::mem::size_of::<*mut c_void>(),
+            |_, c| unsafe { create(c, argp, out) },
+        );
+        let dev = match r {
+            // SAFETY: the slot holds the pointer-sized value `create` wrote (or zero).
+            Ok((ffi::OK, b)) => unsafe { b.as_ptr().cast::<*mut c_void>().read_unaligned() },
+            Ok((status, _)) => {
+                return Err(format!(
+                    "the plugin refused to create it (status {status}; see the log above)"
+                ))
+            }
+            Err(msg) => return Err(format!("the plugin misbehaved in `create`: {msg}")),
+        };
+        if dev.is_null() {
+            return Err(
+                "the plugin's `create` returned OK but no instance (a NULL pointer)".into(),
+            );
+        }
+        d.dev = dev;
+        Ok(d)
     }
 
     /// The instance name.
@@ -1177,40 +1343,82 @@ impl PluginDevice {
         self.failed
     }
 
-    /// Call the plugin with our context active for the duration of the call.
+    /// Call the plugin with our context active for the duration of the call: `f` gets the
+    /// instance, the context and the out-buffer, whose first `out_len` bytes it may write.
+    /// Returns the status and the out-buffer, or what went wrong if the plugin wrote past
+    /// `out_len` bytes of it.
     fn call(
         &mut self,
         dctx: Option<&mut DeviceCtx<'_>>,
+        what: usize,
+        out_len: usize,
         f: impl FnOnce(*mut c_void, *mut ffi::Ctx) -> ffi::Status,
-    ) -> ffi::Status {
+    ) -> Result<(ffi::Status, [u8; SLOT_BYTES]), String> {
         let p = dctx.map_or(std::ptr::null_mut(), |d| {
             d as *mut DeviceCtx<'_> as *mut c_void
         });
-        // SAFETY: `self.ctx` is live until drop; the plugin may use it only during `f`, while
-        // the `DeviceCtx` it points to is mutably borrowed by us and not otherwise touched.
-        unsafe {
-            (*self.ctx).dctx.set(p);
-            (*self.ctx).in_call.set(true);
-        }
-        let status = f(self.dev, self.ctx.cast());
+        // SAFETY: `self.ctx` is live until drop; the plugin reaches it only through host
+        // services during `f`, while the `DeviceCtx` it points to is mutably borrowed by us and
+        // not otherwise touched.
+        unsafe { (*self.ctx).dctx.set(p) };
+        self.handle.slot.arm(out_len);
+        let handle: *const Handle = self.handle;
+        let prev = ACTIVE.with(|a| a.replace((handle, self.ctx)));
+        self.calls += 1;
+        self.watch.enter(self.calls, what);
+        let status = f(self.dev, handle.cast_mut().cast());
+        self.watch.leave();
+        ACTIVE.with(|a| a.set(prev));
         // SAFETY: as above.
-        unsafe {
-            (*self.ctx).in_call.set(false);
-            (*self.ctx).dctx.set(std::ptr::null_mut());
+        unsafe { (*self.ctx).dctx.set(std::ptr::null_mut()) };
+        match self.handle.slot.take(out_len) {
+            Ok(b) => Ok((status, b)),
+            Err(()) => {
+                self.handle.slot.arm(0);
+                Err(if out_len == 0 {
+                    "it wrote through a pointer to armlet's out-buffer kept from an earlier callback"
+                        .to_string()
+                } else {
+                    format!("it wrote past the end of the {out_len}-byte out-buffer armlet gave it")
+                })
+            }
         }
-        status
     }
 
-    /// Mark the instance failed after `what` returned `status`.
-    fn fail(&mut self, what: &str, status: ffi::Status, ctx: Option<&mut DeviceCtx<'_>>) {
+    /// A callback without out-buffer: its status, or a failure status if it misbehaved.
+    fn call_status(
+        &mut self,
+        dctx: Option<&mut DeviceCtx<'_>>,
+        what: usize,
+        f: impl FnOnce(*mut c_void, *mut ffi::Ctx) -> ffi::Status,
+    ) -> (ffi::Status, Option<String>) {
+        match self.call(dctx, what, 0, f) {
+            Ok((st, _)) => (st, None),
+            Err(m) => (ffi::FAILED, Some(m)),
+        }
+    }
+
+    /// Mark the instance failed after `what` returned `status` (`detail`: how it misbehaved,
+    /// if it did more than return a failure status).
+    fn fail(
+        &mut self,
+        what: &str,
+        status: ffi::Status,
+        detail: Option<String>,
+        ctx: Option<&mut DeviceCtx<'_>>,
+    ) {
         self.failed = true;
         if let Some(ctx) = ctx {
             for i in 0..self.ty.irq_outputs.len() {
                 ctx.set_irq(i, false);
             }
         }
+        let why = match detail {
+            Some(d) => d,
+            None => format!("status {status}"),
+        };
         let msg = format!(
-            "plugin device '{}' (type \"{}\", plugin {} {}) failed in `{what}` (status {status}): it is disabled, every further access to it is a bus error",
+            "plugin device '{}' (type \"{}\", plugin {} {}) failed in `{what}` ({why}): it is disabled, every further access to it is a bus error",
             self.instance(),
             self.ty.name,
             self.lib.name,
@@ -1229,9 +1437,9 @@ impl PluginDevice {
         }
         let Some(f) = self.ty.ops.wake else { return };
         // SAFETY: `dev` is our live instance and the context is active during the call.
-        let st = self.call(Some(ctx), |dev, c| unsafe { f(dev, c) });
+        let (st, bad) = self.call_status(Some(ctx), op::WAKE, |dev, c| unsafe { f(dev, c) });
         if st != ffi::OK {
-            self.fail("wake", st, Some(ctx));
+            self.fail("wake", st, bad, Some(ctx));
         }
     }
 
@@ -1268,11 +1476,11 @@ impl PluginDevice {
             return Ok(());
         };
         // SAFETY: `dev` is our live instance and the context is active during the call.
-        let st = self.call(Some(ctx), |dev, c| unsafe {
+        let (st, bad) = self.call_status(Some(ctx), op::GPIO_IN, |dev, c| unsafe {
             f(dev, c, line, u32::from(level))
         });
         if st != ffi::OK {
-            self.fail("gpio_in", st, Some(ctx));
+            self.fail("gpio_in", st, bad, Some(ctx));
             return Err("the device failed".into());
         }
         Ok(())
@@ -1294,11 +1502,14 @@ impl PluginDevice {
             out: Vec::new(),
         };
         let wp: *mut VecWriter = &mut w;
+        let prev = ACTIVE_WRITER.with(|a| a.replace(wp));
         // SAFETY: `dev` is our live instance; `wp` is a live writer for this call.
-        let st = self.call(None, |dev, _| unsafe { f(dev, wp.cast()) });
-        match st {
-            ffi::OK => Ok((self.ty.state_version, w.out)),
-            s => Err(format!("`save` failed (status {s})")),
+        let r = self.call_status(None, op::SAVE, |dev, _| unsafe { f(dev, wp.cast()) });
+        ACTIVE_WRITER.with(|a| a.set(prev));
+        match r {
+            (ffi::OK, None) => Ok((self.ty.state_version, w.out)),
+            (_, Some(m)) => Err(format!("`save` misbehaved: {m}")),
+            (s, None) => Err(format!("`save` failed (status {s})")),
         }
     }
 
@@ -1309,13 +1520,14 @@ impl PluginDevice {
         };
         let (p, n) = (bytes.as_ptr(), bytes.len());
         // SAFETY: `dev` is our live instance; `bytes` is valid for `n` bytes for the call.
-        let st = self.call(None, |dev, _| unsafe { f(dev, p, n, version) });
-        match st {
-            ffi::OK => {
+        let r = self.call_status(None, op::RESTORE, |dev, _| unsafe { f(dev, p, n, version) });
+        match r {
+            (ffi::OK, None) => {
                 self.failed = false;
                 Ok(())
             }
-            s => Err(format!(
+            (_, Some(m)) => Err(format!("`restore` misbehaved: {m}")),
+            (s, None) => Err(format!(
                 "`restore` of state version {version} failed (status {s})"
             )),
         }
@@ -1341,18 +1553,21 @@ impl Device for PluginDevice {
             return Err(BusError::DeviceError);
         }
         let read = self.ty.ops.read.expect("checked at load");
-        let mut v = 0u32;
-        let vp: *mut u32 = &mut v;
+        let vp = self.handle.slot.ptr().cast::<u32>();
         // SAFETY: `dev` is our live instance, the context is active during the call and `vp`
-        // is a valid out pointer.
-        let st = self.call(Some(ctx), |dev, c| unsafe {
+        // is our 8-aligned out-buffer (4 bytes for the value, canaries after).
+        let r = self.call(Some(ctx), op::READ, 4, |dev, c| unsafe {
             read(dev, c, region, off, u32::from(size), vp)
         });
-        match st {
-            ffi::OK => Ok(v & size_mask(size)),
-            ffi::BUS_ERROR => Err(BusError::Denied),
-            s => {
-                self.fail("read", s, Some(ctx));
+        match r {
+            Ok((ffi::OK, b)) => Ok(u32::from_ne_bytes([b[0], b[1], b[2], b[3]]) & size_mask(size)),
+            Ok((ffi::BUS_ERROR, _)) => Err(BusError::Denied),
+            Ok((s, _)) => {
+                self.fail("read", s, None, Some(ctx));
+                Err(BusError::DeviceError)
+            }
+            Err(m) => {
+                self.fail("read", ffi::FAILED, Some(m), Some(ctx));
                 Err(BusError::DeviceError)
             }
         }
@@ -1376,14 +1591,14 @@ impl Device for PluginDevice {
         let write = self.ty.ops.write.expect("checked at load");
         let value = value & size_mask(size);
         // SAFETY: `dev` is our live instance and the context is active during the call.
-        let st = self.call(Some(ctx), |dev, c| unsafe {
+        let (st, bad) = self.call_status(Some(ctx), op::WRITE, |dev, c| unsafe {
             write(dev, c, region, off, u32::from(size), value)
         });
         match st {
             ffi::OK => Ok(()),
-            ffi::BUS_ERROR => Err(BusError::Denied),
+            ffi::BUS_ERROR if bad.is_none() => Err(BusError::Denied),
             s => {
-                self.fail("write", s, Some(ctx));
+                self.fail("write", s, bad, Some(ctx));
                 Err(BusError::DeviceError)
             }
         }
@@ -1402,11 +1617,29 @@ impl Device for PluginDevice {
             })
         })?;
         let f = self.ty.ops.debug_peek?;
-        let mut v = 0u32;
+        let slot = &self.handle.slot;
+        slot.arm(4);
+        let vp = slot.ptr().cast::<u32>();
         // SAFETY: `dev` is our live instance; `debug_peek` gets no context and must not have
-        // side effects; `v` is a valid out pointer.
-        let st = unsafe { f(self.dev, region, off, u32::from(size), &mut v) };
-        (st == ffi::OK).then_some(v & size_mask(size))
+        // side effects; `vp` is our 8-aligned out-buffer (4 bytes for the value).
+        let st = unsafe { f(self.dev, region, off, u32::from(size), vp) };
+        match slot.take(4) {
+            Ok(b) if st == ffi::OK => {
+                Some(u32::from_ne_bytes([b[0], b[1], b[2], b[3]]) & size_mask(size))
+            }
+            Ok(_) => None,
+            Err(()) => {
+                slot.arm(0);
+                tracing::error!(
+                    "plugin device '{}' (type \"{}\", plugin {} {}): `debug_peek` wrote past the end of the 4-byte out-buffer armlet gave it; value ignored",
+                    self.instance(),
+                    self.ty.name,
+                    self.lib.name,
+                    self.lib.path.display()
+                );
+                None
+            }
+        }
     }
 
     fn reset(&mut self, ctx: &mut DeviceCtx<'_>) {
@@ -1416,9 +1649,9 @@ impl Device for PluginDevice {
         self.wake.pending.store(false, Ordering::Relaxed);
         let Some(f) = self.ty.ops.reset else { return };
         // SAFETY: `dev` is our live instance and the context is active during the call.
-        let st = self.call(Some(ctx), |dev, c| unsafe { f(dev, c) });
+        let (st, bad) = self.call_status(Some(ctx), op::RESET, |dev, c| unsafe { f(dev, c) });
         if st != ffi::OK {
-            self.fail("reset", st, Some(ctx));
+            self.fail("reset", st, bad, Some(ctx));
         }
     }
 
@@ -1438,19 +1671,26 @@ impl Device for PluginDevice {
         }
         let Some(f) = self.ty.ops.timer else { return };
         // SAFETY: `dev` is our live instance and the context is active during the call.
-        let st = self.call(Some(ctx), |dev, c| unsafe { f(dev, c, token) });
+        let (st, bad) =
+            self.call_status(Some(ctx), op::TIMER, |dev, c| unsafe { f(dev, c, token) });
         if st != ffi::OK {
-            self.fail("timer", st, Some(ctx));
+            self.fail("timer", st, bad, Some(ctx));
         }
     }
 }
 
 impl Drop for PluginDevice {
     fn drop(&mut self) {
-        if let Some(destroy) = self.ty.ops.destroy {
+        if let (Some(destroy), false) = (self.ty.ops.destroy, self.dev.is_null()) {
+            let dev = self.dev;
+            // `destroy` gets no context: host services called from it are refused.
+            self.calls += 1;
+            self.watch.enter(self.calls, op::DESTROY);
             // SAFETY: `dev` came from this type's `create` and is destroyed exactly once.
-            unsafe { destroy(self.dev) };
+            unsafe { destroy(dev) };
+            self.watch.leave();
         }
+        crate::watchdog::unregister(&self.watch);
         // SAFETY: `ctx` came from Box::into_raw in `new` and the plugin may no longer use it.
         drop(unsafe { Box::from_raw(self.ctx) });
     }

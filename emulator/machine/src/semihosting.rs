@@ -12,6 +12,7 @@ use crate::device::{Rx, Serial};
 use armlet_cpu::Bus;
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::{Component, Path, PathBuf};
 
 /// `ADP_Stopped_ApplicationExit`: the "normal exit" reason.
@@ -34,6 +35,8 @@ const EBADF: u32 = 9;
 const EACCES: u32 = 13;
 const EFAULT: u32 = 14;
 const EINVAL: u32 = 22;
+#[cfg(test)]
+const EISDIR: u32 = 21;
 const EMFILE: u32 = 24;
 const ENOSYS: u32 = 38;
 
@@ -495,8 +498,43 @@ impl Semihosting {
             4 => o.append(true).create(true),
             _ => o.read(true).append(true).create(true),
         };
-        let f = o.open(&path).map_err(|e| io_errno(&e))?;
+        // No symlink as the last component (`resolve` returned the real path: one appearing
+        // now was swapped in since), and no blocking on a FIFO swapped in either.
+        o.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC);
+        let f = o.open(&path).map_err(|e| match e.raw_os_error() {
+            Some(libc::ELOOP) => {
+                tracing::warn!("semihosting: open '{}' refused: a symlink", path.display());
+                EACCES
+            }
+            _ => io_errno(&e),
+        })?;
+        self.check_opened(&f, &path)?;
         self.alloc(Handle::File(f))
+    }
+
+    /// What was actually opened must be a regular file inside the root: checked on the open
+    /// file itself (fstat, and the kernel's name for the descriptor), so a path component
+    /// swapped for a symlink between `resolve` and `open` cannot lead out.
+    fn check_opened(&self, f: &File, path: &Path) -> Result<(), u32> {
+        use std::os::fd::AsRawFd;
+        let refuse = |why: &str| {
+            tracing::warn!("semihosting: open '{}' refused: {why}", path.display());
+            EACCES
+        };
+        let meta = f.metadata().map_err(|e| io_errno(&e))?;
+        if !meta.is_file() {
+            return Err(refuse("not a regular file"));
+        }
+        let Some(root) = &self.config.root else {
+            return Err(EPERM);
+        };
+        let croot = root.canonicalize().map_err(|e| io_errno(&e))?;
+        if let Ok(real) = std::fs::read_link(format!("/proc/self/fd/{}", f.as_raw_fd())) {
+            if !real.starts_with(&croot) {
+                return Err(refuse("the file opened is outside the semihosting root"));
+            }
+        }
+        Ok(())
     }
 
     fn close(&mut self, mem: &mut impl Bus, param: u32) -> Res {
@@ -877,6 +915,143 @@ mod tests {
         t.put(DATA, b"touch pwned");
         assert_eq!(t.call(0x12, &[DATA, 11]), u32::MAX);
         assert!(!t.root().join("pwned").exists());
+    }
+
+    /// Every way out of `--semihosting-root` the threat model names (emulator/SECURITY.md):
+    /// `..`, absolute paths, symlinks leading out (file, directory component, chains,
+    /// dangling), special files (devices through symlinks, FIFOs, sockets, device nodes,
+    /// directories), and rename/remove across the boundary. Nothing outside is read, created,
+    /// changed or deleted.
+    #[test]
+    fn sandbox_cannot_be_escaped() {
+        use std::os::unix::fs::symlink;
+        let mut t = T::new(true);
+        let root = t.root().to_path_buf();
+        let outside = tempfile::tempdir().unwrap();
+        let out = outside.path();
+        std::fs::write(out.join("secret"), b"x").unwrap();
+        std::fs::create_dir(root.join("sub")).unwrap();
+        std::fs::write(root.join("sub/inside"), b"in").unwrap();
+        symlink(out, root.join("dirlink")).unwrap();
+        symlink(out.join("secret"), root.join("filelink")).unwrap();
+        symlink(root.join("filelink"), root.join("chain")).unwrap();
+        symlink(out.join("created"), root.join("dangling")).unwrap();
+        symlink("/dev/zero", root.join("zero")).unwrap();
+        symlink("/dev/null", root.join("null")).unwrap();
+        symlink("/etc", root.join("etc")).unwrap();
+        let fifo = root.join("fifo");
+        assert!(std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success());
+        symlink(&fifo, root.join("fifolink")).unwrap();
+        let _sock = std::os::unix::net::UnixListener::bind(root.join("sock")).unwrap();
+        // A device node inside the root (only root may make one).
+        let have_dev = std::process::Command::new("mknod")
+            .arg(root.join("devnode"))
+            .args(["c", "1", "5"])
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        // Allowed: a symlink inside the root to a file inside it.
+        symlink(root.join("sub/inside"), root.join("inlink")).unwrap();
+        let h = t.open("inlink", 0);
+        assert_ne!(h, u32::MAX, "a symlink staying inside the root works");
+        t.call(0x02, &[h]);
+
+        let mut names = vec![
+            "../x",
+            "./../x",
+            "sub/../../x",
+            "sub/..",
+            "/etc/passwd",
+            "//etc/passwd",
+            "dirlink/secret",
+            "dirlink/new",
+            "filelink",
+            "chain",
+            "dangling",
+            "zero",
+            "null",
+            "etc/passwd",
+            "fifo",
+            "fifolink",
+            "sock",
+            "sub",
+            ".",
+        ];
+        if have_dev {
+            names.push("devnode");
+        }
+        for name in names {
+            for mode in [0, 2, 4, 8] {
+                assert_eq!(t.open(name, mode), u32::MAX, "{name} opened (mode {mode})");
+                let e = t.call(0x13, &[]);
+                assert!(
+                    matches!(e, EACCES | ENOENT | EINVAL | EISDIR),
+                    "{name}: errno {e}"
+                );
+            }
+        }
+        // rename and remove across the boundary.
+        std::fs::write(root.join("mine"), b"m").unwrap();
+        for (from, to) in [
+            ("mine", "../stolen"),
+            ("mine", "dirlink/stolen"),
+            ("mine", "/tmp/stolen"),
+            ("dirlink/secret", "grabbed"),
+            ("filelink", "grabbed"),
+        ] {
+            t.put(DATA + 0x300, from.as_bytes());
+            t.put(DATA + 0x400, to.as_bytes());
+            let r = t.call(
+                0x0f,
+                &[
+                    DATA + 0x300,
+                    from.len() as u32,
+                    DATA + 0x400,
+                    to.len() as u32,
+                ],
+            );
+            assert_eq!(r, u32::MAX, "rename {from} -> {to}");
+        }
+        for name in ["dirlink/secret", "filelink", "chain", "../x", "/tmp"] {
+            t.put(DATA + 0x300, name.as_bytes());
+            assert_eq!(
+                t.call(0x0e, &[DATA + 0x300, name.len() as u32]),
+                u32::MAX,
+                "remove {name}"
+            );
+        }
+        assert_eq!(std::fs::read(out.join("secret")).unwrap(), b"x");
+        assert!(
+            !out.join("created").exists(),
+            "created through a dangling link"
+        );
+        assert!(!out.join("stolen").exists() && !root.join("grabbed").exists());
+        assert_eq!(
+            std::fs::read_dir(out).unwrap().count(),
+            1,
+            "outside changed"
+        );
+        assert!(root.join("mine").exists());
+        assert!(!Path::new("/tmp/stolen").exists());
+    }
+
+    #[test]
+    fn system_is_refused_without_allow_system() {
+        let mut t = T::new(true);
+        t.put(DATA, b"touch pwned");
+        assert_eq!(t.call(0x12, &[DATA, 11]), u32::MAX);
+        assert_eq!(t.call(0x13, &[]), EPERM);
+        assert!(!t.root().join("pwned").exists());
+        // And without a root, even with --allow-system (the command's directory is the root).
+        let mut n = T::new(false);
+        n.sh.config.allow_system = true;
+        n.put(DATA, b"touch /tmp/armlet-pwned");
+        assert_eq!(n.call(0x12, &[DATA, 23]), u32::MAX);
+        assert!(!Path::new("/tmp/armlet-pwned").exists());
     }
 
     #[test]
