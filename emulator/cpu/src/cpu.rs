@@ -611,6 +611,21 @@ impl Cpu {
                                 }
                             }};
                         }
+                        // Compare-and-branch fusion: a flag-setting form followed by a
+                        // B<cond> (in this block and within the budget) runs the branch at
+                        // once, saving its dispatch; the branch still counts as its own
+                        // instruction (the exit index is the branch's).
+                        macro_rules! fused_bcond {
+                            () => {
+                                if let Some(&Fast::Bcond { cond, target }) = iter.as_slice().first()
+                                {
+                                    iter.next();
+                                    if ex.s.cond_passed(cond) {
+                                        break 'run Some((idx!(), Flow::Branch(target)));
+                                    }
+                                }
+                            };
+                        }
                         match f {
                             Fast::MovImm { rd, imm } => r!(rd) = imm,
                             Fast::MovReg { rd, rm } => r!(rd) = r!(rm),
@@ -634,6 +649,7 @@ impl Cpu {
                             }
                             Fast::SubsImm { rd, rn, imm } => {
                                 r!(rd) = nzcv!(add_with_carry(r!(rn), !imm, true));
+                                fused_bcond!();
                             }
                             Fast::AddsReg { rd, rn, rm } => {
                                 r!(rd) = nzcv!(add_with_carry(r!(rn), r!(rm), false));
@@ -643,12 +659,20 @@ impl Cpu {
                             }
                             Fast::CmpImm { rn, imm } => {
                                 nzcv!(add_with_carry(r!(rn), !imm, true));
+                                fused_bcond!();
                             }
                             Fast::CmpReg { rn, rm } => {
                                 nzcv!(add_with_carry(r!(rn), !r!(rm), true));
+                                fused_bcond!();
                             }
-                            Fast::TstImm { rn, imm } => nz!(r!(rn) & imm),
-                            Fast::TstReg { rn, rm } => nz!(r!(rn) & r!(rm)),
+                            Fast::TstImm { rn, imm } => {
+                                nz!(r!(rn) & imm);
+                                fused_bcond!();
+                            }
+                            Fast::TstReg { rn, rm } => {
+                                nz!(r!(rn) & r!(rm));
+                                fused_bcond!();
+                            }
                             Fast::LogicReg { op, rd, rn, rm } => r!(rd) = op.apply(r!(rn), r!(rm)),
                             Fast::LogicImm { op, rd, rn, imm } => r!(rd) = op.apply(r!(rn), imm),
                             Fast::LogicsReg { op, rd, rn, rm } => {

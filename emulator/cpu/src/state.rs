@@ -397,26 +397,91 @@ impl CpuState {
         }
     }
 
-    /// `ConditionPassed()` for a 4-bit condition code.
+    /// `ConditionPassed()` for a 4-bit condition code: one table lookup, no branches (a
+    /// `match` on the condition compiles to an indirect jump that mispredicts often).
     #[inline(always)]
     pub fn cond_passed(&self, cond: u8) -> bool {
-        let r = match cond >> 1 {
-            0 => self.z,
-            1 => self.c,
-            2 => self.n,
-            3 => self.v,
-            4 => self.c && !self.z,
-            5 => self.n == self.v,
-            6 => !self.z && self.n == self.v,
-            _ => return true,
-        };
-        r != (cond & 1 != 0)
+        let nzcv = (usize::from(self.n) << 3)
+            | (usize::from(self.z) << 2)
+            | (usize::from(self.c) << 1)
+            | usize::from(self.v);
+        COND_TABLE[usize::from(cond & 15)] >> nzcv & 1 != 0
     }
 }
+
+/// For each condition code, bit `nzcv` (N<<3 | Z<<2 | C<<1 | V) tells whether it passes
+/// (A7.3, `ConditionPassed()`); codes 14 and 15 always pass.
+const COND_TABLE: [u16; 16] = {
+    let mut t = [0u16; 16];
+    let mut cond = 0;
+    while cond < 16 {
+        let mut f = 0;
+        while f < 16 {
+            let (n, z, c, v) = (f & 8 != 0, f & 4 != 0, f & 2 != 0, f & 1 != 0);
+            let base = match cond >> 1 {
+                0 => z,
+                1 => c,
+                2 => n,
+                3 => v,
+                4 => c && !z,
+                5 => n == v,
+                6 => !z && n == v,
+                _ => true,
+            };
+            let pass = if cond >= 14 {
+                true
+            } else {
+                base != (cond & 1 != 0)
+            };
+            if pass {
+                t[cond] |= 1 << f;
+            }
+            f += 1;
+        }
+        cond += 1;
+    }
+    t
+};
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn conditions_follow_the_manual() {
+        // A7.3, table A7-1, written out independently of the lookup table.
+        for f in 0..16u8 {
+            let s = CpuState {
+                n: f & 8 != 0,
+                z: f & 4 != 0,
+                c: f & 2 != 0,
+                v: f & 1 != 0,
+                ..CpuState::default()
+            };
+            let (n, z, c, v) = (s.n, s.z, s.c, s.v);
+            let want = [
+                z,
+                !z,
+                c,
+                !c,
+                n,
+                !n,
+                v,
+                !v,
+                c && !z,
+                !c || z,
+                n == v,
+                n != v,
+                !z && n == v,
+                z || n != v,
+                true,
+                true,
+            ];
+            for (cond, &w) in want.iter().enumerate() {
+                assert_eq!(s.cond_passed(cond as u8), w, "cond {cond} flags {f:04b}");
+            }
+        }
+    }
 
     #[test]
     fn xpsr_round_trips() {
