@@ -40,6 +40,7 @@ pub mod framing;
 mod memory_map;
 mod monitor;
 mod net;
+pub mod scripted;
 mod server;
 pub mod target;
 

@@ -115,13 +115,21 @@ impl<'l> Server<'l> {
     }
 
     /// Serve until the firmware exits, the debugger kills it, or a limit is reached.
-    pub fn run(mut self) -> (GdbTarget, Outcome) {
+    pub fn run(self) -> (GdbTarget, Outcome) {
+        let (target, outcome, _) = self.run_counting();
+        (target, outcome)
+    }
+
+    /// [`Server::run`], also returning how many network events were still queued when it
+    /// ended (for scripted sessions: 0 means the server consumed the whole script).
+    pub(crate) fn run_counting(mut self) -> (GdbTarget, Outcome, usize) {
         let outcome = self.main_loop();
         if let Some(s) = self.session.take() {
             let _ = s.tx.send(Out::Close);
         }
         self.target.tap.set_enabled(false);
-        (self.target, outcome)
+        let left = self.events.try_iter().count();
+        (self.target, outcome, left)
     }
 
     fn main_loop(&mut self) -> Outcome {
