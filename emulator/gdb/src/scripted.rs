@@ -49,7 +49,10 @@ pub fn replay(machine: Machine, script: &[Event], limits: &Limits<'_>) -> Replay
         }
         let net = match ev {
             Event::Connect(id) => {
-                let tx = conns.iter().find(|(c, _)| c == id).map(|(_, ch)| ch.0.clone());
+                let tx = conns
+                    .iter()
+                    .find(|(c, _)| c == id)
+                    .map(|(_, ch)| ch.0.clone());
                 NetEvent::Connected {
                     id: *id,
                     tx: tx.expect("registered above"),
