@@ -25,8 +25,11 @@ pub mod seeds;
 /// A single harness call taking longer than this is a hang.
 pub const HANG: Duration = Duration::from_secs(20);
 
+/// A harness: arbitrary bytes in, a panic only if armlet misbehaves.
+pub type Harness = fn(&[u8]);
+
 /// The harnesses by name (the cargo-fuzz targets have the same names).
-pub const HARNESSES: &[(&str, fn(&[u8]))] = &[
+pub const HARNESSES: &[(&str, Harness)] = &[
     ("elf_loader", elf_loader),
     ("machine_file", machine_file),
     ("gdb_packets", gdb_packets),
