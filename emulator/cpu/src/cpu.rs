@@ -40,6 +40,12 @@ impl DecodedInsn {
         };
         Disasm { op: &self.op, cond }.to_string()
     }
+
+    /// The run loop's specialised form of this instruction (`fast.rs`), as debug text: lets
+    /// tests and fuzzers exercise the lowering without executing.
+    pub fn fast_form(&self) -> String {
+        format!("{:?}", lower(&self.op, self.pc, self.len, self.cond))
+    }
 }
 
 /// A run of instructions at consecutive addresses, ending at the first one that always

@@ -135,6 +135,35 @@ impl Framer {
     }
 }
 
+/// Clamp the length of an `m` (read memory) packet to `max` bytes, recomputing the
+/// checksum; other packets are returned unchanged. `gdbstub` answers `m` by reading the
+/// whole length in buffer-sized chunks into one reply, so `m0,ffffffff` from a hostile
+/// client would make armlet read (and buffer as hex) every mapped byte — and a length past
+/// the end of the address space overflows its address arithmetic. A reply with fewer bytes
+/// than asked is allowed by the protocol; GDB never asks for more than `PacketSize` allows.
+pub fn clamp_memory_read(frame: Vec<u8>, max: usize) -> Vec<u8> {
+    let n = frame.len();
+    if n < 5 || !frame.starts_with(b"$m") {
+        return frame;
+    }
+    let body = &frame[1..n - 3];
+    let Some(comma) = body.iter().position(|&b| b == b',') else {
+        return frame;
+    };
+    let len_hex = &body[comma + 1..];
+    let len = std::str::from_utf8(len_hex)
+        .ok()
+        .and_then(|h| u128::from_str_radix(h, 16).ok());
+    match len {
+        Some(len) if len > max as u128 => {
+            let mut b = body[..=comma].to_vec();
+            b.extend_from_slice(format!("{max:x}").as_bytes());
+            packet(&b)
+        }
+        _ => frame,
+    }
+}
+
 /// `$body#cc` for `body`.
 pub fn packet(body: &[u8]) -> Vec<u8> {
     let sum = body.iter().fold(0u8, |a, &x| a.wrapping_add(x));
@@ -157,6 +186,22 @@ pub fn console_packet(text: &[u8]) -> Vec<u8> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn memory_reads_are_clamped_to_a_reply() {
+        let clamp = |p: &[u8]| clamp_memory_read(packet(p), 0x2200);
+        assert_eq!(clamp(b"m0,4"), packet(b"m0,4"));
+        assert_eq!(clamp(b"m20000000,2200"), packet(b"m20000000,2200"));
+        assert_eq!(clamp(b"m8000,6847df67"), packet(b"m8000,2200"));
+        assert_eq!(
+            clamp(b"mffffff00,ffffffffffffffffffff"),
+            packet(b"mffffff00,2200")
+        );
+        // Not `m`, or not a length gdbstub would parse: unchanged.
+        assert_eq!(clamp(b"M0,4:00000000"), packet(b"M0,4:00000000"));
+        assert_eq!(clamp(b"m0"), packet(b"m0"));
+        assert_eq!(clamp(b"m0,zz"), packet(b"m0,zz"));
+    }
+
     use super::*;
 
     fn run(f: &mut Framer, bytes: &[u8]) -> (Vec<Frame>, Vec<u8>) {

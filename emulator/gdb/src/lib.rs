@@ -40,6 +40,7 @@ pub mod framing;
 mod memory_map;
 mod monitor;
 mod net;
+pub mod scripted;
 mod server;
 pub mod target;
 
@@ -128,6 +129,46 @@ pub fn serve(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A hostile client: a 1.7 GB `m` read, an `m` past the end of the address space and a
+    /// 4 GiB flash erase are answered at once (found by `armlet-fuzz`'s `gdb_packets`).
+    #[test]
+    fn huge_reads_and_erases_are_bounded() {
+        use crate::framing::packet;
+        use crate::scripted::{replay, Event};
+        let board = armlet_machine::Board::mps2_an385();
+        let m = Machine::new(
+            board,
+            armlet_machine::MachineOptions::default(),
+            Box::new(armlet_machine::semihosting::StdConsole::new()),
+        )
+        .unwrap();
+        let mut bytes = b"+".to_vec();
+        for body in [
+            &b"m8000,6847df67"[..],
+            b"mffffff00,10000",
+            b"m0,ffffffffffffffff",
+            b"vFlashErase:00000000,ffffffff",
+            b"vFlashErase:fffff000,00002000",
+        ] {
+            bytes.extend(packet(body));
+        }
+        let t0 = std::time::Instant::now();
+        let limits = Limits {
+            max_instructions: Some(1000),
+            ..Limits::default()
+        };
+        let r = replay(
+            m,
+            &[Event::Connect(1), Event::Data(1, bytes), Event::Close(1)],
+            &limits,
+        );
+        assert!(t0.elapsed().as_secs() < 5, "took {:?}", t0.elapsed());
+        let out = &r.replies[0].1;
+        // Three reads of at most 0x2200 bytes as hex, two short answers.
+        assert!(out.len() < 3 * (2 * 0x2200 + 8) + 64, "{} bytes", out.len());
+        assert_eq!(r.unprocessed, 0);
+    }
 
     #[test]
     fn addresses() {

@@ -89,10 +89,24 @@ impl MemoryMap for GdbTarget {
 
 impl Flash for GdbTarget {
     fn flash_erase(&mut self, start: u32, length: u32) -> TargetResult<(), Self> {
-        let blank = vec![0xffu8; length as usize];
-        self.m
-            .debug_write(start, &blank)
-            .map_err(|_| TargetError::Errno(14))
+        // In pages: the length comes from the client (`vFlashErase:0,ffffffff` must not
+        // allocate 4 GiB); only RAM/ROM is erased (never device registers, nor the
+        // hundreds of megabytes of "unimplemented" device space some boards map): the
+        // first page outside memory ends it with an error.
+        const PAGE: u32 = 4096;
+        let blank = [0xffu8; PAGE as usize];
+        let mut done = 0u32;
+        while done < length {
+            let n = (length - done).min(PAGE);
+            let at = start.checked_add(done).ok_or(TargetError::Errno(14))?;
+            self.m
+                .mem
+                .load(at, &blank[..n as usize])
+                .map_err(|_| TargetError::Errno(14))?;
+            self.m.cpu.invalidate(at, n);
+            done += n;
+        }
+        Ok(())
     }
 
     fn flash_write(&mut self, start: u32, data: &[u8]) -> TargetResult<(), Self> {

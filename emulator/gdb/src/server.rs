@@ -19,6 +19,9 @@ use tokio::sync::mpsc::UnboundedSender;
 /// packets at 16 KiB, which this allows in full.
 pub const PACKET_SIZE: usize = 0x4400;
 
+/// The most bytes one `m` packet reads: what fits in a reply of `PACKET_SIZE` as hex.
+pub const MAX_MEMORY_READ: usize = PACKET_SIZE / 2;
+
 /// The signal number `kill` is reported as (exit status 128 + 9 = 137, like SIGKILL).
 pub const KILL_SIGNAL: usize = 9;
 
@@ -115,13 +118,21 @@ impl<'l> Server<'l> {
     }
 
     /// Serve until the firmware exits, the debugger kills it, or a limit is reached.
-    pub fn run(mut self) -> (GdbTarget, Outcome) {
+    pub fn run(self) -> (GdbTarget, Outcome) {
+        let (target, outcome, _) = self.run_counting();
+        (target, outcome)
+    }
+
+    /// [`Server::run`], also returning how many network events were still queued when it
+    /// ended (for scripted sessions: 0 means the server consumed the whole script).
+    pub(crate) fn run_counting(mut self) -> (GdbTarget, Outcome, usize) {
         let outcome = self.main_loop();
         if let Some(s) = self.session.take() {
             let _ = s.tx.send(Out::Close);
         }
         self.target.tap.set_enabled(false);
-        (self.target, outcome)
+        let left = self.events.try_iter().count();
+        (self.target, outcome, left)
     }
 
     fn main_loop(&mut self) -> Outcome {
@@ -361,7 +372,7 @@ impl<'l> Server<'l> {
     fn feed(&mut self, frames: Vec<Frame>) -> Option<Outcome> {
         for frame in frames {
             let bytes = match frame {
-                Frame::Packet(p) => p,
+                Frame::Packet(p) => crate::framing::clamp_memory_read(p, MAX_MEMORY_READ),
                 Frame::Interrupt => vec![0x03],
                 Frame::Ack => vec![b'+'],
                 Frame::Nack => vec![b'-'],

@@ -1,0 +1,4 @@
+#![no_main]
+//! cargo-fuzz target: `armlet_fuzz::decoder` (see emulator/fuzz/README.md).
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| armlet_fuzz::decoder(data));

@@ -1,0 +1,4 @@
+#![no_main]
+//! cargo-fuzz target: `armlet_fuzz::gdb_packets` (see emulator/fuzz/README.md).
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| armlet_fuzz::gdb_packets(data));
