@@ -50,7 +50,7 @@ fn firmware(name: &str) -> PathBuf {
                 .arg("-C")
                 .arg(root().join("firmware-tests"))
                 .args(["build/gdb_target.elf", "build/gdb_second.elf"])
-                .arg("build/hello_lm3s.elf")
+                .args(["build/hello_lm3s.elf", "build/fp_lazy.elf"])
                 .stdout(Stdio::null())
                 .status()
                 .expect("run make");
@@ -500,14 +500,19 @@ fn unrle(body: &[u8]) -> String {
 }
 
 impl Rsp {
-    fn connect(addr: &str) -> Rsp {
+    /// Connected, acknowledgements still on.
+    fn connect_acked(addr: &str) -> Rsp {
         let s = TcpStream::connect(addr).expect("connect");
         s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
         s.set_nodelay(true).unwrap();
-        let mut r = Rsp {
+        Rsp {
             s,
             pending: Vec::new(),
-        };
+        }
+    }
+
+    fn connect(addr: &str) -> Rsp {
+        let mut r = Rsp::connect_acked(addr);
         r.raw(b"+");
         assert!(r.cmd("qSupported:swbreak+;hwbreak+").contains("PacketSize"));
         assert_eq!(r.cmd("QStartNoAckMode"), "OK");
@@ -1244,4 +1249,234 @@ fn fpu_boards_show_d0_d15_and_fpscr_and_the_m3_does_not() {
     );
     assert!(out.contains("Invalid register `d0'"), "{out}");
     assert!(out.contains("Invalid register `fpscr'"), "{out}");
+}
+
+fn unhex(h: &str) -> Vec<u8> {
+    assert!(h.len().is_multiple_of(2), "odd hex {h:?}");
+    (0..h.len() / 2)
+        .map(|i| u8::from_str_radix(&h[2 * i..2 * i + 2], 16).unwrap_or_else(|_| panic!("{h}")))
+        .collect()
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// Sizes of the registers in the target description, in number order (no FP registers
+/// without an FPU).
+fn register_sizes(fpu: bool) -> Vec<usize> {
+    let mut v = vec![4; 19]; // r0-r15, xpsr, msp, psp
+    v.extend([1; 4]); // primask, basepri, faultmask, control
+    if fpu {
+        v.extend([8; 16]); // d0-d15
+        v.push(4); // fpscr
+    }
+    v
+}
+
+/// The error reply (`Enn`) to a `p`/`P` packet.
+fn is_error(reply: &str) -> bool {
+    reply.len() == 3 && reply.starts_with('E') && reply[1..].chars().all(|c| c.is_ascii_hexdigit())
+}
+
+/// `p` for every register number (and ones that do not exist, and malformed ones) answers
+/// the register's bytes from `g`, or an error, and the session goes on: a soak test found
+/// gdbstub ending it on `p` packets it could not parse.
+#[test]
+fn p_and_capital_p_answer_every_register_like_g_and_keep_the_connection() {
+    for (board, name, stop_at, fpu) in [
+        ("mps2-an385", "gdb_target", "leaf", false),
+        ("mps2-an386", "fp_lazy", "tick", true),
+    ] {
+        let fw = firmware(name);
+        let at = symbol(&fw, stop_at) & !1;
+        let a = Armlet::start(&fw, &["--wait", "-M", board]);
+        // Acknowledgement mode first: `-` gets the last reply again, a packet with a bad
+        // checksum gets `-` in its place, and neither ends the session.
+        let mut r = Rsp::connect_acked(&a.addr);
+        r.raw(&frame("p0"));
+        r.raw(b"$pf#00");
+        r.raw(&frame("pf"));
+        let mut got = vec![0u8; 0];
+        let complete = |g: &[u8]| {
+            g.iter().filter(|&&b| b == b'#').count() == 2
+                && g.len() - g.iter().rposition(|&b| b == b'#').unwrap() == 3
+        };
+        while !complete(&got) {
+            let mut buf = [0u8; 256];
+            let n = r.s.read(&mut buf).unwrap();
+            assert!(n > 0, "{board}: connection closed");
+            got.extend(&buf[..n]);
+        }
+        let got = String::from_utf8(got).unwrap();
+        // + (p0) $reply + ... for p0; - for the bad one; + $reply for pf
+        let parts: Vec<&str> = got.split('$').collect();
+        assert_eq!(parts[0], "+", "{got}");
+        assert!(
+            parts[1].ends_with("-+"),
+            "the rejection in its place: {got}"
+        );
+        r.raw(b"+-");
+        assert_eq!(r.recv(), parts[2].split('#').next().unwrap(), "sent again");
+        r.raw(b"+");
+        assert!(r.cmd("?").starts_with('T'), "{board}");
+        r.raw(b"+");
+        drop(r);
+
+        let mut r = Rsp::connect(&a.addr);
+        assert!(r.run_to(at).starts_with("T05"), "{board}");
+        let g = unhex(&r.cmd("g"));
+        let sizes = register_sizes(fpu);
+        assert_eq!(g.len(), sizes.iter().sum::<usize>(), "{board}: g");
+        let mut off = 0;
+        for (n, &size) in sizes.iter().enumerate() {
+            let want = hex(&g[off..off + size]);
+            off += size;
+            assert_eq!(r.cmd(&format!("p{n:x}")), want, "{board}: p{n:x}");
+            assert_eq!(r.cmd(&format!("p{n:X}")), want, "{board}: p{n:X}");
+            assert_eq!(r.cmd(&format!("p{n:04x}")), want, "{board}: p{n:04x}");
+            assert_eq!(
+                r.cmd(&format!("p{n:x};thread:1;")),
+                want,
+                "{board}: LLDB's thread suffix"
+            );
+        }
+        // Registers this board does not have.
+        let absent: Vec<String> = (sizes.len()..41)
+            .chain([0x100, 0xffff_ffff])
+            .map(|n| format!("p{n:x}"))
+            .chain(["p100000000000000000000".to_string()])
+            .collect();
+        for p in &absent {
+            let reply = r.cmd(p);
+            assert!(is_error(&reply), "{board}: {p} -> {reply:?}");
+        }
+        // Malformed packets: an error each, nothing written.
+        for p in [
+            "p",
+            "pzz",
+            "p-1",
+            "p 0",
+            "p0;",
+            "p0;zz",
+            "pf0z",
+            "P",
+            "P1",
+            "P0=",
+            "P0=01",
+            "P0=0102030405",
+            "P0=zz000000",
+            "Pzz=00",
+            "P=00000000",
+            "P13=0000",
+        ] {
+            let reply = r.cmd(p);
+            assert!(is_error(&reply), "{board}: {p} -> {reply:?}");
+        }
+        assert_eq!(unhex(&r.cmd("g")), g, "{board}: errors wrote nothing");
+        // Other commands gdbstub cannot parse: an error too, and the session goes on (with
+        // no stray acknowledgement: the stub behind it was restarted in no-ack mode).
+        for p in [
+            "mzz,4",
+            "m",
+            "g1",
+            "Z0",
+            "Hgzz",
+            "qRcmd,zz",
+            "vFlashErase:zz",
+        ] {
+            let reply = r.cmd(p);
+            assert!(is_error(&reply), "{board}: {p} -> {reply:?}");
+        }
+        assert_eq!(unhex(&r.cmd("g")), g, "{board}");
+        r.s.set_read_timeout(Some(Duration::from_millis(100)))
+            .unwrap();
+        assert!(
+            r.pending.is_empty() && r.s.read(&mut [0u8; 16]).is_err(),
+            "{board}"
+        );
+        r.s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+        // P writes what p and g then show (r0, basepri, and d1 on the M4F).
+        assert_eq!(r.cmd("P0=efbeadde"), "OK");
+        assert_eq!(r.cmd("P14=80"), "OK");
+        assert_eq!(r.reg(0), 0xdead_beef);
+        assert_eq!(r.cmd("p14"), "80");
+        let g2 = unhex(&r.cmd("g"));
+        assert_eq!(&g2[..4], &0xdead_beefu32.to_le_bytes());
+        assert_eq!(g2[76 + 1], 0x80, "{board}: basepri in g");
+        if fpu {
+            assert_eq!(r.cmd("P18=0000000000000040"), "OK"); // d1 = 2.0
+            assert_eq!(r.cmd("p18"), "0000000000000040");
+            assert_eq!(&unhex(&r.cmd("g"))[80 + 8..80 + 16], &2.0f64.to_le_bytes());
+        }
+        // Still the same session: it answers, steps and reports.
+        assert!(r.cmd("?").starts_with('T'), "{board}");
+        assert!(r.cmd("s").starts_with("T05"), "{board}");
+        let g3 = unhex(&r.cmd("g"));
+        assert_eq!(r.cmd("pf"), hex(&g3[60..64]), "{board}");
+        r.send("k");
+        assert_eq!(a.finish().0, Some(137), "{board}");
+    }
+}
+
+/// gdb-multiarch on the M4F: system and FP registers by name, raw `p` packets through
+/// `maint packet`, and the session still works after them.
+#[test]
+fn gdb_reads_single_registers_and_raw_p_packets_on_the_m4f() {
+    if !gdb_available() {
+        return;
+    }
+    let fw = firmware("fp_lazy");
+    let a = Armlet::start(&fw, &["--wait", "-M", "mps2-an386"]);
+    let out = gdb(
+        &a.addr,
+        &fw,
+        &[
+            "break tick",
+            "continue",
+            "printf \"MSP %#x\\n\", $msp",
+            "printf \"FPSCR %#x\\n\", $fpscr",
+            "maint packet p11",
+            "maint packet p27",
+            "maint packet p28",
+            "maint packet pzz",
+            "maint packet p",
+            "maint packet P28=00000000",
+            "maint packet mzz,4",
+            "stepi",
+            "printf \"PC %#x\\n\", $pc",
+            "p $xpsr",
+            "p $basepri",
+            "info registers",
+            "info registers float",
+            "kill",
+        ],
+        None,
+        &[],
+    );
+    let received: Vec<&str> = out
+        .lines()
+        .filter_map(|l| l.strip_prefix("received: \""))
+        .map(|l| l.trim_end_matches('"'))
+        .collect();
+    assert_eq!(received.len(), 7, "{out}");
+    let msp = num_after(&out, "MSP ") as u32;
+    assert_eq!(received[0], hex(&msp.to_le_bytes()), "p11 is msp: {out}");
+    let fpscr = num_after(&out, "FPSCR ") as u32;
+    assert_eq!(
+        received[1],
+        hex(&fpscr.to_le_bytes()),
+        "p27 is fpscr: {out}"
+    );
+    assert_eq!(fpscr, 0xf000_009f, "the thread's FPSCR: {out}");
+    for r in &received[2..] {
+        assert!(is_error(r), "{r}: {out}");
+    }
+    // The session went on after them: a step reports where it stopped.
+    assert!(num_after(&out, "PC ") > 0x3e8, "{out}");
+    assert!(out.lines().any(|l| l.starts_with("xpsr ")), "{out}");
+    assert!(out.lines().any(|l| l.starts_with("control ")), "{out}");
+    assert!(out.lines().any(|l| l.starts_with("d15 ")), "{out}");
+    assert!(out.lines().any(|l| l.starts_with("fpscr ")), "{out}");
+    assert_eq!(a.finish().0, Some(137), "killed by GDB");
 }

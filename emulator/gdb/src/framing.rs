@@ -1,9 +1,10 @@
 //! Packet framing in front of `gdbstub`: only well-formed frames reach the stub.
 //!
 //! Bytes outside a packet other than `+`, `-` and the interrupt byte are ignored (as
-//! gdbserver does), a packet with a bad checksum is answered with `-` in acknowledgement
-//! mode (GDB retransmits) and dropped otherwise, and a packet longer than the stub's buffer
-//! is dropped. Garbage on the socket therefore never reaches the protocol engine.
+//! gdbserver does); a packet with a bad checksum or longer than the stub's buffer becomes a
+//! [`Frame::Rejected`], in its place among the other frames, which the server answers with
+//! `-` in acknowledgement mode (GDB retransmits). Garbage on the socket therefore never
+//! reaches the protocol engine.
 
 /// A unit for the protocol engine.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,6 +17,8 @@ pub enum Frame {
     Ack,
     /// `-`.
     Nack,
+    /// A packet dropped here (bad checksum, oversized): `-` in acknowledgement mode.
+    Rejected,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,8 +37,6 @@ pub struct Framer {
     state: State,
     buf: Vec<u8>,
     max: usize,
-    /// GDB has switched acknowledgements off (`QStartNoAckMode`).
-    pub no_ack: bool,
     /// Frames dropped so far (bad checksum, oversized).
     pub dropped: u64,
 }
@@ -56,14 +57,12 @@ impl Framer {
             state: State::Between,
             buf: Vec::new(),
             max,
-            no_ack: false,
             dropped: 0,
         }
     }
 
-    /// Feed bytes; complete frames are appended to `frames`, bytes to send back at once
-    /// (negative acknowledgements) to `reply`.
-    pub fn push(&mut self, bytes: &[u8], frames: &mut Vec<Frame>, reply: &mut Vec<u8>) {
+    /// Feed bytes; complete frames are appended to `frames`.
+    pub fn push(&mut self, bytes: &[u8], frames: &mut Vec<Frame>) {
         for &b in bytes {
             match self.state {
                 State::Between => match b {
@@ -86,9 +85,7 @@ impl Framer {
                         } else {
                             State::Between
                         };
-                        if !self.no_ack {
-                            reply.push(b'-');
-                        }
+                        frames.push(Frame::Rejected);
                         continue;
                     }
                     self.buf.push(b);
@@ -97,7 +94,7 @@ impl Framer {
                         (State::Body, _) => State::Body,
                         (State::Checksum1, _) => State::Checksum2,
                         _ => {
-                            self.finish(frames, reply);
+                            self.finish(frames);
                             State::Between
                         }
                     };
@@ -112,7 +109,7 @@ impl Framer {
         }
     }
 
-    fn finish(&mut self, frames: &mut Vec<Frame>, reply: &mut Vec<u8>) {
+    fn finish(&mut self, frames: &mut Vec<Frame>) {
         let n = self.buf.len();
         let body = &self.buf[1..n - 3];
         let sum = body.iter().fold(0u8, |a, &x| a.wrapping_add(x));
@@ -128,9 +125,7 @@ impl Framer {
                 "gdb: dropped a packet with a bad checksum: {}",
                 String::from_utf8_lossy(&self.buf)
             );
-            if !self.no_ack {
-                reply.push(b'-');
-            }
+            frames.push(Frame::Rejected);
         }
     }
 }
@@ -204,10 +199,10 @@ mod tests {
 
     use super::*;
 
-    fn run(f: &mut Framer, bytes: &[u8]) -> (Vec<Frame>, Vec<u8>) {
-        let (mut frames, mut reply) = (Vec::new(), Vec::new());
-        f.push(bytes, &mut frames, &mut reply);
-        (frames, reply)
+    fn run(f: &mut Framer, bytes: &[u8]) -> Vec<Frame> {
+        let mut frames = Vec::new();
+        f.push(bytes, &mut frames);
+        frames
     }
 
     #[test]
@@ -217,7 +212,7 @@ mod tests {
         input.extend(packet(b"qSupported:multiprocess+"));
         input.push(0x03);
         input.extend(b"-");
-        let (frames, reply) = run(&mut f, &input);
+        let frames = run(&mut f, &input);
         assert_eq!(
             frames,
             vec![
@@ -227,7 +222,6 @@ mod tests {
                 Frame::Nack
             ]
         );
-        assert!(reply.is_empty());
     }
 
     #[test]
@@ -235,8 +229,8 @@ mod tests {
         let p = packet(b"m20000000,4");
         for cut in 0..p.len() {
             let mut f = Framer::new(4096);
-            let (mut a, _) = run(&mut f, &p[..cut]);
-            let (b, _) = run(&mut f, &p[cut..]);
+            let mut a = run(&mut f, &p[..cut]);
+            let b = run(&mut f, &p[cut..]);
             a.extend(b);
             assert_eq!(a, vec![Frame::Packet(p.clone())], "cut at {cut}");
         }
@@ -245,26 +239,41 @@ mod tests {
     #[test]
     fn garbage_is_ignored_and_bad_checksums_are_refused() {
         let mut f = Framer::new(64);
-        let (frames, reply) = run(&mut f, b"hello\x00\xff$m0,4#00");
-        assert!(frames.is_empty());
-        assert_eq!(reply, b"-");
-        f.no_ack = true;
-        let (frames, reply) = run(&mut f, b"$g#zz");
-        assert!(frames.is_empty() && reply.is_empty());
+        let frames = run(&mut f, b"hello\x00\xff$m0,4#00");
+        assert_eq!(frames, vec![Frame::Rejected]);
+        let frames = run(&mut f, b"$g#zz");
+        assert_eq!(frames, vec![Frame::Rejected]);
         let mut big = b"$".to_vec();
         big.extend(std::iter::repeat_n(b'a', 1000));
         big.extend(b"#00");
         big.extend(packet(b"g"));
-        let (frames, _) = run(&mut f, &big);
-        assert_eq!(frames, vec![Frame::Packet(packet(b"g"))]);
+        let frames = run(&mut f, &big);
+        assert_eq!(frames, vec![Frame::Rejected, Frame::Packet(packet(b"g"))]);
         assert_eq!(f.dropped, 3);
+    }
+
+    #[test]
+    fn rejections_keep_their_place_among_packets() {
+        let mut f = Framer::new(4096);
+        let mut input = packet(b"p0");
+        input.extend(b"$pf#00");
+        input.extend(packet(b"p10"));
+        let frames = run(&mut f, &input);
+        assert_eq!(
+            frames,
+            vec![
+                Frame::Packet(packet(b"p0")),
+                Frame::Rejected,
+                Frame::Packet(packet(b"p10"))
+            ]
+        );
     }
 
     #[test]
     fn interrupt_byte_inside_a_packet_is_data() {
         let mut f = Framer::new(4096);
         let p = packet(b"X20000000,1:\x03");
-        let (frames, _) = run(&mut f, &p);
+        let frames = run(&mut f, &p);
         assert_eq!(frames, vec![Frame::Packet(p)]);
     }
 

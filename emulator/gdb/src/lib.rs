@@ -19,7 +19,9 @@
 //! with PRIMASK/BASEPRI/FAULTMASK/CONTROL), `breakpoints` (software and hardware
 //! breakpoints, watchpoints), `exec` (continue, step, range step, stop reasons),
 //! `memory_map` (the memory map from the machine's regions, flash operations for `load`),
-//! `monitor` (`monitor` commands), `console` (console output to GDB as `O` packets).
+//! `monitor` (`monitor` commands), `console` (console output to GDB as `O` packets),
+//! `registers` (`p`/`P`, answered in front of gdbstub, which would end the session on a
+//! `p` it cannot parse).
 //!
 //! # Sessions
 //!
@@ -40,6 +42,7 @@ pub mod framing;
 mod memory_map;
 mod monitor;
 mod net;
+mod registers;
 pub mod scripted;
 mod server;
 pub mod target;

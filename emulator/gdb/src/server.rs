@@ -11,6 +11,8 @@ use gdbstub::common::Signal;
 use gdbstub::conn::Connection;
 use gdbstub::stub::state_machine::GdbStubStateMachine;
 use gdbstub::stub::{DisconnectReason, GdbStub, SingleThreadStopReason};
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, TryRecvError};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc::UnboundedSender;
@@ -34,11 +36,21 @@ const MAX_SLICE: u64 = 1 << 24;
 /// How often a halted machine thread looks at the stop flag and the deadline.
 const IDLE_POLL: Duration = Duration::from_millis(50);
 
+/// What a session shares with its `Conn` (which gdbstub owns).
+#[derive(Default)]
+struct Shared {
+    /// The last packet sent to the debugger (`$...#cc`), sent again when it answers `-`.
+    last: RefCell<Vec<u8>>,
+    /// Drop the stub's output (while a restarted stub is brought up to date).
+    mute: Cell<bool>,
+}
+
 /// `gdbstub`'s view of a connection: bytes are collected and handed to the socket task on
 /// flush.
 pub struct Conn {
     tx: UnboundedSender<Out>,
     buf: Vec<u8>,
+    shared: Rc<Shared>,
 }
 
 impl Connection for Conn {
@@ -59,6 +71,12 @@ impl Connection for Conn {
             return Ok(());
         }
         let bytes = std::mem::take(&mut self.buf);
+        if self.shared.mute.get() {
+            return Ok(());
+        }
+        if let Some(at) = bytes.iter().position(|&b| b == b'$') {
+            *self.shared.last.borrow_mut() = bytes[at..].to_vec();
+        }
         self.tx
             .send(Out::Bytes(bytes))
             .map_err(|_| "connection closed")
@@ -74,6 +92,25 @@ struct Session {
     gdb: Option<Stub>,
     framer: Framer,
     tx: UnboundedSender<Out>,
+    /// The debugger switched acknowledgements off (`QStartNoAckMode`).
+    no_ack: bool,
+    /// The debugger's `qSupported`, for a restarted stub.
+    qsupported: Option<Vec<u8>>,
+    shared: Rc<Shared>,
+}
+
+impl Session {
+    /// Send a reply packet (after the `+` for the command, in acknowledgement mode).
+    fn reply(&self, body: &[u8]) {
+        let p = crate::framing::packet(body);
+        *self.shared.last.borrow_mut() = p.clone();
+        let mut bytes = Vec::with_capacity(p.len() + 1);
+        if !self.no_ack {
+            bytes.push(b'+');
+        }
+        bytes.extend(p);
+        let _ = self.tx.send(Out::Bytes(bytes));
+    }
 }
 
 /// How a session ended.
@@ -319,11 +356,8 @@ impl<'l> Server<'l> {
             }
             NetEvent::Data { id, bytes } => {
                 let s = self.session.as_mut().filter(|s| s.id == id)?;
-                let (mut frames, mut reply) = (Vec::new(), Vec::new());
-                s.framer.push(&bytes, &mut frames, &mut reply);
-                if !reply.is_empty() {
-                    let _ = s.tx.send(Out::Bytes(reply));
-                }
+                let mut frames = Vec::new();
+                s.framer.push(&bytes, &mut frames);
                 self.feed(frames)
             }
             NetEvent::Closed { id } => {
@@ -336,19 +370,8 @@ impl<'l> Server<'l> {
     }
 
     fn attach(&mut self, id: u64, tx: UnboundedSender<Out>, peer: String) {
-        let conn = Conn {
-            tx: tx.clone(),
-            buf: Vec::new(),
-        };
-        let stub = GdbStub::builder(conn)
-            .packet_buffer_size(PACKET_SIZE)
-            .build()
-            .map_err(|e| format!("{e:?}"))
-            .and_then(|stub| {
-                stub.run_state_machine(&mut self.target)
-                    .map_err(|e| format!("{e:?}"))
-            });
-        match stub {
+        let shared = Rc::new(Shared::default());
+        match new_stub(&tx, &shared, &mut self.target) {
             Ok(gdb) => {
                 tracing::info!("gdb: debugger connected from {peer}");
                 self.target.resume = None;
@@ -359,6 +382,9 @@ impl<'l> Server<'l> {
                     gdb: Some(gdb),
                     framer: Framer::new(PACKET_SIZE),
                     tx,
+                    no_ack: false,
+                    qsupported: None,
+                    shared,
                 });
             }
             Err(e) => {
@@ -368,16 +394,45 @@ impl<'l> Server<'l> {
         }
     }
 
-    /// Feed whole frames to the stub.
+    /// Feed whole frames to the stub. Some never reach it: gdbstub ends the session on a
+    /// `-` and on a command it cannot parse, so `-` is answered here (the last packet
+    /// again; ignored without acknowledgements), and so are `p`/`P` (`crate::registers`).
+    /// Any other command the stub fails on while halted is answered `E16` by a new stub
+    /// (`restart_stub`); while the target runs, a failure still ends the session.
     fn feed(&mut self, frames: Vec<Frame>) -> Option<Outcome> {
         for frame in frames {
+            let s = self.session.as_mut()?;
             let bytes = match frame {
                 Frame::Packet(p) => crate::framing::clamp_memory_read(p, MAX_MEMORY_READ),
                 Frame::Interrupt => vec![0x03],
                 Frame::Ack => vec![b'+'],
-                Frame::Nack => vec![b'-'],
+                Frame::Nack => {
+                    let last = s.shared.last.borrow().clone();
+                    if !s.no_ack && !last.is_empty() {
+                        let _ = s.tx.send(Out::Bytes(last));
+                    }
+                    continue;
+                }
+                Frame::Rejected => {
+                    if !s.no_ack {
+                        let _ = s.tx.send(Out::Bytes(vec![b'-']));
+                    }
+                    continue;
+                }
             };
+            let stub_reads = matches!(
+                s.gdb,
+                Some(GdbStubStateMachine::Idle(_) | GdbStubStateMachine::Running(_))
+            );
+            if stub_reads && bytes.first() == Some(&b'$') && bytes.len() >= 4 {
+                let body = &bytes[1..bytes.len() - 3];
+                if let Some(reply) = crate::registers::reply(&mut self.target, body) {
+                    s.reply(&reply);
+                    continue;
+                }
+            }
             let no_ack = bytes.starts_with(b"$QStartNoAckMode#");
+            let mut qsupported = bytes.starts_with(b"$qSupported").then(|| bytes.clone());
             for b in bytes {
                 let s = self.session.as_mut()?;
                 let from_idle = matches!(s.gdb, Some(GdbStubStateMachine::Idle(_)));
@@ -389,17 +444,71 @@ impl<'l> Server<'l> {
                         continue;
                     }
                 };
+                let r = match r {
+                    // A command gdbstub could not parse or handle, while halted: answer it
+                    // with an error and go on with a new stub rather than end the session.
+                    Err(e) if from_idle && !e.is_connection_error() => {
+                        tracing::warn!("gdb: {e}; answering E16 and going on");
+                        qsupported = None;
+                        if let Some(o) = self.restart_stub() {
+                            return Some(o);
+                        }
+                        continue;
+                    }
+                    r => r,
+                };
                 if let Some(o) = self.settle(r, from_idle) {
                     return Some(o);
                 }
             }
+            if let (Some(q), Some(s)) = (qsupported, self.session.as_mut()) {
+                s.qsupported = Some(q);
+            }
             if no_ack {
                 if let Some(s) = self.session.as_mut() {
-                    s.framer.no_ack = true;
+                    s.no_ack = true;
                 }
             }
         }
         None
+    }
+
+    /// Replace a session's failed stub with a new one (idle), told the debugger's
+    /// `qSupported` and `QStartNoAckMode` again with its answers dropped, and answer the
+    /// failed command `E16`.
+    fn restart_stub(&mut self) -> Option<Outcome> {
+        let s = self.session.as_mut()?;
+        let mut replay = Vec::new();
+        if let Some(q) = &s.qsupported {
+            replay.push(q.clone());
+        }
+        if s.no_ack {
+            replay.push(crate::framing::packet(b"QStartNoAckMode"));
+        }
+        s.shared.mute.set(true);
+        let mut gdb = new_stub(&s.tx, &s.shared, &mut self.target);
+        for b in replay.concat() {
+            gdb = match gdb {
+                Ok(GdbStubStateMachine::Idle(g)) => g
+                    .incoming_data(&mut self.target, b)
+                    .map_err(|e| format!("{e:?}")),
+                Ok(_) => Err("the restarted stub is not idle".into()),
+                Err(e) => Err(e),
+            };
+        }
+        s.shared.mute.set(false);
+        match gdb {
+            Ok(g @ GdbStubStateMachine::Idle(_)) => {
+                s.gdb = Some(g);
+                s.reply(crate::registers::E_MALFORMED);
+                None
+            }
+            Ok(_) => self.end(End::Lost),
+            Err(e) => {
+                tracing::warn!("gdb: cannot restart the protocol engine: {e}");
+                self.end(End::Lost)
+            }
+        }
     }
 
     /// Put the stub's new state in place, resolving interrupts and disconnections.
@@ -494,4 +603,22 @@ impl<'l> Server<'l> {
             End::Exited(code) => Some(Outcome::Exited(code)),
         }
     }
+}
+
+/// A stub for a new session (or a restarted one) on the connection `tx`.
+fn new_stub(
+    tx: &UnboundedSender<Out>,
+    shared: &Rc<Shared>,
+    target: &mut GdbTarget,
+) -> Result<Stub, String> {
+    let conn = Conn {
+        tx: tx.clone(),
+        buf: Vec::new(),
+        shared: shared.clone(),
+    };
+    GdbStub::builder(conn)
+        .packet_buffer_size(PACKET_SIZE)
+        .build()
+        .map_err(|e| format!("{e:?}"))
+        .and_then(|stub| stub.run_state_machine(target).map_err(|e| format!("{e:?}")))
 }

@@ -138,6 +138,16 @@ impl GdbTarget {
         }
     }
 
+    /// The register numbered `n` in this board's target description: FP registers only on
+    /// cores with an FPU.
+    pub fn reg_by_number(&self, n: usize) -> Option<CortexMRegId> {
+        let fpu = self.m.cpu.state.fp.present();
+        CortexMRegId::ALL
+            .get(n)
+            .copied()
+            .filter(|id| fpu || !id.is_fp())
+    }
+
     /// Write one register with the effect it has on silicon: SP bits 1:0 and PC bit 0 read
     /// as zero, writing IPSR or CONTROL.SPSEL switches the active stack pointer, BASEPRI
     /// keeps only the implemented priority bits. Interrupts the new masks allow are taken
@@ -294,6 +304,8 @@ impl SingleThreadBase for GdbTarget {
     }
 }
 
+/// Not reached in a session (`crate::registers` answers `p`/`P` before gdbstub sees them),
+/// but kept equivalent: absent registers and values of the wrong size are errors.
 impl SingleRegisterAccess<()> for GdbTarget {
     fn read_register(
         &mut self,
@@ -305,19 +317,16 @@ impl SingleRegisterAccess<()> for GdbTarget {
             return Err(TargetError::NonFatal);
         }
         let (bytes, n) = id.value(&self.regs());
-        let n = n.min(buf.len());
-        buf[..n].copy_from_slice(&bytes[..n]);
+        let dst = buf.get_mut(..n).ok_or(TargetError::NonFatal)?;
+        dst.copy_from_slice(&bytes[..n]);
         Ok(n)
     }
 
     fn write_register(&mut self, _tid: (), id: CortexMRegId, val: &[u8]) -> TargetResult<(), Self> {
-        let mut regs = self.regs();
-        id.set(&mut regs, val);
-        if id.is_fp() && regs.fp.is_none() {
+        if (id.is_fp() && !self.m.cpu.state.fp.present()) || val.len() != id.size() {
             return Err(TargetError::NonFatal);
         }
-        let (bytes, _) = id.value(&regs);
-        self.write_reg(id, u64::from_le_bytes(bytes));
+        crate::registers::write(self, id, val);
         Ok(())
     }
 }
@@ -369,7 +378,12 @@ pub(crate) mod tests {
 
     /// A target on an mps2-an385 with nothing loaded.
     pub(crate) fn target() -> GdbTarget {
-        let board = Board::by_name("mps2-an385").unwrap();
+        target_on("mps2-an385")
+    }
+
+    /// A target on `board` with nothing loaded.
+    pub(crate) fn target_on(board: &str) -> GdbTarget {
+        let board = Board::by_name(board).unwrap();
         let m = Machine::new(board, MachineOptions::default(), Box::new(Quiet))
             .ok()
             .unwrap();
