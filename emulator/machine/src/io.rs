@@ -264,7 +264,7 @@ pub struct IoState {
     /// Exception state.
     pub nvic: Nvic,
     /// Levels of device outputs: (device, output) -> (line, level).
-    sources: std::collections::HashMap<(usize, usize), (u32, bool)>,
+    sources: rustc_hash::FxHashMap<(usize, usize), (u32, bool)>,
     /// Set when something changed that the machine must look at before the next
     /// instruction (an interrupt became pending).
     pub attention: bool,
