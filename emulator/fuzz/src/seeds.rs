@@ -13,32 +13,7 @@ pub fn packet(body: &[u8]) -> Vec<u8> {
     v
 }
 
-/// A minimal ELF32 ARM executable: one PT_LOAD of `code` at `addr`.
-pub fn tiny_elf(addr: u32, code: &[u8]) -> Vec<u8> {
-    let mut b = vec![0u8; 52 + 32];
-    b[..4].copy_from_slice(b"\x7fELF");
-    b[4] = 1;
-    b[5] = 1;
-    b[6] = 1;
-    b[16..18].copy_from_slice(&2u16.to_le_bytes()); // ET_EXEC
-    b[18..20].copy_from_slice(&40u16.to_le_bytes()); // EM_ARM
-    b[20..24].copy_from_slice(&1u32.to_le_bytes());
-    b[24..28].copy_from_slice(&(addr | 1).to_le_bytes());
-    b[28..32].copy_from_slice(&52u32.to_le_bytes()); // phoff
-    b[40..42].copy_from_slice(&52u16.to_le_bytes()); // ehsize
-    b[42..44].copy_from_slice(&32u16.to_le_bytes()); // phentsize
-    b[44..46].copy_from_slice(&1u16.to_le_bytes()); // phnum
-    let p = 52;
-    b[p..p + 4].copy_from_slice(&1u32.to_le_bytes()); // PT_LOAD
-    b[p + 4..p + 8].copy_from_slice(&84u32.to_le_bytes()); // offset
-    b[p + 8..p + 12].copy_from_slice(&addr.to_le_bytes());
-    b[p + 12..p + 16].copy_from_slice(&addr.to_le_bytes());
-    b[p + 16..p + 20].copy_from_slice(&(code.len() as u32).to_le_bytes());
-    b[p + 20..p + 24].copy_from_slice(&(code.len() as u32 + 16).to_le_bytes());
-    b[p + 24..p + 28].copy_from_slice(&5u32.to_le_bytes());
-    b.extend_from_slice(code);
-    b
-}
+pub use armlet_machine::loader::tiny_elf;
 
 fn hex(s: &str) -> String {
     s.bytes().map(|b| format!("{b:02x}")).collect()

@@ -260,37 +260,38 @@ pub fn load_elf(bytes: &[u8], mem: &mut Memory) -> Result<Image, LoadError> {
     })
 }
 
+/// A minimal ELF32 ARM executable: one PT_LOAD of `code` at `addr` (for tests and the
+/// fuzzers' seeds).
+pub fn tiny_elf(addr: u32, code: &[u8]) -> Vec<u8> {
+    let mut b = vec![0u8; 52 + 32];
+    b[..4].copy_from_slice(b"\x7fELF");
+    b[4] = 1;
+    b[5] = 1;
+    b[6] = 1;
+    b[16..18].copy_from_slice(&2u16.to_le_bytes()); // ET_EXEC
+    b[18..20].copy_from_slice(&40u16.to_le_bytes()); // EM_ARM
+    b[20..24].copy_from_slice(&1u32.to_le_bytes());
+    b[24..28].copy_from_slice(&(addr | 1).to_le_bytes());
+    b[28..32].copy_from_slice(&52u32.to_le_bytes()); // phoff
+    b[40..42].copy_from_slice(&52u16.to_le_bytes()); // ehsize
+    b[42..44].copy_from_slice(&32u16.to_le_bytes()); // phentsize
+    b[44..46].copy_from_slice(&1u16.to_le_bytes()); // phnum
+    let p = 52;
+    b[p..p + 4].copy_from_slice(&1u32.to_le_bytes()); // PT_LOAD
+    b[p + 4..p + 8].copy_from_slice(&84u32.to_le_bytes()); // offset
+    b[p + 8..p + 12].copy_from_slice(&addr.to_le_bytes());
+    b[p + 12..p + 16].copy_from_slice(&addr.to_le_bytes());
+    b[p + 16..p + 20].copy_from_slice(&(code.len() as u32).to_le_bytes());
+    b[p + 20..p + 24].copy_from_slice(&(code.len() as u32 + 16).to_le_bytes());
+    b[p + 24..p + 28].copy_from_slice(&5u32.to_le_bytes());
+    b.extend_from_slice(code);
+    b
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::board::Board;
-
-    /// A minimal ELF32 ARM executable: one PT_LOAD of `code` at `addr`.
-    pub(crate) fn tiny_elf(addr: u32, code: &[u8]) -> Vec<u8> {
-        let mut b = vec![0u8; 52 + 32];
-        b[..4].copy_from_slice(b"\x7fELF");
-        b[4] = 1;
-        b[5] = 1;
-        b[6] = 1;
-        b[16..18].copy_from_slice(&2u16.to_le_bytes()); // ET_EXEC
-        b[18..20].copy_from_slice(&40u16.to_le_bytes()); // EM_ARM
-        b[20..24].copy_from_slice(&1u32.to_le_bytes());
-        b[24..28].copy_from_slice(&(addr | 1).to_le_bytes());
-        b[28..32].copy_from_slice(&52u32.to_le_bytes()); // phoff
-        b[40..42].copy_from_slice(&52u16.to_le_bytes()); // ehsize
-        b[42..44].copy_from_slice(&32u16.to_le_bytes()); // phentsize
-        b[44..46].copy_from_slice(&1u16.to_le_bytes()); // phnum
-        let p = 52;
-        b[p..p + 4].copy_from_slice(&1u32.to_le_bytes()); // PT_LOAD
-        b[p + 4..p + 8].copy_from_slice(&84u32.to_le_bytes()); // offset
-        b[p + 8..p + 12].copy_from_slice(&addr.to_le_bytes());
-        b[p + 12..p + 16].copy_from_slice(&addr.to_le_bytes());
-        b[p + 16..p + 20].copy_from_slice(&(code.len() as u32).to_le_bytes());
-        b[p + 20..p + 24].copy_from_slice(&(code.len() as u32 + 16).to_le_bytes());
-        b[p + 24..p + 28].copy_from_slice(&5u32.to_le_bytes());
-        b.extend_from_slice(code);
-        b
-    }
 
     fn mem() -> Memory {
         Memory::from_board(&Board::mps2_an385()).unwrap()
@@ -357,6 +358,9 @@ mod tests {
     fn random_corruption_never_panics() {
         let base = tiny_elf(0x100, &[0xaa; 64]);
         let mut seed = 7u64;
+        // One memory for every case: building one (an 8 MiB page table) 5000 times cost
+        // minutes of system time on a loaded machine.
+        let mut m = mem();
         for _ in 0..5000 {
             let mut e = base.clone();
             for _ in 0..4 {
@@ -366,7 +370,7 @@ mod tests {
                 let i = (seed as usize) % e.len();
                 e[i] = (seed >> 32) as u8;
             }
-            let _ = load_elf(&e, &mut mem());
+            let _ = load_elf(&e, &mut m);
         }
     }
 
