@@ -443,18 +443,18 @@ impl Cpu {
         if len == 0 {
             return;
         }
+        // Page numbers are modulo the address space: a range that wraps past 0xffff_ffff
+        // (an exception frame just below 0, say) covers the top pages, then the bottom ones.
+        const MASK: u32 = u32::MAX >> PAGE_SHIFT;
         let first = addr >> PAGE_SHIFT;
-        let last = addr.wrapping_add(len - 1) >> PAGE_SHIFT;
-        let mut p = first;
-        loop {
+        let offset = u64::from(addr & ((1 << PAGE_SHIFT) - 1));
+        let pages = (((offset + u64::from(len) - 1) >> PAGE_SHIFT) + 1).min(u64::from(MASK) + 1);
+        for k in 0..pages as u32 {
+            let p = first.wrapping_add(k) & MASK;
             // Only pages holding decoded code cost anything (the bitmap is a superset).
             if self.code.test(p) {
                 self.cache.invalidate_page(p, &mut self.code);
             }
-            if p == last {
-                break;
-            }
-            p = p.wrapping_add(1);
         }
     }
 

@@ -78,3 +78,30 @@ fn external_writes_need_invalidate_and_get_it() {
     run_at(&mut cpu, &mut bus, 0x4000);
     assert_eq!(cpu.state.r[0], 2);
 }
+
+#[test]
+fn invalidating_a_range_that_wraps_past_the_top_is_quick_and_complete() {
+    // An exception frame stacked just below address 0 covers the top page and page 0. The
+    // page loop once ran until a 32-bit page counter wrapped (seconds, found by the ELF
+    // loader fuzzer); now it visits exactly the pages of the range.
+    let mut bus = Ram(vec![0; 0x10000]);
+    bus.put16(0x0100, MOVS_R0_1);
+    bus.put16(0x0102, BKPT);
+    let mut cpu = Cpu::new();
+    run_at(&mut cpu, &mut bus, 0x0100);
+    assert_eq!(cpu.state.r[0], 1);
+    // A hang guard, not a speed test: the old loop took seconds, this takes microseconds.
+    let t = std::time::Instant::now();
+    bus.put16(0x0100, MOVS_R0_2);
+    cpu.invalidate(0xffff_fff0, 0x120);
+    assert!(t.elapsed() < std::time::Duration::from_secs(2));
+    assert_eq!(cpu.cached_blocks(), 0);
+    run_at(&mut cpu, &mut bus, 0x0100);
+    assert_eq!(cpu.state.r[0], 2);
+    // The whole address space, starting at the top page: every page, page 0 included.
+    bus.put16(0x0100, MOVS_R0_3);
+    cpu.invalidate(0xffff_ffff, u32::MAX);
+    assert_eq!(cpu.cached_blocks(), 0);
+    run_at(&mut cpu, &mut bus, 0x0100);
+    assert_eq!(cpu.state.r[0], 3);
+}

@@ -93,7 +93,7 @@ fn decoder_every_halfword() {
     }
 }
 
-/// Regression inputs found by fuzzing (none yet).
+/// Regression inputs found by fuzzing (`regressions/HARNESS/`), each named after its bug.
 #[test]
 fn regressions() {
     for (name, f) in armlet_fuzz::HARNESSES {
