@@ -437,7 +437,10 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         stop: Some(&signal),
         ..Default::default()
     };
-    let _enforcer = StopEnforcer::start(Arc::clone(&signal), limits.deadline);
+    // Only plugin callbacks can keep the run loop from noticing a stop, so without plugins
+    // there is nothing to enforce (and no thread to start).
+    let _enforcer = armlet_machine::plugin::any_loaded()
+        .then(|| StopEnforcer::start(Arc::clone(&signal), limits.deadline));
     let outcome = match &args.gdb {
         Some(addr) => {
             let opts = armlet_gdb::Options {

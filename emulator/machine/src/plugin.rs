@@ -251,6 +251,11 @@ impl Library {
 /// Libraries loaded so far, by canonical path.
 static LOADED: Mutex<Vec<&'static Library>> = Mutex::new(Vec::new());
 
+/// True once this process has loaded a plugin library (from `--plugin` or a machine file).
+pub fn any_loaded() -> bool {
+    !LOADED.lock().unwrap_or_else(|e| e.into_inner()).is_empty()
+}
+
 /// Load a plugin library (or return it if this process already loaded it). Loading runs the
 /// library's initialisers, so load only paths the user named.
 pub fn load(path: &Path) -> Result<&'static Library, PluginError> {
