@@ -55,6 +55,13 @@ pub trait Bus {
     fn fast_store<const N: usize>(&mut self, _addr: u32, _val: [u8; N]) -> bool {
         false
     }
+    /// LDRT, STRT and the other unprivileged loads and stores (A7.7, `MemU_unpriv[]`) bracket
+    /// their access with `unprivileged_access(true)` … `(false)` when the core runs
+    /// privileged: in between, accesses are checked as unprivileged code's would be (the
+    /// MPU's unprivileged permissions; the system control space refuses them). Defaults to
+    /// nothing, for buses without privilege checks.
+    #[inline]
+    fn unprivileged_access(&mut self, _on: bool) {}
     /// Fetch an instruction halfword. Defaults to a data read.
     #[inline]
     fn fetch16(&mut self, addr: u32) -> Result<u16, BusError> {

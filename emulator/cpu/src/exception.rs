@@ -2,7 +2,7 @@
 //! vector fetch, mode and stack switches. Which exception to take and whether a return is
 //! legal is the machine's business (NVIC state); the CPU only moves the bits.
 
-use crate::bus::Bus;
+use crate::bus::{Bus, BusError};
 use crate::cpu::Cpu;
 use crate::fpstate::{fpccr, CONTROL_FPCA, FPSCR_MASK};
 use crate::state::Fault;
@@ -12,13 +12,31 @@ use crate::state::Fault;
 pub struct StackingError {
     /// The address that failed.
     pub addr: u32,
+    /// Why: [`BusError::Mpu`] makes it a MemManage fault (MSTKERR), anything else a
+    /// BusFault (STKERR).
+    pub error: BusError,
 }
 
 impl Cpu {
+    /// `PushStack()` + `ExceptionTaken()` ([`Cpu::push_stack`], then the vector from
+    /// `vtor + 4 * exc` through the same bus). The machine calls the two halves itself, so
+    /// that stacking goes through the MPU and the vector read does not.
+    pub fn exception_entry<B: Bus>(
+        &mut self,
+        bus: &mut B,
+        exc: u16,
+        vtor: u32,
+        return_address: u32,
+        stkalign: bool,
+        fp_ready: u32,
+    ) -> Result<(), StackingError> {
+        self.push_stack(bus, exc, return_address, stkalign, fp_ready)?;
+        self.branch_to_vector(bus, exc, vtor)
+    }
+
     /// `PushStack()` + `ExceptionTaken()`: stack R0–R3, R12, LR, the return address and xPSR
     /// on the current stack (8-byte aligned when `stkalign`, recording the realignment in
-    /// the stacked xPSR bit 9), set LR to EXC_RETURN, enter Handler mode on MSP and branch to
-    /// the vector `vtor + 4 * exc`.
+    /// the stacked xPSR bit 9), set LR to EXC_RETURN, and enter Handler mode on MSP (IPSR = `exc`).
     ///
     /// With an FPU and CONTROL.FPCA set the frame is the extended one (0x68 bytes, always
     /// 8-byte aligned): S0–S15 and FPSCR follow at +0x20, written now, or with FPCCR.LSPEN
@@ -29,11 +47,14 @@ impl Cpu {
     ///
     /// `return_address` is the address the handler returns to (the next instruction for
     /// SVC and interrupts, the faulting instruction for faults).
-    pub fn exception_entry<B: Bus>(
+    ///
+    /// A failed write does not stop the entry (B1.5.6: the stack pointer moves and the mode
+    /// changes all the same); the first failure is returned, and the caller raises the
+    /// derived fault.
+    pub fn push_stack<B: Bus>(
         &mut self,
         bus: &mut B,
         exc: u16,
-        vtor: u32,
         return_address: u32,
         stkalign: bool,
         fp_ready: u32,
@@ -60,8 +81,8 @@ impl Cpu {
         s.r[13] = frame;
         let mut failed = None;
         let mut put = |a: u32, w: u32| {
-            if bus.write32(a, w).is_err() && failed.is_none() {
-                failed = Some(a);
+            if let Err(error) = bus.write32(a, w) {
+                failed.get_or_insert(StackingError { addr: a, error });
             }
         };
         for (i, w) in words.iter().enumerate() {
@@ -71,8 +92,8 @@ impl Cpu {
             let mut ctl = bus.fp_control();
             if ctl.fpccr & fpccr::LSPEN == 0 {
                 let mut put = |a: u32, w: u32| {
-                    if bus.write32(a, w).is_err() && failed.is_none() {
-                        failed = Some(a);
+                    if let Err(error) = bus.write32(a, w) {
+                        failed.get_or_insert(StackingError { addr: a, error });
                     }
                 };
                 for i in 0..16 {
@@ -107,10 +128,7 @@ impl Cpu {
         s.itstate = 0;
         s.monitor = None;
         s.event = true;
-        if let Some(addr) = failed {
-            return Err(StackingError { addr });
-        }
-        self.branch_to_vector(bus, exc, vtor)
+        failed.map_or(Ok(()), Err)
     }
 
     /// Load PC and the Thumb bit from the vector table entry of `exc`.
@@ -121,7 +139,9 @@ impl Cpu {
         vtor: u32,
     ) -> Result<(), StackingError> {
         let addr = vtor.wrapping_add(4 * u32::from(exc));
-        let target = bus.read32(addr).map_err(|_| StackingError { addr })?;
+        let target = bus
+            .read32(addr)
+            .map_err(|error| StackingError { addr, error })?;
         self.state.r[15] = target & !1;
         self.state.thumb = target & 1 != 0;
         Ok(())

@@ -529,10 +529,17 @@ impl Exec<'_> {
                 offset,
                 pre,
                 wback,
-                ..
+                unpriv,
             } => {
                 let (addr, offaddr) = self.imm_address(rn, offset, pre);
-                self.mem_single(bus, kind, rt, addr, wback.then_some((rn, offaddr)))
+                let wb = wback.then_some((rn, offaddr));
+                if unpriv && self.s.privileged() {
+                    bus.unprivileged_access(true);
+                    let flow = self.mem_single(bus, kind, rt, addr, wb);
+                    bus.unprivileged_access(false);
+                    return flow;
+                }
+                self.mem_single(bus, kind, rt, addr, wb)
             }
             Op::MemReg {
                 kind,

@@ -320,6 +320,9 @@ impl<B: Bus> Bus for WatchBus<'_, B> {
     fn fetch16(&mut self, addr: u32) -> Result<u16, BusError> {
         self.inner.fetch16(addr)
     }
+    fn unprivileged_access(&mut self, on: bool) {
+        self.inner.unprivileged_access(on);
+    }
 }
 
 /// Run the core on `bus`, through a [`WatchBus`] when watchpoints are set.
@@ -434,6 +437,10 @@ impl Bus for MpuBus<'_> {
     fn fetch16(&mut self, addr: u32) -> Result<u16, BusError> {
         self.check(addr, 2, Access::Exec)?;
         self.mem.fetch16(addr)
+    }
+    fn unprivileged_access(&mut self, on: bool) {
+        self.privileged = !on;
+        self.mem.unprivileged_access(on);
     }
 }
 
@@ -924,77 +931,131 @@ impl Machine {
         }
     }
 
-    /// Take exception `e` now: stack, enter the handler. Stacking and vector-table errors
-    /// raise the derived faults (B1.5.6).
+    /// Take exception `e` now: stack, enter the handler. Stacking goes through the MPU as
+    /// the interrupted context (its privilege and execution priority); a stacking fault
+    /// raises the derived fault ([`Machine::stacking_fault`]), a vector-table fault the
+    /// forced HardFault ([`Machine::enter_vector`]).
     fn take(&mut self, e: usize) -> Option<Exit> {
         // UpdateFPCCR() runs during stacking, at the preempted context's priority.
         let fp_ready = self.fp_ready();
+        let exec_before = self.execution_priority();
+        let privileged = self.cpu.state.privileged();
         let nvic = &mut self.mem.io.nvic;
         nvic.pending[e] = false;
         nvic.active[e] = true;
         let return_address = self.cpu.state.r[15];
-        let vtor = self.mem.scs.vtor;
         let stkalign = self.mem.scs.ccr & (1 << 9) != 0;
         // FAULTMASK is not changed by entry; the handler's priority comes from `active`.
-        let r = self.cpu.exception_entry(
-            &mut self.mem,
-            e as u16,
-            vtor,
-            return_address,
-            stkalign,
-            fp_ready,
-        );
+        let r = if self.mem.scs.mpu.active(exec_before) {
+            let mut bus = MpuBus {
+                mpu: self.mem.scs.mpu.clone(),
+                privileged,
+                mem: &mut self.mem,
+            };
+            self.cpu
+                .push_stack(&mut bus, e as u16, return_address, stkalign, fp_ready)
+        } else {
+            self.cpu
+                .push_stack(&mut self.mem, e as u16, return_address, stkalign, fp_ready)
+        };
         self.mem.io.attention = true;
-        match r {
-            Ok(()) => None,
-            Err(StackingError { addr }) if addr == vtor.wrapping_add(4 * e as u32) => {
-                self.mem.scs.hfsr |= hfsr::VECTTBL;
-                tracing::warn!(exception = e, "vector table read at {addr:#010x} failed");
-                if e == exc::HARDFAULT || e == exc::NMI {
-                    return Some(Exit::Lockup(Fault::DataBus {
-                        addr,
-                        write: false,
-                        error: BusError::Unmapped,
-                    }));
-                }
-                self.mem.io.nvic.active[e] = false;
-                self.mem.io.nvic.active[exc::HARDFAULT] = true;
-                let r = self
-                    .cpu
-                    .branch_to_vector(&mut self.mem, exc::HARDFAULT as u16, vtor);
-                self.cpu
-                    .state
-                    .set_mode(exc::HARDFAULT as u16, self.cpu.state.control & 1);
-                r.err().map(|_| {
-                    Exit::Lockup(Fault::DataBus {
-                        addr,
-                        write: false,
-                        error: BusError::Unmapped,
-                    })
-                })
-            }
-            Err(StackingError { addr }) => {
-                // The exception is still taken; a BusFault (STKERR) is raised on top.
-                tracing::debug!("stacking failed at {addr:#010x}");
-                let r = self.cpu.branch_to_vector(&mut self.mem, e as u16, vtor);
-                if r.is_err() {
-                    return Some(Exit::Lockup(Fault::DataBus {
-                        addr,
-                        write: true,
-                        error: BusError::Unmapped,
-                    }));
-                }
-                self.mem.scs.cfsr |= cfsr::STKERR;
-                self.raise(
-                    exc::BUSFAULT,
-                    Some(Fault::DataBus {
-                        addr,
-                        write: true,
-                        error: BusError::Unmapped,
-                    }),
-                )
-            }
+        let target = match r {
+            Ok(()) => e,
+            Err(err) => match self.stacking_fault(e, err, exec_before, true) {
+                Ok(t) => t,
+                Err(exit) => return Some(exit),
+            },
+        };
+        self.enter_vector(target)
+    }
+
+    /// A derived exception (B1.5.6, B1.5.8; `DerivedLateArrival()`): the frame of exception
+    /// `e` could not be written (`entry`, STKERR or MSTKERR) or the frame being returned to
+    /// could not be read (UNSTKERR or MUNSTKERR). The MemManage fault (an MPU refusal) or
+    /// BusFault is pended, escalated to HardFault (HFSR.FORCED) if it is disabled or cannot
+    /// preempt `exec_prio` — the priority of the interrupted context, or after an exception
+    /// return of the context returned to — and a core already at priority -1 or below locks
+    /// up. On entry `e` goes back to pending; then the highest-priority pending exception is
+    /// taken at once without stacking again, on the frame already there (late arrival, or
+    /// tail-chaining after a return), so the fault handler sees the interrupted context and
+    /// `e` follows when it returns, as on the hardware and in QEMU. Returns the exception
+    /// now active, whose vector the caller enters.
+    fn stacking_fault(
+        &mut self,
+        e: usize,
+        StackingError { addr, error }: StackingError,
+        exec_prio: i32,
+        entry: bool,
+    ) -> Result<usize, Exit> {
+        let (d, bit) = match (error, entry) {
+            (BusError::Mpu, true) => (exc::MEMMANAGE, cfsr::MSTKERR),
+            (BusError::Mpu, false) => (exc::MEMMANAGE, cfsr::MUNSTKERR),
+            (_, true) => (exc::BUSFAULT, cfsr::STKERR),
+            (_, false) => (exc::BUSFAULT, cfsr::UNSTKERR),
+        };
+        let fault = Fault::DataBus {
+            addr,
+            write: entry,
+            error,
+        };
+        tracing::debug!(
+            exception = e,
+            "{} at {addr:#010x} failed",
+            if entry { "stacking" } else { "unstacking" }
+        );
+        self.mem.scs.cfsr |= bit;
+        self.last_fault = Some((fault, self.cpu.state.r[15]));
+        let nvic = &self.mem.io.nvic;
+        let d = if nvic.enabled[d] && nvic.group(nvic.priority(d)) < exec_prio {
+            d
+        } else if exec_prio <= -1 {
+            return Err(Exit::Lockup(fault));
+        } else {
+            self.mem.scs.hfsr |= hfsr::FORCED;
+            exc::HARDFAULT
+        };
+        let nvic = &mut self.mem.io.nvic;
+        if entry {
+            nvic.active[e] = false;
+            nvic.pending[e] = true;
         }
+        nvic.pending[d] = true;
+        let t = nvic.to_take(exec_prio).unwrap_or(d);
+        nvic.pending[t] = false;
+        nvic.active[t] = true;
+        let control = self.cpu.state.control;
+        self.cpu.state.set_mode(t as u16, control & 1);
+        Ok(t)
+    }
+
+    /// Branch to the handler of `e`, now active. The vector read does not go through the
+    /// MPU; if it fails, HardFault is forced (HFSR.VECTTBL) — or the core locks up if `e`
+    /// is already HardFault or NMI.
+    fn enter_vector(&mut self, e: usize) -> Option<Exit> {
+        let vtor = self.mem.scs.vtor;
+        let Err(StackingError { addr, error }) =
+            self.cpu.branch_to_vector(&mut self.mem, e as u16, vtor)
+        else {
+            return None;
+        };
+        self.mem.scs.hfsr |= hfsr::VECTTBL;
+        tracing::warn!(exception = e, "vector table read at {addr:#010x} failed");
+        let fault = Fault::DataBus {
+            addr,
+            write: false,
+            error,
+        };
+        if e == exc::HARDFAULT || e == exc::NMI {
+            return Some(Exit::Lockup(fault));
+        }
+        self.mem.io.nvic.active[e] = false;
+        self.mem.io.nvic.active[exc::HARDFAULT] = true;
+        let control = self.cpu.state.control;
+        self.cpu.state.set_mode(exc::HARDFAULT as u16, control & 1);
+        self.cpu
+            .branch_to_vector(&mut self.mem, exc::HARDFAULT as u16, vtor)
+            .err()
+            .map(|_| Exit::Lockup(fault))
     }
 
     /// The FPCCR HFRDY/MMRDY/BFRDY/MONRDY bits for a lazy FP frame reserved now
@@ -1122,9 +1183,21 @@ impl Machine {
             self.cpu.state.faultmask = false;
         }
         let stkalign = self.mem.scs.ccr & (1 << 9) != 0;
-        let r = self
-            .cpu
-            .exception_return(&mut self.mem, exc_return, stkalign);
+        // Unstacking goes through the MPU as the context returned to: its privilege, and
+        // the execution priority once the returning exception is no longer active.
+        let exec_after = self.execution_priority();
+        let r = if self.mem.scs.mpu.active(exec_after) {
+            let privileged = exc_return & 0xf == 1 || self.cpu.state.control & 1 == 0;
+            let mut bus = MpuBus {
+                mpu: self.mem.scs.mpu.clone(),
+                privileged,
+                mem: &mut self.mem,
+            };
+            self.cpu.exception_return(&mut bus, exc_return, stkalign)
+        } else {
+            self.cpu
+                .exception_return(&mut self.mem, exc_return, stkalign)
+        };
         self.mem.io.attention = true;
         match r {
             Ok(()) => {
@@ -1134,16 +1207,18 @@ impl Machine {
                 }
                 None
             }
-            Err(Fault::DataBus { addr, .. }) => {
-                self.mem.scs.cfsr |= cfsr::UNSTKERR;
-                self.raise(
-                    exc::BUSFAULT,
-                    Some(Fault::DataBus {
-                        addr,
-                        write: false,
-                        error: BusError::Unmapped,
-                    }),
-                )
+            Err(Fault::DataBus { addr, error, .. }) => {
+                // The frame stays on the stack; the derived fault is tail-chained, and its
+                // handler returns with the same EXC_RETURN to try again.
+                let exec = self.execution_priority();
+                let err = StackingError { addr, error };
+                match self.stacking_fault(ipsr, err, exec, false) {
+                    Ok(t) => {
+                        self.cpu.state.r[14] = exc_return;
+                        self.enter_vector(t)
+                    }
+                    Err(exit) => Some(exit),
+                }
             }
             Err(f) => self.fault(f),
         }

@@ -539,6 +539,12 @@ impl Bus for Memory {
     fn at_instruction(&mut self, icount: u64) {
         self.io.icount = icount;
     }
+    /// Only privileged code brackets its accesses (see [`Bus::unprivileged_access`]), so
+    /// `false` restores a privileged core.
+    #[inline]
+    fn unprivileged_access(&mut self, on: bool) {
+        self.io.privileged = !on;
+    }
     #[inline]
     fn fp_control(&mut self) -> armlet_cpu::fpstate::FpControl {
         self.scs.fp
