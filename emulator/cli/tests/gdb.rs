@@ -833,6 +833,34 @@ fn detach_leaves_it_running_and_a_new_debugger_can_attach() {
 }
 
 #[test]
+fn an_attached_debugger_sets_c_debugen_and_halting_takes_bkpt_before_the_monitor() {
+    let fw = firmware("sys_debugmon");
+    let a = Armlet::start(&fw, &["--wait"]);
+    let mut r = Rsp::connect(&a.addr);
+    assert_eq!(
+        r.read_u32(0xe000_edf0) & 1,
+        1,
+        "DHCSR.C_DEBUGEN while attached"
+    );
+    // The firmware sets DEMCR.MON_EN and executes BKPT #7: with a debugger attached the
+    // core halts for it (as halting debug does on the chip) instead of entering DebugMon.
+    let stop = r.cmd("c");
+    assert!(stop.starts_with("T05"), "{stop}");
+    let pc = r.reg(15);
+    assert_eq!(
+        r.cmd(&format!("m{pc:x},2")),
+        "07be",
+        "stopped at the BKPT #7"
+    );
+    assert_eq!(r.read_u32(0xe000_edfc) & (1 << 16), 1 << 16, "MON_EN set");
+    assert_eq!(
+        r.read_u32(0xe000_ed30) & 2,
+        0,
+        "no DFSR.BKPT: not a monitor event"
+    );
+}
+
+#[test]
 fn a_second_debugger_is_refused_while_one_is_attached() {
     let fw = firmware("gdb_target");
     let a = Armlet::start(&fw, &["--wait"]);

@@ -376,6 +376,7 @@ impl<'l> Server<'l> {
                 tracing::info!("gdb: debugger connected from {peer}");
                 self.target.resume = None;
                 self.target.tap.set_enabled(true);
+                self.target.m.mem.scs.debugger_attached = true;
                 self.session = Some(Session {
                     id,
                     peer,
@@ -567,6 +568,7 @@ impl<'l> Server<'l> {
         }
         let _ = s.tx.send(Out::Close);
         self.target.tap.set_enabled(false);
+        self.target.m.mem.scs.debugger_attached = false;
         self.target.clear_debug();
         self.target.resume = None;
         match how {

@@ -139,7 +139,6 @@ impl Nvic {
             exc::NMI,
             exc::HARDFAULT,
             exc::SVCALL,
-            exc::DEBUGMON,
             exc::PENDSV,
             exc::SYSTICK,
         ] {

@@ -6,7 +6,7 @@ use crate::device::Serial;
 use crate::io::{exc, EventOwner};
 use crate::loader::{load_elf, Image, LoadError, Symbols};
 use crate::memory::{Memory, MemoryMapError};
-use crate::scs::{cfsr, hfsr, Access, Mpu};
+use crate::scs::{cfsr, dfsr, hfsr, Access, Mpu};
 use crate::semihosting::{self, Console, HeapInfo, SemihostConfig, Semihosting, SharedConsole};
 use armlet_cpu::{Bus, BusError, Cpu, Fault, StackingError, StopReason};
 use std::fmt::Write as _;
@@ -756,6 +756,13 @@ impl Machine {
                         return exit;
                     }
                 }
+                StopReason::Bkpt { imm }
+                    if self.mem.scs.monitor_enabled() && !self.mem.scs.debugger_attached =>
+                {
+                    if let Some(exit) = self.bkpt_debug_event(imm) {
+                        return exit;
+                    }
+                }
                 StopReason::Bkpt { imm: 0xab } => {
                     return Exit::Unsupported(
                         "semihosting call (BKPT #0xab) with semihosting disabled (for QEMU command lines: add -semihosting)"
@@ -1134,6 +1141,25 @@ impl Machine {
             exc::HARDFAULT
         };
         self.take(target)
+    }
+
+    /// A BKPT with DEMCR.MON_EN set and no debugger attached (C1.6, B1.5.2): a synchronous
+    /// debug event with DFSR.BKPT set, taken as the DebugMonitor exception with the return
+    /// address at the BKPT if that can preempt; otherwise it escalates to HardFault with
+    /// HFSR.DEBUGEVT. In HardFault or NMI (priority -1 or below) the run stops as for a
+    /// BKPT without the monitor.
+    fn bkpt_debug_event(&mut self, imm: u8) -> Option<Exit> {
+        self.mem.scs.dfsr |= dfsr::BKPT;
+        let exec_prio = self.execution_priority();
+        let nvic = &self.mem.io.nvic;
+        if nvic.group(nvic.priority(exc::DEBUGMON)) < exec_prio {
+            return self.take(exc::DEBUGMON);
+        }
+        if exec_prio <= -1 {
+            return Some(Exit::Breakpoint(imm));
+        }
+        self.mem.scs.hfsr |= hfsr::DEBUGEVT;
+        self.take(exc::HARDFAULT)
     }
 
     /// A synchronous fault: record its status bits and take it.

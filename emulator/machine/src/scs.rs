@@ -57,6 +57,20 @@ pub mod cfsr {
     pub const DIVBYZERO: u32 = 1 << 25;
 }
 
+/// DEMCR bits (C1.6.5).
+pub mod demcr {
+    /// The DebugMonitor exception is enabled.
+    pub const MON_EN: u32 = 1 << 16;
+    /// The DebugMonitor exception is pending.
+    pub const MON_PEND: u32 = 1 << 17;
+}
+
+/// DFSR bits (C1.6.1).
+pub mod dfsr {
+    /// A BKPT instruction was executed.
+    pub const BKPT: u32 = 1 << 1;
+}
+
 /// HardFault Status Register bits.
 pub mod hfsr {
     /// A vector table read failed.
@@ -228,6 +242,9 @@ pub struct Scs {
     pub config_changed: bool,
     /// Set by MPU writes: decoded blocks were fetch-checked under the old settings.
     pub mpu_changed: bool,
+    /// A debugger is attached (DHCSR.C_DEBUGEN): guest BKPTs halt the core for it instead
+    /// of taking the DebugMonitor exception. Not changed by a system reset.
+    pub debugger_attached: bool,
 }
 
 const CCR_RESET: u32 = 1 << 9; // STKALIGN
@@ -264,12 +281,13 @@ impl Scs {
             reset_requested: false,
             config_changed: true,
             mpu_changed: false,
+            debugger_attached: false,
         }
     }
 
     /// DEMCR.MON_EN: the DebugMonitor exception is enabled.
     pub fn monitor_enabled(&self) -> bool {
-        self.demcr & (1 << 16) != 0
+        self.demcr & demcr::MON_EN != 0
     }
 
     /// True if the core has an FPU (CPACR, FPCCR, FPCAR, FPDSCR, MVFRn exist).
@@ -574,9 +592,17 @@ impl Scs {
                 self.mpu.rbar[r] | r as u32
             }
             0xeda0 | 0xeda8 | 0xedb0 | 0xedb8 => self.mpu.rasr[self.mpu.rnr as usize & 7],
-            // Debug: DHCSR (no debugger: C_DEBUGEN clear), DEMCR
-            0xedf0 => 0,
-            0xedfc => self.demcr,
+            // Debug: DHCSR (C_DEBUGEN while a debugger is attached), DEMCR (MON_PEND is
+            // the DebugMonitor exception's pending state)
+            0xedf0 => u32::from(self.debugger_attached),
+            0xedfc => {
+                (self.demcr & !demcr::MON_PEND)
+                    | if io.nvic.pending[exc::DEBUGMON] {
+                        demcr::MON_PEND
+                    } else {
+                        0
+                    }
+            }
             // SCS peripheral/component ID (CoreSight)
             0xefd0..=0xeffc => scs_id(off),
             0x1fd0..=0x1ffc => dwt_id(off),
@@ -832,6 +858,11 @@ impl Scs {
             0xedfc => {
                 let v = merge(self.demcr) & 0x010f_07f1;
                 self.cyc_update(io, |s| s.demcr = v);
+                // MON_EN enables the DebugMonitor exception; MON_PEND sets or clears its
+                // pending state.
+                io.nvic.enabled[exc::DEBUGMON] = v & demcr::MON_EN != 0;
+                io.nvic.pending[exc::DEBUGMON] = v & demcr::MON_PEND != 0;
+                io.attention = true;
             }
             0xef00 => {
                 let e = exc::IRQ0 + (val & 0x1ff) as usize;
