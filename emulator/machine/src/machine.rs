@@ -945,7 +945,9 @@ impl Machine {
     fn take(&mut self, e: usize) -> Option<Exit> {
         // UpdateFPCCR() runs during stacking, at the preempted context's priority.
         let fp_ready = self.fp_ready();
-        let exec_before = self.execution_priority();
+        // The execution priority costs a scan of the NVIC: only worked out for the MPU.
+        let mpu_on =
+            self.mem.scs.mpu.enabled() && self.mem.scs.mpu.active(self.execution_priority());
         let privileged = self.cpu.state.privileged();
         let nvic = &mut self.mem.io.nvic;
         nvic.pending[e] = false;
@@ -953,7 +955,7 @@ impl Machine {
         let return_address = self.cpu.state.r[15];
         let stkalign = self.mem.scs.ccr & (1 << 9) != 0;
         // FAULTMASK is not changed by entry; the handler's priority comes from `active`.
-        let r = if self.mem.scs.mpu.active(exec_before) {
+        let r = if mpu_on {
             let mut bus = MpuBus {
                 mpu: self.mem.scs.mpu.clone(),
                 privileged,
@@ -968,7 +970,7 @@ impl Machine {
         self.mem.io.attention = true;
         let target = match r {
             Ok(()) => e,
-            Err(err) => match self.stacking_fault(e, err, exec_before, true) {
+            Err(err) => match self.stacking_fault(e, err, true) {
                 Ok(t) => t,
                 Err(exit) => return Some(exit),
             },
@@ -980,9 +982,9 @@ impl Machine {
     /// `e` could not be written (`entry`, STKERR or MSTKERR) or the frame being returned to
     /// could not be read (UNSTKERR or MUNSTKERR). The MemManage fault (an MPU refusal) or
     /// BusFault is pended, escalated to HardFault (HFSR.FORCED) if it is disabled or cannot
-    /// preempt `exec_prio` — the priority of the interrupted context, or after an exception
-    /// return of the context returned to — and a core already at priority -1 or below locks
-    /// up. On entry `e` goes back to pending; then the highest-priority pending exception is
+    /// preempt the execution priority of the interrupted context (on entry, `e` goes back
+    /// to pending first) or of the context returned to, and a core already at priority -1
+    /// or below locks up. Then the highest-priority pending exception is
     /// taken at once without stacking again, on the frame already there (late arrival, or
     /// tail-chaining after a return), so the fault handler sees the interrupted context and
     /// `e` follows when it returns, as on the hardware and in QEMU. Returns the exception
@@ -991,7 +993,6 @@ impl Machine {
         &mut self,
         e: usize,
         StackingError { addr, error }: StackingError,
-        exec_prio: i32,
         entry: bool,
     ) -> Result<usize, Exit> {
         let (d, bit) = match (error, entry) {
@@ -1012,6 +1013,12 @@ impl Machine {
         );
         self.mem.scs.cfsr |= bit;
         self.last_fault = Some((fault, self.cpu.state.r[15]));
+        if entry {
+            let nvic = &mut self.mem.io.nvic;
+            nvic.active[e] = false;
+            nvic.pending[e] = true;
+        }
+        let exec_prio = self.execution_priority();
         let nvic = &self.mem.io.nvic;
         let d = if nvic.enabled[d] && nvic.group(nvic.priority(d)) < exec_prio {
             d
@@ -1022,10 +1029,6 @@ impl Machine {
             exc::HARDFAULT
         };
         let nvic = &mut self.mem.io.nvic;
-        if entry {
-            nvic.active[e] = false;
-            nvic.pending[e] = true;
-        }
         nvic.pending[d] = true;
         let t = nvic.to_take(exec_prio).unwrap_or(d);
         nvic.pending[t] = false;
@@ -1211,8 +1214,8 @@ impl Machine {
         let stkalign = self.mem.scs.ccr & (1 << 9) != 0;
         // Unstacking goes through the MPU as the context returned to: its privilege, and
         // the execution priority once the returning exception is no longer active.
-        let exec_after = self.execution_priority();
-        let r = if self.mem.scs.mpu.active(exec_after) {
+        let r = if self.mem.scs.mpu.enabled() && self.mem.scs.mpu.active(self.execution_priority())
+        {
             let privileged = exc_return & 0xf == 1 || self.cpu.state.control & 1 == 0;
             let mut bus = MpuBus {
                 mpu: self.mem.scs.mpu.clone(),
@@ -1236,9 +1239,8 @@ impl Machine {
             Err(Fault::DataBus { addr, error, .. }) => {
                 // The frame stays on the stack; the derived fault is tail-chained, and its
                 // handler returns with the same EXC_RETURN to try again.
-                let exec = self.execution_priority();
                 let err = StackingError { addr, error };
-                match self.stacking_fault(ipsr, err, exec, false) {
+                match self.stacking_fault(ipsr, err, false) {
                     Ok(t) => {
                         self.cpu.state.r[14] = exc_return;
                         self.enter_vector(t)

@@ -116,6 +116,11 @@ impl Mpu {
     /// Number of regions.
     pub const REGIONS: usize = 8;
 
+    /// MPU_CTRL.ENABLE.
+    pub fn enabled(&self) -> bool {
+        self.ctrl & 1 != 0
+    }
+
     /// True if the MPU checks accesses at this execution priority.
     pub fn active(&self, exec_prio: i32) -> bool {
         self.ctrl & 1 != 0 && (exec_prio >= 0 || self.ctrl & 2 != 0)
