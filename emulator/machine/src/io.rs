@@ -89,6 +89,112 @@ pub mod exc {
 }
 
 /// The NVIC's view of every exception: enabled, pending, active, priority.
+/// A set of exception numbers, one bit each: the NVIC's scans for the highest pending or
+/// active exception visit only the set bits. Reads index like a `Vec<bool>`; writes go
+/// through [`ExcBits::set`]. Indexing past the end panics, as a slice does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExcBits {
+    words: Vec<u64>,
+    len: usize,
+}
+
+impl ExcBits {
+    /// `len` bits, all clear.
+    pub fn new(len: usize) -> ExcBits {
+        ExcBits {
+            words: vec![0; len.div_ceil(64)],
+            len,
+        }
+    }
+
+    /// The number of bits.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// True if there are no bits at all.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Bit `e`.
+    #[inline]
+    pub fn get(&self, e: usize) -> bool {
+        assert!(e < self.len, "exception {e} out of range ({})", self.len);
+        self.words[e / 64] >> (e % 64) & 1 != 0
+    }
+
+    /// Set bit `e` to `v`.
+    #[inline]
+    pub fn set(&mut self, e: usize, v: bool) {
+        assert!(e < self.len, "exception {e} out of range ({})", self.len);
+        let (w, b) = (e / 64, 1u64 << (e % 64));
+        if v {
+            self.words[w] |= b;
+        } else {
+            self.words[w] &= !b;
+        }
+    }
+
+    /// Clear every bit.
+    pub fn clear(&mut self) {
+        self.words.fill(0);
+    }
+
+    /// The number of set bits.
+    pub fn count(&self) -> usize {
+        self.words.iter().map(|w| w.count_ones() as usize).sum()
+    }
+
+    /// The set bits from `from` on, in increasing order.
+    pub fn ones_from(&self, from: usize) -> impl Iterator<Item = usize> + '_ {
+        self.ones_and(self, from)
+    }
+
+    /// The bits set in both `self` and `other` from `from` on, in increasing order.
+    pub fn ones_and<'a>(
+        &'a self,
+        other: &'a ExcBits,
+        from: usize,
+    ) -> impl Iterator<Item = usize> + 'a {
+        self.words
+            .iter()
+            .zip(&other.words)
+            .enumerate()
+            .flat_map(move |(i, (&a, &b))| {
+                let below = (64 * i..64 * i + 64).contains(&from);
+                let mut w = a
+                    & b
+                    & if below {
+                        !0u64 << (from % 64)
+                    } else if 64 * i < from {
+                        0
+                    } else {
+                        !0
+                    };
+                std::iter::from_fn(move || {
+                    (w != 0).then(|| {
+                        let bit = w.trailing_zeros() as usize;
+                        w &= w - 1;
+                        64 * i + bit
+                    })
+                })
+            })
+    }
+}
+
+impl std::ops::Index<usize> for ExcBits {
+    type Output = bool;
+    #[inline]
+    fn index(&self, e: usize) -> &bool {
+        if self.get(e) {
+            &true
+        } else {
+            &false
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Nvic {
     /// Number of external interrupt lines.
@@ -96,11 +202,11 @@ pub struct Nvic {
     /// Implemented priority bits (the top bits of each 8-bit priority field).
     pub prio_bits: u8,
     /// Enabled, by exception number (faults via SHCSR, IRQs via ISER; others always).
-    pub enabled: Vec<bool>,
+    pub enabled: ExcBits,
     /// Pending, by exception number.
-    pub pending: Vec<bool>,
+    pub pending: ExcBits,
     /// Active, by exception number.
-    pub active: Vec<bool>,
+    pub active: ExcBits,
     /// Priority register values (masked to the implemented bits), by exception number.
     pub prio: Vec<u8>,
     /// AIRCR.PRIGROUP.
@@ -116,9 +222,9 @@ impl Nvic {
         let mut nvic = Nvic {
             num_irq,
             prio_bits: prio_bits.clamp(2, 8),
-            enabled: vec![false; n],
-            pending: vec![false; n],
-            active: vec![false; n],
+            enabled: ExcBits::new(n),
+            pending: ExcBits::new(n),
+            active: ExcBits::new(n),
             prio: vec![0; n],
             prigroup: 0,
             line_high: vec![0; num_irq],
@@ -130,10 +236,10 @@ impl Nvic {
     /// Reset state: nothing pending or active, priorities 0, IRQs disabled. External line
     /// levels are kept (devices lower their own outputs when they reset).
     pub fn reset(&mut self) {
-        self.pending.fill(false);
-        self.active.fill(false);
+        self.pending.clear();
+        self.active.clear();
         self.prio.fill(0);
-        self.enabled.fill(false);
+        self.enabled.clear();
         for e in [
             exc::RESET,
             exc::NMI,
@@ -142,7 +248,7 @@ impl Nvic {
             exc::PENDSV,
             exc::SYSTICK,
         ] {
-            self.enabled[e] = true;
+            self.enabled.set(e, true);
         }
         self.prigroup = 0;
     }
@@ -183,12 +289,18 @@ impl Nvic {
 
     /// `ExecutionPriority()` (B1.5.4) for the given masks, from the active exceptions.
     pub fn execution_priority(&self, primask: bool, faultmask: bool, basepri: u8) -> i32 {
-        let mut highest = 256;
-        for (e, &a) in self.active.iter().enumerate().skip(exc::NMI) {
-            if a {
-                highest = highest.min(self.group(self.priority(e)));
-            }
-        }
+        let highest = if self.active[exc::NMI] {
+            -2
+        } else if self.active[exc::HARDFAULT] {
+            -1
+        } else {
+            // PRIGROUP masking keeps the order: mask the lowest configurable priority.
+            self.active
+                .ones_from(exc::MEMMANAGE)
+                .map(|e| self.prio[e])
+                .min()
+                .map_or(256, |p| self.group(i32::from(p)))
+        };
         let mut boosted = 256;
         if basepri & self.prio_mask() != 0 {
             boosted = self.group(i32::from(basepri & self.prio_mask()));
@@ -205,13 +317,16 @@ impl Nvic {
     /// The pending, enabled exception that would be taken next (highest priority, lowest
     /// number on ties), regardless of masking.
     pub fn highest_pending(&self) -> Option<usize> {
-        let mut best: Option<(i32, usize)> = None;
-        for e in exc::NMI..self.len() {
+        for e in [exc::NMI, exc::HARDFAULT] {
             if self.pending[e] && self.enabled[e] {
-                let p = self.priority(e);
-                if best.is_none_or(|(bp, _)| p < bp) {
-                    best = Some((p, e));
-                }
+                return Some(e);
+            }
+        }
+        let mut best: Option<(u8, usize)> = None;
+        for e in self.pending.ones_and(&self.enabled, exc::MEMMANAGE) {
+            let p = self.prio[e];
+            if best.is_none_or(|(bp, _)| p < bp) {
+                best = Some((p, e));
             }
         }
         best.map(|(_, e)| e)
@@ -225,20 +340,23 @@ impl Nvic {
 
     /// Number of active exceptions.
     pub fn active_count(&self) -> usize {
-        self.active.iter().filter(|&&a| a).count()
+        self.active.count()
     }
 
     /// Deactivate `e` (exception return); a level-sensitive line still high pends again.
     pub fn deactivate(&mut self, e: usize) {
-        self.active[e] = false;
+        self.active.set(e, false);
         if e >= exc::IRQ0 && self.line_high[e - exc::IRQ0] > 0 {
-            self.pending[e] = true;
+            self.pending.set(e, true);
         }
     }
 
     /// Clear pending (ICPR); a line still driven high stays pending.
     pub fn clear_pending(&mut self, e: usize) {
-        self.pending[e] = e >= exc::IRQ0 && self.line_high[e - exc::IRQ0] > 0 && !self.active[e];
+        self.pending.set(
+            e,
+            e >= exc::IRQ0 && self.line_high[e - exc::IRQ0] > 0 && !self.active[e],
+        );
     }
 
     /// True if external line `n` is driven high.
@@ -320,7 +438,7 @@ impl IoState {
             *count += 1;
             if *count == 1 {
                 // Rising edge: the interrupt becomes pending (B3.4.1).
-                self.nvic.pending[exc::IRQ0 + n] = true;
+                self.nvic.pending.set(exc::IRQ0 + n, true);
                 self.attention = true;
             }
         } else {
@@ -330,8 +448,8 @@ impl IoState {
 
     /// Pend exception `e` (software or a system timer).
     pub fn pend(&mut self, e: usize) {
-        if let Some(p) = self.nvic.pending.get_mut(e) {
-            *p = true;
+        if e < self.nvic.len() {
+            self.nvic.pending.set(e, true);
             self.attention = true;
         }
     }
@@ -340,6 +458,62 @@ impl IoState {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The bit-set scans against the plain definitions (B1.5.4): random NVIC states on
+    /// boards of 48, 80 and 256 exceptions, random PRIGROUP and masks.
+    #[test]
+    fn bitset_scans_match_the_definitions() {
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut rnd = move |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        for num_irq in [32usize, 64, 240] {
+            let mut n = Nvic::new(num_irq, 8);
+            for _ in 0..2000 {
+                n.reset();
+                n.prigroup = rnd(8) as u8;
+                let density = 1 + rnd(20);
+                for e in exc::NMI..n.len() {
+                    n.prio[e] = rnd(256) as u8;
+                    n.enabled.set(e, rnd(4) != 0);
+                    n.pending.set(e, rnd(density) == 0);
+                    n.active.set(e, rnd(density * 2) == 0);
+                }
+                // The reference: every exception, in order.
+                let mut best: Option<(i32, usize)> = None;
+                for e in exc::NMI..n.len() {
+                    if n.pending[e] && n.enabled[e] && best.is_none_or(|(bp, _)| n.priority(e) < bp)
+                    {
+                        best = Some((n.priority(e), e));
+                    }
+                }
+                assert_eq!(n.highest_pending(), best.map(|(_, e)| e));
+                let (primask, faultmask, basepri) = (rnd(8) == 0, rnd(16) == 0, rnd(256) as u8);
+                let mut highest = 256;
+                for e in exc::NMI..n.len() {
+                    if n.active[e] {
+                        highest = highest.min(n.group(n.priority(e)));
+                    }
+                }
+                let mut want = highest;
+                if basepri != 0 {
+                    want = want.min(n.group(i32::from(basepri)));
+                }
+                if primask {
+                    want = want.min(0);
+                }
+                if faultmask {
+                    want = want.min(-1);
+                }
+                assert_eq!(n.execution_priority(primask, faultmask, basepri), want);
+                let count = (0..n.len()).filter(|&e| n.active[e]).count();
+                assert_eq!(n.active_count(), count);
+            }
+        }
+    }
 
     #[test]
     fn events_fire_in_time_then_schedule_order() {
@@ -362,14 +536,14 @@ mod tests {
         assert_eq!(n.prio_mask(), 0xe0);
         n.prio[exc::IRQ0] = 0x40;
         n.prio[exc::IRQ0 + 1] = 0x60;
-        n.enabled[exc::IRQ0] = true;
-        n.enabled[exc::IRQ0 + 1] = true;
-        n.pending[exc::IRQ0 + 1] = true;
+        n.enabled.set(exc::IRQ0, true);
+        n.enabled.set(exc::IRQ0 + 1, true);
+        n.pending.set(exc::IRQ0 + 1, true);
         assert_eq!(n.to_take(256), Some(exc::IRQ0 + 1));
         // 0x60 active; 0x40 preempts with PRIGROUP 0 ...
-        n.pending[exc::IRQ0 + 1] = false;
-        n.active[exc::IRQ0 + 1] = true;
-        n.pending[exc::IRQ0] = true;
+        n.pending.set(exc::IRQ0 + 1, false);
+        n.active.set(exc::IRQ0 + 1, true);
+        n.pending.set(exc::IRQ0, true);
         let ep = n.execution_priority(false, false, 0);
         assert_eq!(n.to_take(ep), Some(exc::IRQ0));
         // ... but not with PRIGROUP 6 (one group bit: 0x40 and 0x60 are both group 0x00)
@@ -379,14 +553,14 @@ mod tests {
         assert_eq!(n.to_take(ep), None);
         // BASEPRI masks priorities >= its value; PRIMASK everything but NMI/HardFault
         n.prigroup = 0;
-        n.active[exc::IRQ0 + 1] = false;
+        n.active.set(exc::IRQ0 + 1, false);
         assert_eq!(n.to_take(n.execution_priority(false, false, 0x40)), None);
         assert_eq!(
             n.to_take(n.execution_priority(false, false, 0x60)),
             Some(exc::IRQ0)
         );
         assert_eq!(n.to_take(n.execution_priority(true, false, 0)), None);
-        n.pending[exc::NMI] = true;
+        n.pending.set(exc::NMI, true);
         assert_eq!(
             n.to_take(n.execution_priority(true, true, 0)),
             Some(exc::NMI)
@@ -396,16 +570,16 @@ mod tests {
     #[test]
     fn level_lines_repend_after_return() {
         let mut io = IoState::new(1000, 4, 3);
-        io.nvic.enabled[exc::IRQ0 + 2] = true;
+        io.nvic.enabled.set(exc::IRQ0 + 2, true);
         io.set_source(0, 0, 2, true);
         io.set_source(1, 0, 2, true); // ORed
         assert!(io.nvic.pending[exc::IRQ0 + 2]);
-        io.nvic.pending[exc::IRQ0 + 2] = false;
-        io.nvic.active[exc::IRQ0 + 2] = true;
+        io.nvic.pending.set(exc::IRQ0 + 2, false);
+        io.nvic.active.set(exc::IRQ0 + 2, true);
         io.set_source(0, 0, 2, false);
         io.nvic.deactivate(exc::IRQ0 + 2);
         assert!(io.nvic.pending[exc::IRQ0 + 2], "still driven by device 1");
-        io.nvic.pending[exc::IRQ0 + 2] = false;
+        io.nvic.pending.set(exc::IRQ0 + 2, false);
         io.set_source(1, 0, 2, false);
         io.nvic.deactivate(exc::IRQ0 + 2);
         assert!(!io.nvic.pending[exc::IRQ0 + 2]);

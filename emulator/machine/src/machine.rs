@@ -950,8 +950,8 @@ impl Machine {
             self.mem.scs.mpu.enabled() && self.mem.scs.mpu.active(self.execution_priority());
         let privileged = self.cpu.state.privileged();
         let nvic = &mut self.mem.io.nvic;
-        nvic.pending[e] = false;
-        nvic.active[e] = true;
+        nvic.pending.set(e, false);
+        nvic.active.set(e, true);
         let return_address = self.cpu.state.r[15];
         let stkalign = self.mem.scs.ccr & (1 << 9) != 0;
         // FAULTMASK is not changed by entry; the handler's priority comes from `active`.
@@ -1015,8 +1015,8 @@ impl Machine {
         self.last_fault = Some((fault, self.cpu.state.r[15]));
         if entry {
             let nvic = &mut self.mem.io.nvic;
-            nvic.active[e] = false;
-            nvic.pending[e] = true;
+            nvic.active.set(e, false);
+            nvic.pending.set(e, true);
         }
         let exec_prio = self.execution_priority();
         let nvic = &self.mem.io.nvic;
@@ -1029,10 +1029,10 @@ impl Machine {
             exc::HARDFAULT
         };
         let nvic = &mut self.mem.io.nvic;
-        nvic.pending[d] = true;
+        nvic.pending.set(d, true);
         let t = nvic.to_take(exec_prio).unwrap_or(d);
-        nvic.pending[t] = false;
-        nvic.active[t] = true;
+        nvic.pending.set(t, false);
+        nvic.active.set(t, true);
         let control = self.cpu.state.control;
         self.cpu.state.set_mode(t as u16, control & 1);
         Ok(t)
@@ -1058,8 +1058,8 @@ impl Machine {
         if e == exc::HARDFAULT || e == exc::NMI {
             return Some(Exit::Lockup(fault));
         }
-        self.mem.io.nvic.active[e] = false;
-        self.mem.io.nvic.active[exc::HARDFAULT] = true;
+        self.mem.io.nvic.active.set(e, false);
+        self.mem.io.nvic.active.set(exc::HARDFAULT, true);
         let control = self.cpu.state.control;
         self.cpu.state.set_mode(exc::HARDFAULT as u16, control & 1);
         self.cpu
@@ -1114,7 +1114,7 @@ impl Machine {
             self.mem.scs.hfsr |= hfsr::FORCED;
             exc::HARDFAULT
         };
-        self.mem.io.nvic.pending[target] = true;
+        self.mem.io.nvic.pending.set(target, true);
         self.mem.io.attention = true;
         if self
             .mem

@@ -736,11 +736,11 @@ impl Scs {
                 self.st_reschedule(io);
             }
             0xe100..=0xe13c => Self::set_bits(io, off - 0xe100, w1, |io, e| {
-                io.nvic.enabled[e] = true;
+                io.nvic.enabled.set(e, true);
                 io.attention = true;
             }),
             0xe180..=0xe1bc => {
-                Self::set_bits(io, off - 0xe180, w1, |io, e| io.nvic.enabled[e] = false)
+                Self::set_bits(io, off - 0xe180, w1, |io, e| io.nvic.enabled.set(e, false))
             }
             0xe200..=0xe23c => Self::set_bits(io, off - 0xe200, w1, |io, e| io.pend(e)),
             0xe280..=0xe2bc => {
@@ -765,12 +765,12 @@ impl Scs {
                 if w1 & (1 << 28) != 0 {
                     io.pend(exc::PENDSV);
                 } else if w1 & (1 << 27) != 0 {
-                    io.nvic.pending[exc::PENDSV] = false;
+                    io.nvic.pending.set(exc::PENDSV, false);
                 }
                 if w1 & (1 << 26) != 0 {
                     io.pend(exc::SYSTICK);
                 } else if w1 & (1 << 25) != 0 {
-                    io.nvic.pending[exc::SYSTICK] = false;
+                    io.nvic.pending.set(exc::SYSTICK, false);
                 }
             }
             0xed08 => self.vtor = merge(self.vtor) & 0xffff_ff80,
@@ -807,20 +807,20 @@ impl Scs {
                 let v = merge(self.shcsr(io));
                 let n = &mut io.nvic;
                 let b = |bit: u32| v & (1 << bit) != 0;
-                n.active[exc::MEMMANAGE] = b(0);
-                n.active[exc::BUSFAULT] = b(1);
-                n.active[exc::USAGEFAULT] = b(3);
-                n.active[exc::SVCALL] = b(7);
-                n.active[exc::DEBUGMON] = b(8);
-                n.active[exc::PENDSV] = b(10);
-                n.active[exc::SYSTICK] = b(11);
-                n.pending[exc::USAGEFAULT] = b(12);
-                n.pending[exc::MEMMANAGE] = b(13);
-                n.pending[exc::BUSFAULT] = b(14);
-                n.pending[exc::SVCALL] = b(15);
-                n.enabled[exc::MEMMANAGE] = b(16);
-                n.enabled[exc::BUSFAULT] = b(17);
-                n.enabled[exc::USAGEFAULT] = b(18);
+                n.active.set(exc::MEMMANAGE, b(0));
+                n.active.set(exc::BUSFAULT, b(1));
+                n.active.set(exc::USAGEFAULT, b(3));
+                n.active.set(exc::SVCALL, b(7));
+                n.active.set(exc::DEBUGMON, b(8));
+                n.active.set(exc::PENDSV, b(10));
+                n.active.set(exc::SYSTICK, b(11));
+                n.pending.set(exc::USAGEFAULT, b(12));
+                n.pending.set(exc::MEMMANAGE, b(13));
+                n.pending.set(exc::BUSFAULT, b(14));
+                n.pending.set(exc::SVCALL, b(15));
+                n.enabled.set(exc::MEMMANAGE, b(16));
+                n.enabled.set(exc::BUSFAULT, b(17));
+                n.enabled.set(exc::USAGEFAULT, b(18));
                 io.attention = true;
             }
             0xed28 => self.cfsr &= !w1,
@@ -865,8 +865,8 @@ impl Scs {
                 self.cyc_update(io, |s| s.demcr = v);
                 // MON_EN enables the DebugMonitor exception; MON_PEND sets or clears its
                 // pending state.
-                io.nvic.enabled[exc::DEBUGMON] = v & demcr::MON_EN != 0;
-                io.nvic.pending[exc::DEBUGMON] = v & demcr::MON_PEND != 0;
+                io.nvic.enabled.set(exc::DEBUGMON, v & demcr::MON_EN != 0);
+                io.nvic.pending.set(exc::DEBUGMON, v & demcr::MON_PEND != 0);
                 io.attention = true;
             }
             0xef00 => {
