@@ -416,7 +416,11 @@ impl Semihosting {
     }
 
     /// Resolve a guest file name inside the root, refusing anything that could leave it.
+    /// `open` follows a final symlink (and the target must be a regular file inside the
+    /// root); `remove` and `rename` act on the directory entry itself, like POSIX `remove`
+    /// and `rename`, so a link is removed or renamed, never its target.
     fn resolve(&self, op: &str, name: &[u8]) -> Result<PathBuf, u32> {
+        let follow = op == "open";
         let shown = String::from_utf8_lossy(name);
         let Some(root) = &self.config.root else {
             tracing::warn!("semihosting: {op} '{shown}' refused: no --semihosting-root given");
@@ -449,6 +453,9 @@ impl Semihosting {
             return Err(refuse("path leaves the semihosting root"));
         }
         let target = parent.join(file_name);
+        if !follow {
+            return Ok(target);
+        }
         if let Ok(meta) = std::fs::symlink_metadata(&target) {
             let real = target.canonicalize().map_err(|e| io_errno(&e))?;
             if !real.starts_with(&croot) {
@@ -1001,7 +1008,6 @@ mod tests {
             ("mine", "dirlink/stolen"),
             ("mine", "/tmp/stolen"),
             ("dirlink/secret", "grabbed"),
-            ("filelink", "grabbed"),
         ] {
             t.put(DATA + 0x300, from.as_bytes());
             t.put(DATA + 0x400, to.as_bytes());
@@ -1016,7 +1022,7 @@ mod tests {
             );
             assert_eq!(r, u32::MAX, "rename {from} -> {to}");
         }
-        for name in ["dirlink/secret", "filelink", "chain", "../x", "/tmp"] {
+        for name in ["dirlink/secret", "dirlink/new", "../x", "/tmp"] {
             t.put(DATA + 0x300, name.as_bytes());
             assert_eq!(
                 t.call(0x0e, &[DATA + 0x300, name.len() as u32]),
@@ -1037,6 +1043,47 @@ mod tests {
         );
         assert!(root.join("mine").exists());
         assert!(!Path::new("/tmp/stolen").exists());
+    }
+
+    /// `remove` and `rename` of a symlink act on the link (POSIX), inside the root or not:
+    /// the file it points to is never touched.
+    #[test]
+    fn remove_and_rename_act_on_links_not_their_targets() {
+        use std::os::unix::fs::symlink;
+        let mut t = T::new(true);
+        let root = t.root().to_path_buf();
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("secret"), b"x").unwrap();
+        std::fs::write(root.join("inside"), b"in").unwrap();
+        symlink(root.join("inside"), root.join("inlink")).unwrap();
+        symlink(outside.path().join("secret"), root.join("outlink")).unwrap();
+        let call = |t: &mut T, op: u32, a: &str, b: Option<&str>| {
+            t.put(DATA + 0x300, a.as_bytes());
+            let mut args = vec![DATA + 0x300, a.len() as u32];
+            if let Some(b) = b {
+                t.put(DATA + 0x400, b.as_bytes());
+                args.extend([DATA + 0x400, b.len() as u32]);
+            }
+            t.call(op, &args)
+        };
+        assert_eq!(call(&mut t, 0x0f, "inlink", Some("moved")), 0);
+        assert!(std::fs::symlink_metadata(root.join("moved"))
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert!(std::fs::symlink_metadata(root.join("inlink")).is_err());
+        assert_eq!(call(&mut t, 0x0e, "moved", None), 0);
+        assert!(std::fs::symlink_metadata(root.join("moved")).is_err());
+        assert_eq!(std::fs::read(root.join("inside")).unwrap(), b"in");
+        assert_eq!(call(&mut t, 0x0f, "outlink", Some("renamed")), 0);
+        assert_eq!(call(&mut t, 0x0e, "renamed", None), 0);
+        assert!(std::fs::symlink_metadata(root.join("renamed")).is_err());
+        assert_eq!(std::fs::read(outside.path().join("secret")).unwrap(), b"x");
+        // Renaming over a link replaces the link, not the file it points to.
+        symlink(outside.path().join("secret"), root.join("outlink2")).unwrap();
+        assert_eq!(call(&mut t, 0x0f, "inside", Some("outlink2")), 0);
+        assert_eq!(std::fs::read(root.join("outlink2")).unwrap(), b"in");
+        assert_eq!(std::fs::read(outside.path().join("secret")).unwrap(), b"x");
     }
 
     #[test]
