@@ -1,5 +1,6 @@
 //! `armlet`: the command-line front end.
 
+mod epoch;
 mod qemu;
 mod test_runner;
 
@@ -188,6 +189,12 @@ struct RunArgs {
     /// Pace virtual time to the wall clock (for interactive use).
     #[arg(long)]
     realtime: bool,
+    /// Where the guest's wall clock (semihosting SYS_TIME: time(), gettimeofday()) starts:
+    /// `now` (the host's clock), SECONDS since 1970, or an ISO 8601 DATE or date-time (UTC
+    /// unless an offset is given). It then advances with virtual time. Default: the fixed
+    /// 2026-01-01T00:00:00Z, so runs are reproducible.
+    #[arg(long, value_name = "now|SECONDS|DATE", value_parser = epoch::parse_arg)]
+    epoch: Option<epoch::Epoch>,
     /// Stop after this many guest instructions (exit status 124).
     #[arg(long, value_name = "N")]
     max_instructions: Option<u64>,
@@ -414,6 +421,9 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let mut m = Machine::new(board, opts, Box::new(StdConsole::new()))?;
     m.load_elf(&bytes)
         .with_context(|| path.display().to_string())?;
+    let epoch = args.epoch.unwrap_or_default().seconds();
+    m.semihosting.set_epoch(epoch);
+    tracing::info!("epoch {epoch} ({}): SYS_TIME at virtual time 0", epoch::format_utc(epoch));
 
     let signal = Arc::new(AtomicUsize::new(0));
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
@@ -487,7 +497,7 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         let secs = start.elapsed().as_secs_f64();
         let n = m.instructions();
         eprintln!(
-            "armlet: stats: instructions={n} cycles={} virtual_ns={} wall_s={secs:.6} mips={:.1}",
+            "armlet: stats: instructions={n} cycles={} virtual_ns={} wall_s={secs:.6} mips={:.1} epoch={epoch}",
             m.cycles(),
             m.virtual_ns(),
             n as f64 / secs.max(1e-9) / 1e6

@@ -23,7 +23,11 @@ pub const SUPPORTED: &str = "\
   -no-reboot, -no-shutdown accepted
   -gdb tcp:[HOST]:PORT     GDB server (armlet run --gdb; 127.0.0.1 unless HOST is given)
   -s                       GDB server on port 1234 (-gdb tcp::1234)
-  -S                       halted at the reset vector until the debugger continues (--wait)";
+  -S                       halted at the reset vector until the debugger continues (--wait)
+  -rtc [base=utc|localtime|DATE][,clock=host|rt|vm][,driftfix=none|slew]
+                           where semihosting SYS_TIME starts (armlet run --epoch): utc = the
+                           host's time, DATE = 2006-06-17[T16:01:21]; then virtual time.
+                           Without it: the fixed 2026-01-01T00:00:00Z (reproducible)";
 
 /// What a QEMU command line asks for.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -44,6 +48,8 @@ pub struct QemuRun {
     pub gdb: Option<String>,
     /// `-S`: start halted, waiting for the debugger.
     pub wait: bool,
+    /// `-rtc base=...`: the epoch (`armlet run --epoch` syntax).
+    pub epoch: Option<String>,
 }
 
 fn unsupported(opt: &str, why: &str) -> anyhow::Error {
@@ -174,6 +180,29 @@ pub fn parse(args: &[String]) -> anyhow::Result<QemuRun> {
                     }
                 }
             }
+            "-rtc" => {
+                let v = value(&opt)?;
+                for kv in v.split(',') {
+                    let (k, val) = kv.split_once('=').unwrap_or(("base", kv));
+                    match (k, val) {
+                        // As QEMU: `utc` is the host's clock, `localtime` the host's local
+                        // time; armlet then advances it with virtual time.
+                        ("base", "utc") => r.epoch = Some("now".into()),
+                        ("base", "localtime") => {
+                            r.epoch =
+                                Some(crate::epoch::Epoch::NowLocal.seconds().to_string())
+                        }
+                        ("base", date) => {
+                            crate::epoch::Epoch::parse(date)
+                                .map_err(|e| anyhow::anyhow!("-rtc base={date}: {e}"))?;
+                            r.epoch = Some(date.to_string());
+                        }
+                        // Armlet's clock always follows virtual time (QEMU's clock=vm).
+                        ("clock", "host" | "rt" | "vm") | ("driftfix", "none" | "slew") => {}
+                        _ => return Err(unsupported(&format!("-rtc {kv}"), "")),
+                    }
+                }
+            }
             "-append" | "-initrd" | "-dtb" => {
                 return Err(unsupported(
                     &opt,
@@ -231,6 +260,10 @@ pub fn to_run_args(q: &QemuRun) -> anyhow::Result<Vec<String>> {
         if q.wait {
             v.push("--wait".into());
         }
+    }
+    if let Some(e) = &q.epoch {
+        v.push("--epoch".into());
+        v.push(e.clone());
     }
     if q.semihosting {
         // QEMU resolves semihosting file names in the current directory; armlet does the same
@@ -291,6 +324,50 @@ mod tests {
         );
         let e = p("-M mps2-an385 -kernel x -S").unwrap_err().to_string();
         assert!(e.contains("-S without -gdb"), "{e}");
+    }
+
+    #[test]
+    fn rtc_sets_the_epoch() {
+        let epoch = |line: &str| {
+            let r = p(&format!("-M mps2-an385 -kernel x {line}")).unwrap();
+            let args = to_run_args(&r).unwrap();
+            args.iter()
+                .position(|a| a == "--epoch")
+                .map(|i| args[i + 1].clone())
+        };
+        assert_eq!(epoch(""), None, "the default epoch");
+        assert_eq!(epoch("-rtc base=utc").as_deref(), Some("now"));
+        assert_eq!(epoch("-rtc base=utc,clock=host").as_deref(), Some("now"));
+        assert_eq!(
+            epoch("-rtc base=2006-06-17T16:01:21,clock=vm,driftfix=slew").as_deref(),
+            Some("2006-06-17T16:01:21")
+        );
+        assert_eq!(
+            epoch("-rtc base=2006-06-17").as_deref(),
+            Some("2006-06-17")
+        );
+        assert_eq!(epoch("-rtc clock=vm"), None);
+        let host = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let local: u64 = epoch("-rtc base=localtime").unwrap().parse().unwrap();
+        assert!(local.abs_diff(host) <= 14 * 3600 + 60, "{local} vs {host}");
+        for (bad, why) in [
+            ("-rtc base=yesterday", "expected `now`"),
+            ("-rtc base=2006-13-01", "month 13 is out of range"),
+        ] {
+            let e = p(&format!("-M mps2-an385 {bad}")).unwrap_err().to_string();
+            assert!(e.contains(why) && e.contains(bad), "{bad}: {e}");
+        }
+        for bad in [
+            "-rtc clock=wall",
+            "-rtc driftfix=fast",
+            "-rtc bogus=1",
+        ] {
+            let e = p(&format!("-M mps2-an385 {bad}")).unwrap_err().to_string();
+            assert!(e.contains("not supported"), "{bad}: {e}");
+        }
     }
 
     #[test]

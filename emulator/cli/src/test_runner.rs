@@ -35,6 +35,11 @@ pub struct TestArgs {
     /// `armlet run --plugin`).
     #[arg(long, value_name = "PATH")]
     plugin: Vec<PathBuf>,
+    /// Where the guest's wall clock (SYS_TIME) starts for tests without an `epoch` key: `now`,
+    /// SECONDS since 1970 or an ISO 8601 DATE (see `armlet run --epoch`). `now` is read once,
+    /// so every test (and a failure's replay) sees the same epoch. Default 2026-01-01T00:00:00Z.
+    #[arg(long, value_name = "now|SECONDS|DATE", value_parser = crate::epoch::parse_arg)]
+    epoch: Option<crate::epoch::Epoch>,
 }
 
 /// One test as written in a manifest.
@@ -72,6 +77,9 @@ struct Spec {
     #[serde(default)]
     semihosting_root: bool,
     skip: Option<String>,
+    /// Where the guest's wall clock starts, as `--epoch`: `"now"`, seconds since 1970 (a
+    /// number or a string) or an ISO 8601 date (a string or a TOML date/date-time).
+    epoch: Option<toml::Value>,
     /// Whether `qemu-check.py` runs it under QEMU (ignored here).
     #[serde(default)]
     #[allow(dead_code)]
@@ -88,12 +96,20 @@ struct Manifest {
 struct Test {
     spec: Spec,
     dir: PathBuf,
+    /// The manifest's `epoch`, if it has one.
+    epoch: Option<crate::epoch::Epoch>,
+    /// The epoch this test runs with, in seconds (resolved once: replays see the same).
+    epoch_secs: u64,
 }
 
 #[derive(Debug)]
 enum Status {
     Pass,
+    /// The firmware ran and did not do what the manifest expects (JUnit `<failure>`).
     Fail(String),
+    /// The test could not run or be checked: firmware missing or not loadable, machine or
+    /// manifest error, unreadable expected output (JUnit `<error>`).
+    Error(String),
     Skip(String),
 }
 
@@ -102,7 +118,9 @@ struct Result {
     status: Status,
     time: Duration,
     instructions: u64,
-    stdout: String,
+    /// The console output, byte for byte.
+    stdout: Vec<u8>,
+    epoch: u64,
 }
 
 /// Failures of runs up to this long are replayed with a trace (tracing runs uncached).
@@ -150,6 +168,22 @@ impl Console for Capture {
     }
 }
 
+/// A manifest's `epoch` value.
+fn manifest_epoch(v: &toml::Value) -> std::result::Result<crate::epoch::Epoch, String> {
+    use crate::epoch::Epoch;
+    match v {
+        toml::Value::Integer(n) => u64::try_from(*n)
+            .map_err(|_| format!("epoch {n} is before 1970"))
+            .and_then(|n| Epoch::parse(&n.to_string())),
+        toml::Value::String(s) => Epoch::parse(s),
+        toml::Value::Datetime(d) => Epoch::parse(&d.to_string()),
+        other => Err(format!(
+            "epoch must be \"now\", seconds or an ISO 8601 date, not {}",
+            other.type_str()
+        )),
+    }
+}
+
 fn load(paths: &[PathBuf]) -> anyhow::Result<Vec<Test>> {
     let mut tests = Vec::new();
     for p in paths {
@@ -173,9 +207,17 @@ fn load(paths: &[PathBuf]) -> anyhow::Result<Vec<Test>> {
             if tests.iter().any(|t: &Test| t.spec.name == spec.name) {
                 bail!("{}: duplicate test name '{}'", p.display(), spec.name);
             }
+            let epoch = spec
+                .epoch
+                .as_ref()
+                .map(manifest_epoch)
+                .transpose()
+                .map_err(|e| anyhow::anyhow!("{}: test '{}': {e}", p.display(), spec.name))?;
             tests.push(Test {
                 spec,
                 dir: dir.clone(),
+                epoch,
+                epoch_secs: 0,
             });
         }
     }
@@ -260,6 +302,7 @@ fn execute(
     let mut m = Machine::new(board, opts, Box::new(cap))?;
     m.load_elf(&bytes)
         .with_context(|| fw.display().to_string())?;
+    m.semihosting.set_epoch(t.epoch_secs);
     let virt = spec
         .virtual_timeout
         .map(|v| (v.max(0.0) * cpu_hz as f64) as u64);
@@ -284,6 +327,62 @@ fn execute(
     Ok((outcome, m, out))
 }
 
+/// Quote `s` for a POSIX shell if it needs it.
+fn shell_quote(s: &str) -> String {
+    let plain = !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_./=:,+@%".contains(&b));
+    if plain {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}
+
+/// The `armlet run` command line that reproduces a test (same firmware, board, serial
+/// backends, epoch, arguments and limits).
+fn replay_command(t: &Test) -> String {
+    let spec = &t.spec;
+    let mut v = vec!["armlet".to_string(), "run".into()];
+    v.push(t.dir.join(&spec.firmware).display().to_string());
+    match &spec.machine_file {
+        Some(f) => v.extend(["--machine-file".into(), t.dir.join(f).display().to_string()]),
+        None => v.extend([
+            "--machine".into(),
+            spec.machine.clone().unwrap_or_else(|| "mps2-an385".into()),
+        ]),
+    }
+    for s in &spec.serial {
+        v.extend(["--serial".into(), s.clone()]);
+    }
+    for p in &spec.plugins {
+        v.extend(["--plugin".into(), t.dir.join(p).display().to_string()]);
+    }
+    v.extend(["--epoch".into(), t.epoch_secs.to_string()]);
+    if let Some(n) = spec.max_instructions {
+        v.extend(["--max-instructions".into(), n.to_string()]);
+    }
+    if spec.semihosting_root {
+        v.extend(["--semihosting-root".into(), "EMPTY_DIR".into()]);
+    }
+    if !spec.args.is_empty() {
+        v.push("--".into());
+        v.extend(spec.args.iter().cloned());
+    }
+    let mut line: Vec<String> = v.iter().map(|a| shell_quote(a)).collect();
+    if let Some(f) = &spec.stdin_file {
+        line.push(format!("< {}", shell_quote(&t.dir.join(f).display().to_string())));
+    } else if spec.stdin.is_some() {
+        line.push("< STDIN (the manifest's `stdin`)".into());
+    }
+    line.join(" ")
+}
+
+/// Bytes for display in a report: UTF-8 as is, anything else escaped.
+fn shown(b: &[u8]) -> String {
+    String::from_utf8(b.to_vec()).unwrap_or_else(|_| escape_text(b))
+}
+
 fn run_one(t: &Test, no_icache: bool) -> Result {
     let spec = &t.spec;
     let start = Instant::now();
@@ -292,7 +391,8 @@ fn run_one(t: &Test, no_icache: bool) -> Result {
         status: Status::Pass,
         time: Duration::ZERO,
         instructions: 0,
-        stdout: String::new(),
+        stdout: Vec::new(),
+        epoch: t.epoch_secs,
     };
     if let Some(why) = &spec.skip {
         res.status = Status::Skip(why.clone());
@@ -303,14 +403,15 @@ fn run_one(t: &Test, no_icache: bool) -> Result {
     let (outcome, mut m, out) = match outcome {
         Ok(x) => x,
         Err(e) => {
-            res.status = Status::Fail(format!("cannot run: {e:#}"));
+            res.status = Status::Error(format!("cannot run: {e:#}"));
             return res;
         }
     };
     res.instructions = m.instructions();
-    res.stdout =
-        String::from_utf8_lossy(&out.lock().unwrap_or_else(|e| e.into_inner())).into_owned();
+    res.stdout = out.lock().unwrap_or_else(|e| e.into_inner()).clone();
     let mut problems = Vec::new();
+    // Problems of the test itself (not of the firmware): the result is an error.
+    let mut errors = Vec::new();
     // The expected status is what `armlet run` would exit with: the firmware's own, or 124
     // (limit/timeout), 126 (fault) ...
     let status = outcome.exit_status();
@@ -337,36 +438,48 @@ fn run_one(t: &Test, no_icache: bool) -> Result {
             spec.exit_code
         ));
     }
+    // Expected output is compared byte for byte.
     let want = match (&spec.stdout, &spec.stdout_file) {
-        (Some(s), _) => Some(s.clone()),
-        (None, Some(f)) => match std::fs::read_to_string(t.dir.join(f)) {
+        (Some(s), _) => Some(s.clone().into_bytes()),
+        (None, Some(f)) => match std::fs::read(t.dir.join(f)) {
             Ok(s) => Some(s),
             Err(e) => {
-                problems.push(format!("{}: {e}", f.display()));
+                errors.push(format!("{}: cannot read: {e}", t.dir.join(f).display()));
                 None
             }
         },
         _ => None,
     };
+    let got = shown(&res.stdout);
     if let Some(want) = want {
         if want != res.stdout {
-            problems.push(format!("output differs:\n{}", diff(&want, &res.stdout)));
+            problems.push(format!(
+                "output differs:\n{}",
+                diff(&shown(&want), &got)
+            ));
         }
     }
     if let Some(sub) = &spec.stdout_contains {
-        if !res.stdout.contains(sub.as_str()) {
-            problems.push(format!("output does not contain {sub:?}:\n{}", res.stdout));
+        let found = sub.is_empty()
+            || res
+                .stdout
+                .windows(sub.len())
+                .any(|w| w == sub.as_bytes());
+        if !found {
+            problems.push(format!("output does not contain {sub:?}:\n{got}"));
         }
     }
     if let Some(re) = &spec.stdout_regex {
-        match regex::Regex::new(re) {
+        match regex::bytes::Regex::new(re) {
             Ok(r) if r.is_match(&res.stdout) => {}
-            Ok(_) => problems.push(format!("output does not match /{re}/:\n{}", res.stdout)),
-            Err(e) => problems.push(format!("bad stdout_regex: {e}")),
+            Ok(_) => problems.push(format!("output does not match /{re}/:\n{got}")),
+            Err(e) => errors.push(format!("bad stdout_regex: {e}")),
         }
     }
-    if !problems.is_empty() {
-        let mut text = problems.join("\n");
+    if !problems.is_empty() || !errors.is_empty() {
+        let is_error = !errors.is_empty();
+        errors.extend(problems);
+        let mut text = errors.join("\n");
         if !matches!(outcome, Outcome::Exited(_)) {
             text.push_str("\nstate at the end:\n");
             text.push_str(&m.state_report());
@@ -380,20 +493,86 @@ fn run_one(t: &Test, no_icache: bool) -> Result {
                 }
             }
         }
-        res.status = Status::Fail(text);
+        text.push_str(&format!(
+            "\nepoch: {} ({})\nreproduce: {}",
+            t.epoch_secs,
+            crate::epoch::format_utc(t.epoch_secs),
+            replay_command(t)
+        ));
+        res.status = if is_error {
+            Status::Error(text)
+        } else {
+            Status::Fail(text)
+        };
     }
     res
 }
 
-fn junit(results: &[Result], path: &Path) -> anyhow::Result<()> {
-    use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+/// True for the characters a JUnit report holds as they are: XML 1.0 text that parsers and
+/// `quick-junit` neither drop nor normalise (no control characters, not even CR, which XML
+/// parsers turn into LF; no noncharacters U+FFFE/U+FFFF).
+fn xml_safe(c: char) -> bool {
+    matches!(c, '\t' | '\n' | ' '..='~' | '\u{a0}'..='\u{fffd}' | '\u{10000}'..)
+}
+
+/// The escaped text of output that is not all XML-safe: each byte of an unsafe character and
+/// each byte that is not UTF-8 becomes `\xNN`, a backslash becomes `\\`; everything else is
+/// as it is. Reversible.
+fn escape_text(b: &[u8]) -> String {
+    let mut s = String::with_capacity(b.len());
+    for chunk in b.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            match c {
+                '\\' => s.push_str("\\\\"),
+                c if xml_safe(c) => s.push(c),
+                c => {
+                    let mut buf = [0u8; 4];
+                    for byte in c.encode_utf8(&mut buf).bytes() {
+                        s.push_str(&format!("\\x{byte:02X}"));
+                    }
+                }
+            }
+        }
+        for byte in chunk.invalid() {
+            s.push_str(&format!("\\x{byte:02X}"));
+        }
+    }
+    s
+}
+
+/// Standard base64 (RFC 4648, with padding).
+fn base64(b: &[u8]) -> String {
+    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut s = String::with_capacity(b.len().div_ceil(3) * 4);
+    for c in b.chunks(3) {
+        let n = (u32::from(c[0]) << 16)
+            | (u32::from(*c.get(1).unwrap_or(&0)) << 8)
+            | u32::from(*c.get(2).unwrap_or(&0));
+        for i in 0..4 {
+            if i <= c.len() {
+                s.push(A[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                s.push('=');
+            }
+        }
+    }
+    s
+}
+
+fn junit(results: &[Result], path: &Path, epoch: u64) -> anyhow::Result<()> {
+    use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
     let mut report = Report::new("armlet");
     let mut suite = TestSuite::new("firmware");
+    suite.add_property(Property::new("epoch", epoch.to_string()));
     for r in results {
         let status = match &r.status {
             Status::Pass => TestCaseStatus::success(),
-            Status::Fail(msg) => {
-                let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+            Status::Fail(msg) | Status::Error(msg) => {
+                let kind = match r.status {
+                    Status::Error(_) => NonSuccessKind::Error,
+                    _ => NonSuccessKind::Failure,
+                };
+                let mut s = TestCaseStatus::non_success(kind);
                 s.set_message(msg.lines().next().unwrap_or("failed"));
                 s.set_description(msg.as_str());
                 s
@@ -406,7 +585,19 @@ fn junit(results: &[Result], path: &Path) -> anyhow::Result<()> {
         };
         let mut tc = TestCase::new(r.name.as_str(), status);
         tc.set_time(r.time);
-        tc.set_system_out(r.stdout.as_str());
+        tc.add_property(Property::new("epoch", r.epoch.to_string()));
+        match std::str::from_utf8(&r.stdout) {
+            Ok(text) if text.chars().all(xml_safe) => {
+                tc.set_system_out(text);
+            }
+            _ => {
+                // Not representable as XML text: an escaped copy to read, the exact bytes
+                // in base64 (see the README).
+                tc.set_system_out(escape_text(&r.stdout));
+                tc.add_property(Property::new("stdout-encoding", "escaped"));
+                tc.add_property(Property::new("stdout-base64", base64(&r.stdout)));
+            }
+        }
         suite.add_test_case(tc);
     }
     report.add_test_suite(suite);
@@ -414,9 +605,20 @@ fn junit(results: &[Result], path: &Path) -> anyhow::Result<()> {
     std::fs::write(path, xml).with_context(|| format!("{}: cannot write", path.display()))
 }
 
-/// Run `armlet test`; returns the process exit status (0 all passed, 1 otherwise).
+/// Run `armlet test`; returns the process exit status: 0 all passed (or skipped), 1 a test
+/// failed, 125 a test could not run (an error; this wins over failures).
 pub fn main(args: TestArgs) -> anyhow::Result<u8> {
     let mut tests = load(&args.manifests)?;
+    // `now` is read once: every test and every replay sees the same epoch.
+    let epoch = args.epoch.unwrap_or_default().seconds();
+    let now = crate::epoch::Epoch::Now.seconds();
+    for t in &mut tests {
+        t.epoch_secs = match t.epoch {
+            Some(crate::epoch::Epoch::Now) => now,
+            Some(e) => e.seconds(),
+            None => epoch,
+        };
+    }
     for t in &mut tests {
         let cwd = std::env::current_dir().unwrap_or_default();
         t.spec
@@ -459,7 +661,7 @@ pub fn main(args: TestArgs) -> anyhow::Result<u8> {
                 let mut all = results.lock().unwrap_or_else(|e| e.into_inner());
                 let (p, f) = all.iter().fold((0, 0), |(p, f), (_, r)| match r.status {
                     Status::Pass => (p + 1, f),
-                    Status::Fail(_) => (p, f + 1),
+                    Status::Fail(_) | Status::Error(_) => (p, f + 1),
                     Status::Skip(_) => (p, f),
                 });
                 let mut err = std::io::stderr().lock();
@@ -480,13 +682,17 @@ pub fn main(args: TestArgs) -> anyhow::Result<u8> {
                         let _ =
                             writeln!(err, "FAIL   {}: {}", r.name, msg.replace('\n', "\n       "));
                     }
+                    Status::Error(msg) => {
+                        let _ =
+                            writeln!(err, "ERROR  {}: {}", r.name, msg.replace('\n', "\n       "));
+                    }
                     Status::Skip(why) => {
                         let _ = writeln!(err, "skip   {}: {why}", r.name);
                     }
                 }
                 let (p, f) = match r.status {
                     Status::Pass => (p + 1, f),
-                    Status::Fail(_) => (p, f + 1),
+                    Status::Fail(_) | Status::Error(_) => (p, f + 1),
                     Status::Skip(_) => (p, f),
                 };
                 if tty {
@@ -509,7 +715,7 @@ pub fn main(args: TestArgs) -> anyhow::Result<u8> {
         eprint!("\r\x1b[K");
     }
     if let Some(path) = &args.junit {
-        junit(&results, path)?;
+        junit(&results, path, epoch)?;
     }
     let passed = results
         .iter()
@@ -519,15 +725,31 @@ pub fn main(args: TestArgs) -> anyhow::Result<u8> {
         .iter()
         .filter(|r| matches!(r.status, Status::Fail(_)))
         .count();
-    let skipped = results.len() - passed - failed;
+    let errors = results
+        .iter()
+        .filter(|r| matches!(r.status, Status::Error(_)))
+        .count();
+    let skipped = results.len() - passed - failed - errors;
     let mut summary = format!("{passed} passed, {failed} failed");
     if skipped > 0 {
         summary.push_str(&format!(", {skipped} skipped"));
+    }
+    if errors > 0 {
+        summary.push_str(&format!(
+            ", {errors} {} (could not run)",
+            if errors == 1 { "error" } else { "errors" }
+        ));
     }
     println!("{summary}");
     eprintln!(
         "armlet test: {total} tests in {:.2} s with {jobs} jobs",
         started.elapsed().as_secs_f64()
     );
-    Ok(if failed == 0 { 0 } else { 1 })
+    Ok(if errors > 0 {
+        crate::code::ERROR
+    } else if failed > 0 {
+        1
+    } else {
+        0
+    })
 }
