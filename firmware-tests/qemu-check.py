@@ -44,6 +44,10 @@ NOT_ON_QEMU = {
     "dsp-undef-m3-all": "QEMU 7.2's cortex-m3 executes SMUAD, USAD8, SMLALD and SSAT16 although the "
                         "Cortex-M3 has no DSP extension (ARMv7-M ARM A5.3: ARMv7E-M only; the "
                         "other DSP encodings are UNDEFINED there, dsp-undef-m3 checks those on QEMU)",
+    "time-libc-default-epoch": "armlet only: QEMU's SYS_TIME is the host's time; armlet's default "
+                               "epoch is the fixed 2026-01-01T00:00:00Z (time-libc checks both)",
+    "time-libc-epoch-seconds": "armlet only: the manifest's epoch (QEMU's SYS_TIME is the host's time)",
+    "time-libc-epoch-date": "armlet only: the manifest's epoch (QEMU's SYS_TIME is the host's time)",
 }
 
 

@@ -433,10 +433,21 @@ fn run_one(t: &Test, no_icache: bool) -> Result {
         Outcome::Guest(e) => e.to_string(),
     };
     if status != spec.exit_code {
-        problems.push(format!(
+        let mut p = format!(
             "exit status {status}, expected {}: {reason}",
             spec.exit_code
-        ));
+        );
+        let shown_later = spec.stdout.is_some()
+            || spec.stdout_file.is_some()
+            || spec.stdout_contains.is_some()
+            || spec.stdout_regex.is_some();
+        if !shown_later && !res.stdout.is_empty() {
+            let text = shown(&res.stdout);
+            let lines: Vec<&str> = text.lines().collect();
+            let tail = &lines[lines.len().saturating_sub(20)..];
+            p.push_str(&format!("\noutput (last {} lines):\n{}", tail.len(), tail.join("\n")));
+        }
+        problems.push(p);
     }
     // Expected output is compared byte for byte.
     let want = match (&spec.stdout, &spec.stdout_file) {
@@ -509,10 +520,10 @@ fn run_one(t: &Test, no_icache: bool) -> Result {
 }
 
 /// True for the characters a JUnit report holds as they are: XML 1.0 text that parsers and
-/// `quick-junit` neither drop nor normalise (no control characters, not even CR, which XML
-/// parsers turn into LF; no noncharacters U+FFFE/U+FFFF).
+/// `quick-junit` neither drop nor normalise (no control characters but LF: not CR, which XML
+/// parsers turn into LF, nor TAB, which `quick-junit` drops; no noncharacters U+FFFE/U+FFFF).
 fn xml_safe(c: char) -> bool {
-    matches!(c, '\t' | '\n' | ' '..='~' | '\u{a0}'..='\u{fffd}' | '\u{10000}'..)
+    matches!(c, '\n' | ' '..='~' | '\u{a0}'..='\u{fffd}' | '\u{10000}'..)
 }
 
 /// The escaped text of output that is not all XML-safe: each byte of an unsafe character and

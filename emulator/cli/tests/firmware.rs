@@ -32,6 +32,8 @@ struct TestCase {
     stdin: Option<String>,
     #[serde(default)]
     serial: Vec<String>,
+    /// `--epoch`: seconds, a string or a TOML date-time.
+    epoch: Option<toml::Value>,
 }
 
 fn firmware_dir() -> PathBuf {
@@ -59,6 +61,15 @@ fn run(case: &TestCase, no_icache: bool) -> Outcome {
     }
     if no_icache {
         cmd.arg("--no-icache");
+    }
+    match &case.epoch {
+        Some(toml::Value::String(e)) => {
+            cmd.arg("--epoch").arg(e);
+        }
+        Some(e) => {
+            cmd.arg("--epoch").arg(e.to_string());
+        }
+        None => {}
     }
     if case.semihosting_root {
         cmd.arg("--semihosting-root").arg(root.path());
