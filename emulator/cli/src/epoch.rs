@@ -160,6 +160,9 @@ fn expect(s: &str, at: usize, c: u8, what: &str) -> Result<(), String> {
 /// `YYYY-MM-DD[(T|t| )HH:MM[:SS[.fff]]][Z|z|(+|-)HH[:MM]]` to seconds since 1970.
 /// Fractions of a second are dropped.
 fn parse_iso8601(s: &str) -> Result<u64, String> {
+    if !s.starts_with(|c: char| c.is_ascii_digit()) {
+        return Err("not `now`, a number of seconds or a date".into());
+    }
     let year = field(s, 0, 4, 1970, 9999, "year")?;
     expect(s, 4, b'-', "after the year")?;
     let month = field(s, 5, 2, 1, 12, "month")?;
@@ -247,8 +250,8 @@ mod tests {
     #[test]
     fn errors_are_clear() {
         for (bad, why) in [
-            ("", "expected 4 digits for the year"),
-            ("yesterday", "expected 4 digits for the year"),
+            ("", "not `now`, a number of seconds or a date"),
+            ("yesterday", "not `now`, a number of seconds or a date"),
             ("2023-02-29", "day 29 is out of range (1-28)"),
             ("2024-13-01", "month 13 is out of range"),
             ("2024-01-01T25:00", "hour 25 is out of range"),
@@ -256,7 +259,8 @@ mod tests {
             ("2024-01-01X12:00", "expected 'T'"),
             ("2024-01-01T12:00:00Q", "unexpected text"),
             ("1969-12-31", "year 1969 is out of range"),
-            ("-5", "expected 4 digits"),
+            ("-5", "not `now`"),
+            ("2024-1-01", "expected 2 digits for the month"),
             ("2106-02-07T06:28:16Z", "after 2106-02-07T06:28:15Z"),
             ("4294967296", "after 2106-02-07T06:28:15Z"),
             ("99999999999999999999999", "out of range"),

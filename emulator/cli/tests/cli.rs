@@ -540,3 +540,106 @@ fn gdb_and_tcp_serial_listen_on_loopback_by_default() {
         "{any:?}"
     );
 }
+
+/// The first line `time_libc.elf show` prints: `time: SECONDS (DATE UTC)`.
+fn guest_time(o: &Output) -> u64 {
+    let out = stdout(o);
+    out.lines()
+        .find_map(|l| l.strip_prefix("time: "))
+        .and_then(|l| l.split(' ').next())
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no time line: {out}\n{}", stderr(o)))
+}
+
+fn host_time() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+#[test]
+fn epoch_sets_the_guest_wall_clock() {
+    let elf = built("time_libc");
+    // Default: the documented fixed epoch, a plausible date (picolibc: after 2020-09-13).
+    let o = run_file(&elf, &["--stats", "--", "show"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        "time: 1767225600 (2026-01-01 00:00:00 UTC)\ngettimeofday: 0 1767225600.000000\n\
+         after 1.5 s: 1767225601 (2026-01-01 00:00:01 UTC)\nPASS time_libc\n"
+    );
+    assert!(stderr(&o).contains(" epoch=1767225600"), "{}", stderr(&o));
+    // Reference values: `date -u -d @SECONDS`.
+    for (arg, want) in [
+        ("1700000000", 1_700_000_000),
+        ("2024-02-29", 1_709_164_800),
+        ("2024-02-29T12:00:00Z", 1_709_208_000),
+        ("2024-02-29T12:00:00", 1_709_208_000),
+        ("2024-02-29 13:00:00+01:00", 1_709_208_000),
+    ] {
+        let o = run_file(&elf, &["--epoch", arg, "--stats", "--", "show"]);
+        assert_eq!(guest_time(&o), want, "--epoch {arg}");
+        assert!(stderr(&o).contains(&format!(" epoch={want}")), "{}", stderr(&o));
+    }
+    let o = run_file(&elf, &["--epoch", "now", "--", "show"]);
+    assert!(guest_time(&o).abs_diff(host_time()) <= 5);
+    // An old epoch: the firmware's own plausibility check fails, as on a board with a flat
+    // RTC battery.
+    let o = run_file(&elf, &["--epoch", "2019-01-01", "--", "show"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).contains("not a plausible current date"));
+}
+
+#[test]
+fn bad_epoch_values_are_clear_errors() {
+    let elf = built("time_libc");
+    for (arg, why) in [
+        ("yesterday", "invalid epoch 'yesterday'"),
+        ("2024-02-30", "day 30 is out of range (1-29)"),
+        ("2024-02-29T24:00", "hour 24 is out of range"),
+        ("-1", "not `now`, a number of seconds or a date"),
+        ("1969-12-31", "year 1969 is out of range"),
+        ("4294967296", "after 2106-02-07T06:28:15Z"),
+    ] {
+        let o = run_file(&elf, &[&format!("--epoch={arg}")]);
+        assert_eq!(o.status.code(), Some(2), "{arg}");
+        let err = stderr(&o);
+        assert!(err.contains(why) && !err.contains("panicked"), "{arg}: {err}");
+    }
+}
+
+#[test]
+fn qemu_rtc_base_sets_the_epoch() {
+    let elf = built("time_libc");
+    let qemu = |rtc: &[&str]| {
+        let mut args = vec![
+            "qemu",
+            "-M",
+            "mps2-an385",
+            "-nographic",
+            "-semihosting-config",
+            "enable=on,target=native,arg=fw,arg=show",
+        ];
+        args.extend_from_slice(rtc);
+        args.extend(["-kernel", elf.to_str().unwrap()]);
+        armlet(&args)
+    };
+    assert_eq!(guest_time(&qemu(&[])), 1_767_225_600, "the default epoch");
+    assert_eq!(
+        guest_time(&qemu(&["-rtc", "base=2006-06-17T16:01:21"])),
+        1_150_560_081
+    );
+    assert_eq!(
+        guest_time(&qemu(&["-rtc", "base=2006-06-17,clock=vm,driftfix=slew"])),
+        1_150_502_400
+    );
+    // base=utc is the host's clock, as in QEMU.
+    let t = guest_time(&qemu(&["-rtc", "base=utc,clock=host"]));
+    assert!(t.abs_diff(host_time()) <= 5, "{t}");
+    let t = guest_time(&qemu(&["-rtc", "base=localtime"]));
+    assert!(t.abs_diff(host_time()) <= 14 * 3600 + 5, "{t}");
+    let o = qemu(&["-rtc", "base=someday"]);
+    assert_eq!(o.status.code(), Some(EXIT_ERROR));
+    assert!(stderr(&o).contains("-rtc base=someday: invalid epoch"), "{}", stderr(&o));
+}
