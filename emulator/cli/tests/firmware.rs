@@ -66,6 +66,9 @@ fn run(case: &TestCase, no_icache: bool) -> Outcome {
         Some(toml::Value::String(e)) => {
             cmd.arg("--epoch").arg(e);
         }
+        Some(toml::Value::Datetime(d)) => {
+            cmd.arg("--epoch").arg(d.to_string());
+        }
         Some(e) => {
             cmd.arg("--epoch").arg(e.to_string());
         }
