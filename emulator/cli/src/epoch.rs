@@ -45,9 +45,10 @@ impl Epoch {
                     .map_err(|_| format!("'{s}' is out of range"))?,
             )
         } else {
-            Epoch::At(parse_iso8601(t).map_err(|why| {
-                format!("invalid epoch '{s}': {why}; expected {FORMS}")
-            })?)
+            Epoch::At(
+                parse_iso8601(t)
+                    .map_err(|why| format!("invalid epoch '{s}': {why}; expected {FORMS}"))?,
+            )
         };
         if let Epoch::At(secs) = e {
             if secs > MAX_EPOCH {
@@ -120,7 +121,15 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
     let mp = (5 * doy + 2) / 153;
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (if m <= 2 { yoe + era * 400 + 1 } else { yoe + era * 400 }, m, d)
+    (
+        if m <= 2 {
+            yoe + era * 400 + 1
+        } else {
+            yoe + era * 400
+        },
+        m,
+        d,
+    )
 }
 
 /// `secs` as `YYYY-MM-DDTHH:MM:SSZ`.
@@ -168,7 +177,20 @@ fn parse_iso8601(s: &str) -> Result<u64, String> {
     let month = field(s, 5, 2, 1, 12, "month")?;
     expect(s, 7, b'-', "after the month")?;
     let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-    let mdays = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    let mdays = [
+        31,
+        if leap { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
     let day = field(s, 8, 2, 1, mdays[(month - 1) as usize], "day")?;
     let mut secs = days_from_civil(year, month, day) * 86_400;
     let mut at = 10;
@@ -268,12 +290,21 @@ mod tests {
             let e = Epoch::parse(bad).unwrap_err();
             assert!(e.contains(why), "{bad}: {e}");
         }
-        assert!(Epoch::parse("2023-02-29").unwrap_err().contains("expected `now`"));
+        assert!(Epoch::parse("2023-02-29")
+            .unwrap_err()
+            .contains("expected `now`"));
     }
 
     #[test]
     fn format_round_trips() {
-        for s in [0, 946_684_800, 1_600_000_000, DEFAULT_EPOCH, 1_709_208_000, MAX_EPOCH] {
+        for s in [
+            0,
+            946_684_800,
+            1_600_000_000,
+            DEFAULT_EPOCH,
+            1_709_208_000,
+            MAX_EPOCH,
+        ] {
             assert_eq!(Epoch::parse(&format_utc(s)), Ok(Epoch::At(s)));
         }
         assert_eq!(format_utc(DEFAULT_EPOCH), "2026-01-01T00:00:00Z");

@@ -423,7 +423,10 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| path.display().to_string())?;
     let epoch = args.epoch.unwrap_or_default().seconds();
     m.semihosting.set_epoch(epoch);
-    tracing::info!("epoch {epoch} ({}): SYS_TIME at virtual time 0", epoch::format_utc(epoch));
+    tracing::info!(
+        "epoch {epoch} ({}): SYS_TIME at virtual time 0",
+        epoch::format_utc(epoch)
+    );
 
     let signal = Arc::new(AtomicUsize::new(0));
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {

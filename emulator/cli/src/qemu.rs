@@ -189,8 +189,7 @@ pub fn parse(args: &[String]) -> anyhow::Result<QemuRun> {
                         // time; armlet then advances it with virtual time.
                         ("base", "utc") => r.epoch = Some("now".into()),
                         ("base", "localtime") => {
-                            r.epoch =
-                                Some(crate::epoch::Epoch::NowLocal.seconds().to_string())
+                            r.epoch = Some(crate::epoch::Epoch::NowLocal.seconds().to_string())
                         }
                         ("base", date) => {
                             crate::epoch::Epoch::parse(date)
@@ -342,10 +341,7 @@ mod tests {
             epoch("-rtc base=2006-06-17T16:01:21,clock=vm,driftfix=slew").as_deref(),
             Some("2006-06-17T16:01:21")
         );
-        assert_eq!(
-            epoch("-rtc base=2006-06-17").as_deref(),
-            Some("2006-06-17")
-        );
+        assert_eq!(epoch("-rtc base=2006-06-17").as_deref(), Some("2006-06-17"));
         assert_eq!(epoch("-rtc clock=vm"), None);
         let host = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -360,11 +356,7 @@ mod tests {
             let e = p(&format!("-M mps2-an385 {bad}")).unwrap_err().to_string();
             assert!(e.contains(why) && e.contains(bad), "{bad}: {e}");
         }
-        for bad in [
-            "-rtc clock=wall",
-            "-rtc driftfix=fast",
-            "-rtc bogus=1",
-        ] {
+        for bad in ["-rtc clock=wall", "-rtc driftfix=fast", "-rtc bogus=1"] {
             let e = p(&format!("-M mps2-an385 {bad}")).unwrap_err().to_string();
             assert!(e.contains("not supported"), "{bad}: {e}");
         }

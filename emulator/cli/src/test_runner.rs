@@ -12,6 +12,13 @@ use std::time::{Duration, Instant};
 
 /// `armlet test` options.
 #[derive(clap::Args, Debug)]
+#[command(after_help = "\
+Exit status of `armlet test`:
+  0    every test passed (or was skipped)
+  1    a test failed: the firmware ran and did not do what its manifest expects
+  125  a test could not run (missing or unloadable firmware, unknown machine, unreadable
+       expected output, bad regex: a JUnit <error>), or a bad manifest
+  2    bad command line")]
 pub struct TestArgs {
     /// Test manifests (TOML).
     #[arg(required = true)]
@@ -371,7 +378,10 @@ fn replay_command(t: &Test) -> String {
     }
     let mut line: Vec<String> = v.iter().map(|a| shell_quote(a)).collect();
     if let Some(f) = &spec.stdin_file {
-        line.push(format!("< {}", shell_quote(&t.dir.join(f).display().to_string())));
+        line.push(format!(
+            "< {}",
+            shell_quote(&t.dir.join(f).display().to_string())
+        ));
     } else if spec.stdin.is_some() {
         line.push("< STDIN (the manifest's `stdin`)".into());
     }
@@ -445,7 +455,11 @@ fn run_one(t: &Test, no_icache: bool) -> Result {
             let text = shown(&res.stdout);
             let lines: Vec<&str> = text.lines().collect();
             let tail = &lines[lines.len().saturating_sub(20)..];
-            p.push_str(&format!("\noutput (last {} lines):\n{}", tail.len(), tail.join("\n")));
+            p.push_str(&format!(
+                "\noutput (last {} lines):\n{}",
+                tail.len(),
+                tail.join("\n")
+            ));
         }
         problems.push(p);
     }
@@ -464,18 +478,11 @@ fn run_one(t: &Test, no_icache: bool) -> Result {
     let got = shown(&res.stdout);
     if let Some(want) = want {
         if want != res.stdout {
-            problems.push(format!(
-                "output differs:\n{}",
-                diff(&shown(&want), &got)
-            ));
+            problems.push(format!("output differs:\n{}", diff(&shown(&want), &got)));
         }
     }
     if let Some(sub) = &spec.stdout_contains {
-        let found = sub.is_empty()
-            || res
-                .stdout
-                .windows(sub.len())
-                .any(|w| w == sub.as_bytes());
+        let found = sub.is_empty() || res.stdout.windows(sub.len()).any(|w| w == sub.as_bytes());
         if !found {
             problems.push(format!("output does not contain {sub:?}:\n{got}"));
         }

@@ -580,7 +580,11 @@ fn epoch_sets_the_guest_wall_clock() {
     ] {
         let o = run_file(&elf, &["--epoch", arg, "--stats", "--", "show"]);
         assert_eq!(guest_time(&o), want, "--epoch {arg}");
-        assert!(stderr(&o).contains(&format!(" epoch={want}")), "{}", stderr(&o));
+        assert!(
+            stderr(&o).contains(&format!(" epoch={want}")),
+            "{}",
+            stderr(&o)
+        );
     }
     let o = run_file(&elf, &["--epoch", "now", "--", "show"]);
     assert!(guest_time(&o).abs_diff(host_time()) <= 5);
@@ -605,7 +609,10 @@ fn bad_epoch_values_are_clear_errors() {
         let o = run_file(&elf, &[&format!("--epoch={arg}")]);
         assert_eq!(o.status.code(), Some(2), "{arg}");
         let err = stderr(&o);
-        assert!(err.contains(why) && !err.contains("panicked"), "{arg}: {err}");
+        assert!(
+            err.contains(why) && !err.contains("panicked"),
+            "{arg}: {err}"
+        );
     }
 }
 
@@ -641,5 +648,9 @@ fn qemu_rtc_base_sets_the_epoch() {
     assert!(t.abs_diff(host_time()) <= 14 * 3600 + 5, "{t}");
     let o = qemu(&["-rtc", "base=someday"]);
     assert_eq!(o.status.code(), Some(EXIT_ERROR));
-    assert!(stderr(&o).contains("-rtc base=someday: invalid epoch"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("-rtc base=someday: invalid epoch"),
+        "{}",
+        stderr(&o)
+    );
 }

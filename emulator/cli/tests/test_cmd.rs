@@ -277,14 +277,25 @@ firmware = "@FW@/hello.elf"
     let suites = parse_junit(&junit);
     assert_eq!(suites.suites[0].errors, 5);
     assert_eq!(suites.suites[0].failures, 1);
-    for name in ["missing-firmware", "not-an-elf", "unknown-machine", "bad-regex"] {
+    for name in [
+        "missing-firmware",
+        "not-an-elf",
+        "unknown-machine",
+        "bad-regex",
+    ] {
         let c = case(&suites, name);
         assert!(c.status.is_error(), "{name}: {:?}", c.status);
     }
     assert!(case(&suites, "wrong-output").status.is_failure());
     assert!(case(&suites, "passes").status.is_success());
-    let e = case(&suites, "missing-firmware").status.error_as_ref().clone();
-    assert!(e.message.contains("cannot run") && e.message.contains("no-such.elf"), "{e:?}");
+    let e = case(&suites, "missing-firmware")
+        .status
+        .error_as_ref()
+        .clone();
+    assert!(
+        e.message.contains("cannot run") && e.message.contains("no-such.elf"),
+        "{e:?}"
+    );
 
     // Failures alone still exit 1.
     let m = write_manifest(
@@ -391,14 +402,20 @@ firmware = "@FW@/hello.elf"
     for name in ["exact", "one-byte-off"] {
         let c = case(&suites, name);
         let props = &c.properties.hashmap;
-        assert_eq!(props.get("stdout-encoding").map(String::as_str), Some("escaped"));
+        assert_eq!(
+            props.get("stdout-encoding").map(String::as_str),
+            Some("escaped")
+        );
         let b64 = props.get("stdout-base64").expect("base64 copy");
         assert_eq!(base64_decode(b64), bytes, "{name}: base64 copy");
         // junit-parser drops entity references (&lt; &amp; ...) from text, so read the
         // element from the file and decode XML's predefined entities here.
         let out = raw_system_out(&junit, name);
         assert_eq!(unescape(&out), bytes, "{name}: escaped text: {out:?}");
-        assert!(out.contains("\\x1B[31mred\\x1B[0m\\\\x41\\x0D\n"), "{out:?}");
+        assert!(
+            out.contains("\\x1B[31mred\\x1B[0m\\\\x41\\x0D\n"),
+            "{out:?}"
+        );
     }
     // Plain text stays plain, without the extra properties.
     let c = case(&suites, "text");
@@ -468,9 +485,16 @@ epoch = 1500000000
     let epoch = |name: &str| case(&suites, name).properties.hashmap.get("epoch").cloned();
     assert_eq!(epoch("seconds").as_deref(), Some("1700000000"));
     assert_eq!(epoch("toml-datetime").as_deref(), Some("1709208000"));
-    assert_eq!(epoch("from-the-command-line").as_deref(), Some("1650000000"));
     assert_eq!(
-        suites.suites[0].properties.hashmap.get("epoch").map(String::as_str),
+        epoch("from-the-command-line").as_deref(),
+        Some("1650000000")
+    );
+    assert_eq!(
+        suites.suites[0]
+            .properties
+            .hashmap
+            .get("epoch")
+            .map(String::as_str),
         Some("1650000000")
     );
     // The failure's replay command line reproduces it exactly.
@@ -509,9 +533,16 @@ stdout_contains = "time: 1767225600 (2026-01-01 00:00:00 UTC)"
         .unwrap()
         .as_secs();
     let o = armlet_test(&[m.to_str().unwrap(), "--junit", junit.to_str().unwrap()]);
-    assert_eq!(text(&o.stdout).trim(), "2 passed, 0 failed", "{}", text(&o.stderr));
+    assert_eq!(
+        text(&o.stdout).trim(),
+        "2 passed, 0 failed",
+        "{}",
+        text(&o.stderr)
+    );
     let suites = parse_junit(&junit);
-    let now: u64 = case(&suites, "now").properties.hashmap["epoch"].parse().unwrap();
+    let now: u64 = case(&suites, "now").properties.hashmap["epoch"]
+        .parse()
+        .unwrap();
     assert!(now.abs_diff(host) <= 5, "{now} vs {host}");
 }
 

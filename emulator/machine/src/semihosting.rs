@@ -384,9 +384,7 @@ impl Semihosting {
             0x0f => self.rename(mem, param),
             0x10 => Ok((u128::from(ticks) * 100 / u128::from(self.config.cpu_hz.max(1))) as u32),
             // A 32-bit result, as QEMU's on a 32-bit target: it wraps in 2106.
-            0x11 => Ok(self
-                .epoch
-                .wrapping_add(ticks / self.config.cpu_hz.max(1)) as u32),
+            0x11 => Ok(self.epoch.wrapping_add(ticks / self.config.cpu_hz.max(1)) as u32),
             0x12 => self.system(mem, param),
             0x13 => Ok(self.errno),
             0x15 => self.cmdline(mem, param),
@@ -1159,10 +1157,17 @@ mod tests {
         let mut t = T::new(false);
         assert_eq!(t.call(0x10, &[]), 200, "2 s at 25 MHz = 200 cs");
         assert_eq!(t.call(0x11, &[]) as u64, DEFAULT_EPOCH + 2);
-        assert_eq!(DEFAULT_EPOCH, 1_767_225_600, "2026-01-01T00:00:00Z, as documented");
+        assert_eq!(
+            DEFAULT_EPOCH, 1_767_225_600,
+            "2026-01-01T00:00:00Z, as documented"
+        );
         t.sh.set_epoch(1_700_000_000);
         assert_eq!(t.call(0x11, &[]), 1_700_000_002, "epoch + elapsed seconds");
-        assert_eq!(t.call(0x10, &[]), 200, "SYS_CLOCK does not depend on the epoch");
+        assert_eq!(
+            t.call(0x10, &[]),
+            200,
+            "SYS_CLOCK does not depend on the epoch"
+        );
         assert_eq!(t.call(0x31, &[]), 25_000_000);
         assert_eq!(t.call(0x30, &[0, 0]), 0);
         assert_eq!(t.mem.read32(BLOCK), Ok(50_000_000));
