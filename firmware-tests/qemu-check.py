@@ -48,6 +48,7 @@ NOT_ON_QEMU = {
                                "epoch is the fixed 2026-01-01T00:00:00Z (time-libc checks both)",
     "time-libc-epoch-seconds": "armlet only: the manifest's epoch (QEMU's SYS_TIME is the host's time)",
     "time-libc-epoch-date": "armlet only: the manifest's epoch (QEMU's SYS_TIME is the host's time)",
+    "time-picolibc-epoch-date": "armlet only: the manifest's epoch (QEMU's SYS_TIME is the host's time)",
 }
 
 
