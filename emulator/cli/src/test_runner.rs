@@ -127,14 +127,17 @@ struct Result {
     instructions: u64,
     /// The console output, byte for byte.
     stdout: Vec<u8>,
+    /// What the firmware wrote to semihosting stderr, byte for byte.
+    stderr: Vec<u8>,
     epoch: u64,
 }
 
 /// Failures of runs up to this long are replayed with a trace (tracing runs uncached).
 const TRACE_REPLAY_MAX: u64 = 10_000_000;
 
-/// What running one test left behind: how it ended, the machine, its captured stdout.
-type Finished = (Outcome, Machine, Arc<Mutex<Vec<u8>>>);
+/// What running one test left behind: how it ended, the machine, its captured stdout and
+/// stderr.
+type Finished = (Outcome, Machine, Arc<Mutex<Vec<u8>>>, Arc<Mutex<Vec<u8>>>);
 
 /// Console capture for one test.
 #[derive(Debug, Default)]
@@ -294,6 +297,7 @@ fn execute(
         ..Default::default()
     };
     let out = Arc::clone(&cap.out);
+    let err = Arc::clone(&cap.err);
     let mut cmdline = vec![spec.firmware.display().to_string()];
     cmdline.extend(spec.args.iter().cloned());
     let opts = MachineOptions {
@@ -331,7 +335,7 @@ fn execute(
         None => m.run_to_end(&limits),
     };
     drop(root);
-    Ok((outcome, m, out))
+    Ok((outcome, m, out, err))
 }
 
 /// Quote `s` for a POSIX shell if it needs it.
@@ -402,6 +406,7 @@ fn run_one(t: &Test, no_icache: bool) -> Result {
         time: Duration::ZERO,
         instructions: 0,
         stdout: Vec::new(),
+        stderr: Vec::new(),
         epoch: t.epoch_secs,
     };
     if let Some(why) = &spec.skip {
@@ -410,7 +415,7 @@ fn run_one(t: &Test, no_icache: bool) -> Result {
     }
     let outcome = execute(t, no_icache, None, start);
     res.time = start.elapsed();
-    let (outcome, mut m, out) = match outcome {
+    let (outcome, mut m, out, err) = match outcome {
         Ok(x) => x,
         Err(e) => {
             res.status = Status::Error(format!("cannot run: {e:#}"));
@@ -419,6 +424,7 @@ fn run_one(t: &Test, no_icache: bool) -> Result {
     };
     res.instructions = m.instructions();
     res.stdout = out.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    res.stderr = err.lock().unwrap_or_else(|e| e.into_inner()).clone();
     let mut problems = Vec::new();
     // Problems of the test itself (not of the firmware): the result is an error.
     let mut errors = Vec::new();
@@ -506,7 +512,7 @@ fn run_one(t: &Test, no_icache: bool) -> Result {
             text.push_str(&m.state_report());
             // Runs are deterministic: replay with a trace to show how it got there.
             if res.instructions <= TRACE_REPLAY_MAX {
-                if let Ok((_, mut replay, _)) =
+                if let Ok((_, mut replay, _, _)) =
                     execute(t, true, Some((16, res.instructions + 1)), Instant::now())
                 {
                     text.push_str("\nlast instructions (replayed):\n");
@@ -607,16 +613,24 @@ fn junit(results: &[Result], path: &Path, epoch: u64) -> anyhow::Result<()> {
         let mut tc = TestCase::new(r.name.as_str(), status);
         tc.set_time(r.time);
         tc.add_property(Property::new("epoch", r.epoch.to_string()));
-        match std::str::from_utf8(&r.stdout) {
-            Ok(text) if text.chars().all(xml_safe) => {
-                tc.set_system_out(text);
+        for (stream, bytes) in [("stdout", &r.stdout), ("stderr", &r.stderr)] {
+            if stream == "stderr" && bytes.is_empty() {
+                continue;
             }
-            _ => {
-                // Not representable as XML text: an escaped copy to read, the exact bytes
-                // in base64 (see the README).
-                tc.set_system_out(escape_text(&r.stdout));
-                tc.add_property(Property::new("stdout-encoding", "escaped"));
-                tc.add_property(Property::new("stdout-base64", base64(&r.stdout)));
+            let text = match std::str::from_utf8(bytes) {
+                Ok(text) if text.chars().all(xml_safe) => text.to_string(),
+                _ => {
+                    // Not representable as XML text: an escaped copy to read, the exact
+                    // bytes in base64 (see the README).
+                    tc.add_property(Property::new(format!("{stream}-encoding"), "escaped"));
+                    tc.add_property(Property::new(format!("{stream}-base64"), base64(bytes)));
+                    escape_text(bytes)
+                }
+            };
+            if stream == "stdout" {
+                tc.set_system_out(text);
+            } else {
+                tc.set_system_err(text);
             }
         }
         suite.add_test_case(tc);

@@ -417,10 +417,19 @@ firmware = "@FW@/hello.elf"
             "{out:?}"
         );
     }
+    // Semihosting stderr goes to <system-err>, the same way.
+    let c = case(&suites, "exact");
+    let b64 = c
+        .properties
+        .hashmap
+        .get("stderr-base64")
+        .expect("stderr copy");
+    assert_eq!(base64_decode(b64), b"err\x00\xff\n");
     // Plain text stays plain, without the extra properties.
     let c = case(&suites, "text");
     assert_eq!(c.system_out.as_deref(), Some("Hello from armlet!\n"));
     assert!(!c.properties.hashmap.contains_key("stdout-base64"));
+    assert_eq!(c.system_err, None, "no stderr output, no <system-err>");
 }
 
 #[test]
