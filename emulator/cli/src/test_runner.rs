@@ -373,21 +373,22 @@ fn replay_command(t: &Test) -> String {
     if let Some(n) = spec.max_instructions {
         v.extend(["--max-instructions".into(), n.to_string()]);
     }
+    let mut line: Vec<String> = v.iter().map(|a| shell_quote(a)).collect();
     if spec.semihosting_root {
-        v.extend(["--semihosting-root".into(), "EMPTY_DIR".into()]);
+        // A fresh empty directory, as the test had.
+        line.push("--semihosting-root \"$(mktemp -d)\"".into());
     }
     if !spec.args.is_empty() {
-        v.push("--".into());
-        v.extend(spec.args.iter().cloned());
+        line.push("--".into());
+        line.extend(spec.args.iter().map(|a| shell_quote(a)));
     }
-    let mut line: Vec<String> = v.iter().map(|a| shell_quote(a)).collect();
-    if let Some(f) = &spec.stdin_file {
-        line.push(format!(
+    match (&spec.stdin, &spec.stdin_file) {
+        (Some(text), _) => line.insert(0, format!("printf '%s' {} |", shell_quote(text))),
+        (None, Some(f)) => line.push(format!(
             "< {}",
             shell_quote(&t.dir.join(f).display().to_string())
-        ));
-    } else if spec.stdin.is_some() {
-        line.push("< STDIN (the manifest's `stdin`)".into());
+        )),
+        (None, None) => {}
     }
     line.join(" ")
 }
