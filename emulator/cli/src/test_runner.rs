@@ -789,3 +789,56 @@ pub fn main(args: TestArgs) -> anyhow::Result<u8> {
         0
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_matches_rfc4648_vectors() {
+        for (plain, enc) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(base64(plain.as_bytes()), enc);
+        }
+        assert_eq!(base64(&[0, 0xff, 0xfe]), "AP/+");
+    }
+
+    #[test]
+    fn escaped_text_is_xml_safe_and_marks_only_what_it_must() {
+        let s = escape_text(b"a\\b\tc\r\n\x00\x1b\xc3\xa9\xc2\x85\xef\xbf\xbf\xff");
+        assert_eq!(
+            s,
+            "a\\\\b\\x09c\\x0D\n\\x00\\x1B\u{e9}\\xC2\\x85\\xEF\\xBF\\xBF\\xFF"
+        );
+        assert!(s.chars().all(xml_safe));
+    }
+
+    #[test]
+    fn replay_lines_quote_for_the_shell() {
+        assert_eq!(shell_quote("a/b-c.elf"), "a/b-c.elf");
+        assert_eq!(shell_quote("it's here"), "'it'\\''s here'");
+        assert_eq!(shell_quote(""), "''");
+        let spec: Spec = toml::from_str(
+            "name = \"t\"\nfirmware = \"fw.elf\"\nstdin = \"x y\"\nargs = [\"a b\"]\nsemihosting_root = true\n",
+        )
+        .unwrap();
+        let t = Test {
+            spec,
+            dir: PathBuf::from("/d"),
+            epoch: None,
+            epoch_secs: 5,
+        };
+        assert_eq!(
+            replay_command(&t),
+            "printf '%s' 'x y' | armlet run /d/fw.elf --machine mps2-an385 --epoch 5 \
+             --semihosting-root \"$(mktemp -d)\" -- 'a b'"
+        );
+    }
+}
