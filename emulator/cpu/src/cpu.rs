@@ -28,6 +28,10 @@ pub struct DecodedInsn {
     pub cond: u8,
     /// ITSTATE after it.
     pub it_next: u8,
+    /// An UNPREDICTABLE encoding executed by the policy (`decode::Unpredictable`), not
+    /// UNDEFINED because the core is not strict: it runs through the general executor, which
+    /// notes it once per address.
+    pub unpredictable: bool,
 }
 
 impl DecodedInsn {
@@ -124,7 +128,24 @@ pub fn decode_at<B: Bus>(
         last_in_it: !in_it || it & 0xf == 0x8,
         features,
     };
-    let op = decode(raw, len, &ctx);
+    // Decoded strictly first; only an UNDEFINED result is decoded again under the policy, so
+    // an UNPREDICTABLE encoding the policy executes is known as such.
+    let strict = Ctx {
+        features: Features {
+            strict: true,
+            ..features
+        },
+        ..ctx
+    };
+    let mut op = decode(raw, len, &strict);
+    let mut unpredictable = false;
+    if !features.strict && matches!(op, Op::Undefined { .. }) {
+        let lenient = decode(raw, len, &ctx);
+        if !matches!(lenient, Op::Undefined { .. }) {
+            op = lenient;
+            unpredictable = true;
+        }
+    }
     let cond = match op {
         Op::B { cond, .. } if cond < 14 => cond,
         Op::Bkpt { .. } => 14, // BKPT is unconditional, even in an IT block
@@ -143,7 +164,30 @@ pub fn decode_at<B: Bus>(
         len,
         cond,
         it_next,
+        unpredictable,
     })
+}
+
+/// Logs (at `-v`) an UNPREDICTABLE encoding the policy executes, the first time its address runs.
+#[cold]
+fn note_unpredictable(insn: &DecodedInsn) {
+    let enc = if insn.len == 2 {
+        format!("{:#06x}", insn.raw)
+    } else {
+        format!("{:#010x}", insn.raw)
+    };
+    let name = if insn.len == 2 {
+        crate::decode::lookup16(insn.raw as u16)
+    } else {
+        crate::decode::lookup32(insn.raw)
+    }
+    .map_or("?", |e| e.name);
+    tracing::info!(
+        "warning: {:#010x}: {enc} `{}` ({name}) is UNPREDICTABLE in ARMv7-M; executing it as \
+         Cortex-M cores and QEMU do (--strict makes it UNDEFINED; see UNPREDICTABLE.md)",
+        insn.pc,
+        insn.disasm()
+    );
 }
 
 fn decode_block<B: Bus>(
@@ -177,7 +221,13 @@ fn decode_block<B: Bus>(
     Ok(Block {
         fast: insns
             .iter()
-            .map(|i| lower(&i.op, i.pc, i.len, i.cond))
+            .map(|i| {
+                if i.unpredictable {
+                    Fast::Slow // the general executor notes it
+                } else {
+                    lower(&i.op, i.pc, i.len, i.cond)
+                }
+            })
             .collect(),
         has_it: it != 0 || insns.iter().any(|i| i.it_next != 0),
         insns: insns.into_boxed_slice(),
@@ -332,6 +382,8 @@ pub struct Cpu {
     pub fetch_domain: u64,
     /// The core's optional extensions (DSP, FPU); set with [`Cpu::set_features`].
     features: Features,
+    /// Addresses of the UNPREDICTABLE encodings executed so far (each is logged once).
+    unpredictable_seen: rustc_hash::FxHashSet<u32>,
 }
 
 impl Default for Cpu {
@@ -354,6 +406,7 @@ impl Cpu {
             skip_breakpoint: false,
             fetch_domain: 0,
             features: Features::CORTEX_M3,
+            unpredictable_seen: Default::default(),
         }
     }
 
@@ -854,6 +907,9 @@ impl Cpu {
                                 let insn = &insns[idx!()];
                                 if insn.cond < 14 && !ex.s.cond_passed(insn.cond) {
                                     continue;
+                                }
+                                if insn.unpredictable && self.unpredictable_seen.insert(insn.pc) {
+                                    note_unpredictable(insn);
                                 }
                                 bus.at_instruction(base + idx!() as u64);
                                 ex.s.r[15] = insn.pc.wrapping_add(4);

@@ -567,11 +567,13 @@ impl Exec<'_> {
                 }
                 if load {
                     let (a, b) = tri!(Self::read_pair(bus, addr));
+                    self.s.set_reg(rt, a);
+                    self.s.set_reg(rt2, b);
+                    // Last: with Rn == Rt or Rt2 (UNPREDICTABLE, executed without --strict)
+                    // the writeback wins, as on QEMU.
                     if wback {
                         self.s.set_reg(rn, offaddr);
                     }
-                    self.s.set_reg(rt, a);
-                    self.s.set_reg(rt2, b);
                     Flow::Next
                 } else {
                     let (a, b) = (self.s.reg(rt), self.s.reg(rt2));
