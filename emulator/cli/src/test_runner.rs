@@ -35,6 +35,9 @@ pub struct TestArgs {
     /// `armlet run --plugin`).
     #[arg(long, value_name = "PATH")]
     plugin: Vec<PathBuf>,
+    /// Every UNPREDICTABLE encoding is UNDEFINED in every test (see `armlet run --strict`).
+    #[arg(long)]
+    strict: bool,
 }
 
 /// One test as written in a manifest.
@@ -76,6 +79,9 @@ struct Spec {
     #[serde(default)]
     #[allow(dead_code)]
     qemu: Option<bool>,
+    /// Every UNPREDICTABLE encoding is UNDEFINED, as `armlet run --strict`.
+    #[serde(default)]
+    strict: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -256,6 +262,7 @@ fn execute(
         serial,
         realtime: false,
         plugins: spec.plugins.iter().map(|p| t.dir.join(p)).collect(),
+        strict: spec.strict,
     };
     let mut m = Machine::new(board, opts, Box::new(cap))?;
     m.load_elf(&bytes)
@@ -422,6 +429,7 @@ pub fn main(args: TestArgs) -> anyhow::Result<u8> {
         t.spec
             .plugins
             .extend(args.plugin.iter().map(|p| cwd.join(p)));
+        t.spec.strict |= args.strict;
     }
     if !args.filter.is_empty() {
         tests.retain(|t| args.filter.iter().any(|f| t.spec.name.contains(f.as_str())));

@@ -32,6 +32,8 @@ struct TestCase {
     stdin: Option<String>,
     #[serde(default)]
     serial: Vec<String>,
+    #[serde(default)]
+    strict: bool,
 }
 
 fn firmware_dir() -> PathBuf {
@@ -59,6 +61,9 @@ fn run(case: &TestCase, no_icache: bool) -> Outcome {
     }
     if no_icache {
         cmd.arg("--no-icache");
+    }
+    if case.strict {
+        cmd.arg("--strict");
     }
     if case.semihosting_root {
         cmd.arg("--semihosting-root").arg(root.path());

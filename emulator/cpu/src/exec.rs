@@ -800,7 +800,8 @@ impl Exec<'_> {
             }
             Flow::Next
         } else {
-            for i in 0..15 {
+            // PC only in an UNPREDICTABLE STM the policy executes: R15 holds address + 4.
+            for i in 0..16 {
                 if list & (1 << i) != 0 {
                     let v = self.s.r[i];
                     tri!(self.write32_aligned(bus, addr, v));
