@@ -28,15 +28,22 @@ pub struct DecodedInsn {
     pub cond: u8,
     /// ITSTATE after it.
     pub it_next: u8,
-    /// An UNPREDICTABLE encoding executed by the policy (`decode::Unpredictable`), not
-    /// UNDEFINED because the core is not strict: it runs through the general executor, which
-    /// notes it once per address.
+    /// An UNPREDICTABLE encoding that the policy (`decode::Unpredictable`) executes: `op` is
+    /// what it executes as, unless the core is strict (then `op` is [`Op::Undefined`]). An
+    /// executed one runs through the general executor, which notes it once per address.
     pub unpredictable: bool,
 }
 
 impl DecodedInsn {
     /// Disassembly, e.g. `adds r0, r1, #0x1`.
     pub fn disasm(&self) -> String {
+        if self.unpredictable && matches!(self.op, Op::Undefined { .. }) {
+            let name = entry_name(self.raw, self.len);
+            return format!(
+                "<UNPREDICTABLE encoding {:#x} ({name}): UNDEFINED with --strict>",
+                self.raw
+            );
+        }
         let cond = if matches!(self.op, Op::B { .. }) {
             14
         } else {
@@ -139,11 +146,20 @@ pub fn decode_at<B: Bus>(
     };
     let mut op = decode(raw, len, &strict);
     let mut unpredictable = false;
-    if !features.strict && matches!(op, Op::Undefined { .. }) {
-        let lenient = decode(raw, len, &ctx);
+    if matches!(op, Op::Undefined { .. }) {
+        let policy = Ctx {
+            features: Features {
+                strict: false,
+                ..features
+            },
+            ..ctx
+        };
+        let lenient = decode(raw, len, &policy);
         if !matches!(lenient, Op::Undefined { .. }) {
-            op = lenient;
             unpredictable = true;
+            if !features.strict {
+                op = lenient;
+            }
         }
     }
     let cond = match op {
@@ -168,6 +184,16 @@ pub fn decode_at<B: Bus>(
     })
 }
 
+/// The decoder table's name for an encoding.
+fn entry_name(raw: u32, len: u8) -> &'static str {
+    if len == 2 {
+        crate::decode::lookup16(raw as u16)
+    } else {
+        crate::decode::lookup32(raw)
+    }
+    .map_or("?", |e| e.name)
+}
+
 /// Logs (at `-v`) an UNPREDICTABLE encoding the policy executes, the first time its address runs.
 #[cold]
 fn note_unpredictable(insn: &DecodedInsn) {
@@ -176,12 +202,7 @@ fn note_unpredictable(insn: &DecodedInsn) {
     } else {
         format!("{:#010x}", insn.raw)
     };
-    let name = if insn.len == 2 {
-        crate::decode::lookup16(insn.raw as u16)
-    } else {
-        crate::decode::lookup32(insn.raw)
-    }
-    .map_or("?", |e| e.name);
+    let name = entry_name(insn.raw, insn.len);
     tracing::info!(
         "warning: {:#010x}: {enc} `{}` ({name}) is UNPREDICTABLE in ARMv7-M; executing it as \
          Cortex-M cores and QEMU do (--strict makes it UNDEFINED; see UNPREDICTABLE.md)",
@@ -908,7 +929,10 @@ impl Cpu {
                                 if insn.cond < 14 && !ex.s.cond_passed(insn.cond) {
                                     continue;
                                 }
-                                if insn.unpredictable && self.unpredictable_seen.insert(insn.pc) {
+                                if insn.unpredictable
+                                    && !matches!(insn.op, Op::Undefined { .. })
+                                    && self.unpredictable_seen.insert(insn.pc)
+                                {
                                     note_unpredictable(insn);
                                 }
                                 bus.at_instruction(base + idx!() as u64);
