@@ -1276,7 +1276,11 @@ fn t32_misc(x: u32, c: &Ctx) -> Op {
 fn t32_mla(x: u32, c: &Ctx) -> Op {
     let (rn, ra, rd, rm) = (reg(x, 16), reg(x, 12), reg(x, 8), reg(x, 0));
     let sub = bit(x, 4);
-    if bad(rd) || src_bad(rn, c) || src_bad(rm, c) || ra == 13 || (sub && ra == 15) {
+    if bad(rd)
+        || src_bad(rn, c)
+        || src_bad(rm, c)
+        || ((ra == 13 || (sub && ra == 15)) && c.refuses(Unpredictable::SpPcSource))
+    {
         return undef(x);
     }
     if ra == 15 {
