@@ -56,6 +56,9 @@ CASE(add_pc, "adr.w r3, 1f\n\t 1: .inst.w 0xeb01000f")  /* add.w r0, r1, pc */
 CASE(mul_sp, "mov r3, sp\n\t .inst.w 0xfb0df001")       /* mul r0, sp, r1 */
 CASE(udiv_sp, "mov r3, sp\n\t .inst.w 0xfbbdf0f1")      /* udiv r0, sp, r1 */
 CASE(lsr_sp, "mov r3, sp\n\t .inst.w 0xfa2df001")       /* lsr.w r0, sp, r1 */
+CASE(ldr_reg_sp, "mov r3, sp\n\t subs r2, r2, r3\n\t .inst.w 0xf852000d") /* ldr.w r0, [r2, sp] */
+CASE(str_pc, "adr.w r3, 1f\n\t 1: .inst.w 0xf8c2f000") /* str.w pc, [r2] */
+CASE(strh_sp, "mov r3, sp\n\t .inst.w 0xf8a2d000")     /* strh.w sp, [r2] */
 CASE(umull_same, "ldr r1, =0x80000001\n\t .inst.w 0xfba10001") /* umull r0, r0, r1, r1 */
 CASE(mrs_reserved, ".inst.w 0xf3ef8004")                /* mrs r0, SYSm 4 */
 CASE(stm_sp, "mov r3, sp\n\t .inst.w 0xe8822001")       /* stmia.w r2, {r0, sp} */
@@ -146,6 +149,12 @@ int main(void)
     expect_eq("  r0 = sp / 0x22", R0, R3 / 0x22);
     run("lsr.w r0, sp, r1", lsr_sp);
     expect_eq("  r0 = sp >> 0x22 (= 0)", R0, 0);
+    run("ldr.w r0, [r2, sp]", ldr_reg_sp);
+    expect_eq("  r0 = buf[0] (r2 = buf - sp)", R0, 0xb0);
+    run("str.w pc, [r2]", str_pc);
+    expect_eq("  stored pc = address + 4", buf[0], R3 + 4);
+    run("strh.w sp, [r2]", strh_sp);
+    expect_eq("  stored sp's low half", buf[0], R3 & 0xffff);
     run("umull r0, r0, r1, r1", umull_same);
     expect_eq("  r0 = high word (written last)", R0, 0x40000001);
     run("mrs r0, <reserved SYSm 4>", mrs_reserved);

@@ -1123,8 +1123,10 @@ fn is_hint_load(kind: MemKind, rt: u8) -> bool {
 }
 fn rt_ok(kind: MemKind, rt: u8, c: &Ctx) -> bool {
     match kind {
-        MemKind::Ldr => rt != 15 || !c.it_not_last(),
-        MemKind::Str => rt != 15,
+        MemKind::Ldr => rt != 15 || !c.it_not_last() || !c.refuses(Unpredictable::PcWriteInIt),
+        // The register a store stores is a source: SP or PC is read (PC = address + 4).
+        MemKind::Str => rt != 15 || !c.refuses(Unpredictable::SpPcSource),
+        k if k.is_store() => !src_bad(rt, c),
         _ => !bad(rt),
     }
 }
@@ -1195,7 +1197,7 @@ fn t32_ldst_reg(x: u32, c: &Ctx) -> Op {
         return undef(x);
     };
     let rm = reg(x, 0);
-    if rn == 15 || bad(rm) {
+    if rn == 15 || src_bad(rm, c) {
         return undef(x);
     }
     if is_hint_load(kind, rt) {
@@ -1742,6 +1744,30 @@ mod tests {
             ),
             (0xe882_2001, 4, false, true, Unpredictable::StmSpPc, "stm"),
             (0xe882_8001, 4, false, true, Unpredictable::StmSpPc, "stm"),
+            (
+                0xf852_000d,
+                4,
+                false,
+                true,
+                Unpredictable::SpPcSource,
+                "ldr",
+            ),
+            (
+                0xf8c2_f000,
+                4,
+                false,
+                true,
+                Unpredictable::SpPcSource,
+                "str",
+            ),
+            (
+                0xf8a2_d000,
+                4,
+                false,
+                true,
+                Unpredictable::SpPcSource,
+                "strh",
+            ),
         ];
         for &(raw, len, in_it, last, class, text) in cases {
             assert!(class.executes(), "{class:?}");
