@@ -54,8 +54,9 @@ pub enum Unpredictable {
     /// writeback, LDRD's writeback over the loaded value (as QEMU).
     WritebackOverlap,
     /// SP or PC as a source register of data processing, shifts, multiplies, divides,
-    /// extends, REV/RBIT/CLZ, bit fields and saturation (32-bit encodings): read as SP and
-    /// as the instruction's address + 4.
+    /// extends, REV/RBIT/CLZ, bit fields, saturation and the DSP instructions (32-bit
+    /// encodings), as the offset register of LDR/STR (register) or the register a store
+    /// stores: read as SP and as the instruction's address + 4.
     SpPcSource,
     /// SMULL/UMULL/SMLAL/UMLAL with RdLo == RdHi: RdHi is written last.
     LongMulSameDest,
@@ -90,7 +91,9 @@ impl Unpredictable {
 
 impl Ctx {
     /// Whether an encoding of UNPREDICTABLE class `u` decodes as UNDEFINED: always with
-    /// `--strict`, otherwise as the policy table says. Every UNPREDICTABLE check goes here.
+    /// `--strict`, otherwise as the policy table says. Every check of a listed class goes
+    /// here; the UNPREDICTABLE rules no class covers (SP/PC destinations, exclusives, ...)
+    /// return [`Op::Undefined`] directly (UNPREDICTABLE.md says which and why).
     pub fn refuses(&self, u: Unpredictable) -> bool {
         self.features.strict || !u.executes()
     }
@@ -789,7 +792,7 @@ fn t32_ldrex_bh(x: u32, _c: &Ctx) -> Op {
 }
 fn t32_tb(x: u32, c: &Ctx) -> Op {
     let (rn, rm) = (reg(x, 16), reg(x, 0));
-    if rn == 13 || bad(rm) || c.it_not_last() {
+    if rn == 13 || bad(rm) || (c.it_not_last() && c.refuses(Unpredictable::PcWriteInIt)) {
         return undef(x);
     }
     Op::Table {
@@ -1009,7 +1012,7 @@ fn t32_bfi(x: u32, c: &Ctx) -> Op {
     }
 }
 fn t32_bcond(x: u32, c: &Ctx) -> Op {
-    if c.in_it || bits(x, 25, 23) == 0b111 {
+    if (c.in_it && c.refuses(Unpredictable::BranchInIt)) || bits(x, 25, 23) == 0b111 {
         return undef(x);
     }
     let imm = (bits(x, 26, 26) << 20)
@@ -1030,7 +1033,7 @@ fn branch24(x: u32, c: &Ctx) -> u32 {
     c.pc_read().wrapping_add(sext(imm, 25))
 }
 fn t32_b(x: u32, c: &Ctx) -> Op {
-    if c.it_not_last() {
+    if c.it_not_last() && c.refuses(Unpredictable::PcWriteInIt) {
         return undef(x);
     }
     Op::B {
@@ -1039,7 +1042,7 @@ fn t32_b(x: u32, c: &Ctx) -> Op {
     }
 }
 fn t32_bl(x: u32, c: &Ctx) -> Op {
-    if c.it_not_last() {
+    if c.it_not_last() && c.refuses(Unpredictable::PcWriteInIt) {
         return undef(x);
     }
     Op::Bl {
