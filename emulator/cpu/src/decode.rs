@@ -1574,14 +1574,15 @@ mod tests {
                 continue;
             }
             for (in_it, last) in [(false, true), (true, false), (true, true)] {
-                let ctx = Ctx {
-                    pc: 0x1000,
-                    in_it,
-                    last_in_it: last,
-                    features: Features::CORTEX_M3,
-                };
-                let op = decode(u32::from(raw), 2, &ctx);
+                let strict = ctx(true, in_it, last);
+                let lenient = ctx(false, in_it, last);
+                let op = decode(u32::from(raw), 2, &lenient);
                 let _ = Disasm { op: &op, cond: 14 }.to_string();
+                // The policy only relaxes: what --strict accepts decodes the same without it.
+                let s = decode(u32::from(raw), 2, &strict);
+                if !undefined(&s) {
+                    assert_eq!(format!("{s:?}"), format!("{op:?}"), "{raw:#06x}");
+                }
             }
         }
     }
@@ -1607,6 +1608,17 @@ mod tests {
                     cond: (raw & 15) as u8,
                 }
                 .to_string();
+                let strict = Ctx {
+                    features: Features {
+                        strict: true,
+                        ..features
+                    },
+                    ..ctx
+                };
+                let s = decode(raw, 4, &strict);
+                if !undefined(&s) {
+                    assert_eq!(format!("{s:?}"), format!("{op:?}"), "{raw:#010x}");
+                }
             }
         }
     }
