@@ -49,6 +49,7 @@ NOT_ON_QEMU = {
     "time-libc-epoch-seconds": "armlet only: the manifest's epoch (QEMU's SYS_TIME is the host's time)",
     "time-libc-epoch-date": "armlet only: the manifest's epoch (QEMU's SYS_TIME is the host's time)",
     "time-picolibc-epoch-date": "armlet only: the manifest's epoch (QEMU's SYS_TIME is the host's time)",
+    "atomic-o0-strict": "armlet only: --strict (QEMU executes the UNPREDICTABLE CMP T2 as CMP)",
 }
 
 

@@ -237,6 +237,10 @@ struct RunArgs {
     /// Arguments for the firmware (SYS_GET_CMDLINE).
     #[arg(last = true)]
     args: Vec<String>,
+    /// Every UNPREDICTABLE encoding is UNDEFINED (UsageFault UNDEFINSTR). Without it, those
+    /// Cortex-M cores and QEMU execute run as they do (logged once per address with -v).
+    #[arg(long)]
+    strict: bool,
 }
 
 fn init_logging(verbose: u8, quiet: bool) {
@@ -414,6 +418,7 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         serial,
         realtime: args.realtime,
         plugins: args.plugin.clone(),
+        strict: args.strict,
     };
     for p in &args.plugin {
         armlet_machine::plugin::load(p)?;

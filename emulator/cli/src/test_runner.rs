@@ -47,6 +47,9 @@ pub struct TestArgs {
     /// so every test (and a failure's replay) sees the same epoch. Default 2026-01-01T00:00:00Z.
     #[arg(long, value_name = "now|SECONDS|DATE", value_parser = crate::epoch::parse_arg)]
     epoch: Option<crate::epoch::Epoch>,
+    /// Every UNPREDICTABLE encoding is UNDEFINED in every test (see `armlet run --strict`).
+    #[arg(long)]
+    strict: bool,
 }
 
 /// One test as written in a manifest.
@@ -91,6 +94,9 @@ struct Spec {
     #[serde(default)]
     #[allow(dead_code)]
     qemu: Option<bool>,
+    /// Every UNPREDICTABLE encoding is UNDEFINED, as `armlet run --strict`.
+    #[serde(default)]
+    strict: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -309,6 +315,7 @@ fn execute(
         serial,
         realtime: false,
         plugins: spec.plugins.iter().map(|p| t.dir.join(p)).collect(),
+        strict: spec.strict,
     };
     let mut m = Machine::new(board, opts, Box::new(cap))?;
     m.load_elf(&bytes)
@@ -660,6 +667,7 @@ pub fn main(args: TestArgs) -> anyhow::Result<u8> {
         t.spec
             .plugins
             .extend(args.plugin.iter().map(|p| cwd.join(p)));
+        t.spec.strict |= args.strict;
     }
     if !args.filter.is_empty() {
         tests.retain(|t| args.filter.iter().any(|f| t.spec.name.contains(f.as_str())));

@@ -654,3 +654,73 @@ fn qemu_rtc_base_sets_the_epoch() {
         stderr(&o)
     );
 }
+
+/// LLVM's -O0 atomics use the UNPREDICTABLE 16-bit `cmp r0, r1` (CMP T2, both registers
+/// low), which Cortex-M cores and QEMU execute as CMP: by default it runs to completion and
+/// says so once per address at -v, with and without the decoded-instruction cache; with
+/// `--strict` it is UNDEFINED (UsageFault UNDEFINSTR, here escalated into HardFault's `b .`).
+#[test]
+fn unpredictable_cmp_runs_by_default_and_faults_with_strict() {
+    let elf = built("atomic_o0");
+    for extra in [&["-v"][..], &["-v", "--no-icache"][..]] {
+        let o = run_file(&elf, extra);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(0), "{extra:?}: {err}");
+        assert_eq!(stdout(&o), "PASS atomic_o0\n");
+        // The loop is inlined at a few call sites, each executed thousands of times: one
+        // note per address.
+        let notes: Vec<&str> = err
+            .lines()
+            .filter(|l| l.contains("UNPREDICTABLE"))
+            .collect();
+        let mut addrs: Vec<&str> = notes
+            .iter()
+            .map(|l| {
+                l.split("warning: ")
+                    .nth(1)
+                    .unwrap_or("")
+                    .split(':')
+                    .next()
+                    .unwrap_or("")
+            })
+            .collect();
+        assert!((1..=8).contains(&notes.len()), "{extra:?}: {err}");
+        addrs.sort_unstable();
+        addrs.dedup();
+        assert_eq!(
+            addrs.len(),
+            notes.len(),
+            "{extra:?}: once per address: {err}"
+        );
+        for n in &notes {
+            assert!(n.contains("0x4508 `cmp r0, r1`"), "{n}");
+            assert!(n.contains("--strict"), "{n}");
+        }
+    }
+    // Not without -v.
+    assert!(!stderr(&run_file(&elf, &[])).contains("UNPREDICTABLE"));
+    let o = run_file(&elf, &["--strict"]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(EXIT_FAULT), "{err}");
+    assert!(err.contains("UNDEFINSTR"), "{err}");
+    assert!(
+        err.contains("UNPREDICTABLE encoding 0x4508 (CMP (register) T2): UNDEFINED with --strict"),
+        "{err}"
+    );
+    assert!(err.contains("<main+"), "no symbol: {err}");
+    // `armlet test --strict` makes every test strict.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let manifest = dir.path().join("t.toml");
+    std::fs::write(
+        &manifest,
+        format!(
+            "[[test]]\nname = \"atomics\"\nfirmware = \"{}\"\nexit_code = 0\n",
+            elf.display()
+        ),
+    )
+    .expect("write manifest");
+    let m = manifest.to_str().expect("utf-8");
+    assert_eq!(armlet(&["test", m]).status.code(), Some(0));
+    let o = armlet(&["test", "--strict", m]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+}

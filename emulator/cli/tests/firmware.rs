@@ -34,6 +34,8 @@ struct TestCase {
     serial: Vec<String>,
     /// `--epoch`: seconds, a string or a TOML date-time.
     epoch: Option<toml::Value>,
+    #[serde(default)]
+    strict: bool,
 }
 
 fn firmware_dir() -> PathBuf {
@@ -73,6 +75,9 @@ fn run(case: &TestCase, no_icache: bool) -> Outcome {
             cmd.arg("--epoch").arg(e.to_string());
         }
         None => {}
+    }
+    if case.strict {
+        cmd.arg("--strict");
     }
     if case.semihosting_root {
         cmd.arg("--semihosting-root").arg(root.path());

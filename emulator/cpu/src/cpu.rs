@@ -28,11 +28,22 @@ pub struct DecodedInsn {
     pub cond: u8,
     /// ITSTATE after it.
     pub it_next: u8,
+    /// An UNPREDICTABLE encoding that the policy (`decode::Unpredictable`) executes: `op` is
+    /// what it executes as, unless the core is strict (then `op` is [`Op::Undefined`]). An
+    /// executed one runs through the general executor, which notes it once per address.
+    pub unpredictable: bool,
 }
 
 impl DecodedInsn {
     /// Disassembly, e.g. `adds r0, r1, #0x1`.
     pub fn disasm(&self) -> String {
+        if self.unpredictable && matches!(self.op, Op::Undefined { .. }) {
+            let name = entry_name(self.raw, self.len);
+            return format!(
+                "<UNPREDICTABLE encoding {:#x} ({name}): UNDEFINED with --strict>",
+                self.raw
+            );
+        }
         let cond = if matches!(self.op, Op::B { .. }) {
             14
         } else {
@@ -124,7 +135,33 @@ pub fn decode_at<B: Bus>(
         last_in_it: !in_it || it & 0xf == 0x8,
         features,
     };
-    let op = decode(raw, len, &ctx);
+    // Decoded strictly first; only an UNDEFINED result is decoded again under the policy, so
+    // an UNPREDICTABLE encoding the policy executes is known as such.
+    let strict = Ctx {
+        features: Features {
+            strict: true,
+            ..features
+        },
+        ..ctx
+    };
+    let mut op = decode(raw, len, &strict);
+    let mut unpredictable = false;
+    if matches!(op, Op::Undefined { .. }) {
+        let policy = Ctx {
+            features: Features {
+                strict: false,
+                ..features
+            },
+            ..ctx
+        };
+        let lenient = decode(raw, len, &policy);
+        if !matches!(lenient, Op::Undefined { .. }) {
+            unpredictable = true;
+            if !features.strict {
+                op = lenient;
+            }
+        }
+    }
     let cond = match op {
         Op::B { cond, .. } if cond < 14 => cond,
         Op::Bkpt { .. } => 14, // BKPT is unconditional, even in an IT block
@@ -143,7 +180,35 @@ pub fn decode_at<B: Bus>(
         len,
         cond,
         it_next,
+        unpredictable,
     })
+}
+
+/// The decoder table's name for an encoding.
+fn entry_name(raw: u32, len: u8) -> &'static str {
+    if len == 2 {
+        crate::decode::lookup16(raw as u16)
+    } else {
+        crate::decode::lookup32(raw)
+    }
+    .map_or("?", |e| e.name)
+}
+
+/// Logs (at `-v`) an UNPREDICTABLE encoding the policy executes, the first time its address runs.
+#[cold]
+fn note_unpredictable(insn: &DecodedInsn) {
+    let enc = if insn.len == 2 {
+        format!("{:#06x}", insn.raw)
+    } else {
+        format!("{:#010x}", insn.raw)
+    };
+    let name = entry_name(insn.raw, insn.len);
+    tracing::info!(
+        "warning: {:#010x}: {enc} `{}` ({name}) is UNPREDICTABLE in ARMv7-M; executing it as \
+         Cortex-M cores and QEMU do (--strict makes it UNDEFINED; see UNPREDICTABLE.md)",
+        insn.pc,
+        insn.disasm()
+    );
 }
 
 fn decode_block<B: Bus>(
@@ -177,7 +242,13 @@ fn decode_block<B: Bus>(
     Ok(Block {
         fast: insns
             .iter()
-            .map(|i| lower(&i.op, i.pc, i.len, i.cond))
+            .map(|i| {
+                if i.unpredictable {
+                    Fast::Slow // the general executor notes it
+                } else {
+                    lower(&i.op, i.pc, i.len, i.cond)
+                }
+            })
             .collect(),
         has_it: it != 0 || insns.iter().any(|i| i.it_next != 0),
         insns: insns.into_boxed_slice(),
@@ -332,6 +403,8 @@ pub struct Cpu {
     pub fetch_domain: u64,
     /// The core's optional extensions (DSP, FPU); set with [`Cpu::set_features`].
     features: Features,
+    /// Addresses of the UNPREDICTABLE encodings executed so far (each is logged once).
+    unpredictable_seen: rustc_hash::FxHashSet<u32>,
 }
 
 impl Default for Cpu {
@@ -354,6 +427,7 @@ impl Cpu {
             skip_breakpoint: false,
             fetch_domain: 0,
             features: Features::CORTEX_M3,
+            unpredictable_seen: Default::default(),
         }
     }
 
@@ -854,6 +928,12 @@ impl Cpu {
                                 let insn = &insns[idx!()];
                                 if insn.cond < 14 && !ex.s.cond_passed(insn.cond) {
                                     continue;
+                                }
+                                if insn.unpredictable
+                                    && !matches!(insn.op, Op::Undefined { .. })
+                                    && self.unpredictable_seen.insert(insn.pc)
+                                {
+                                    note_unpredictable(insn);
                                 }
                                 bus.at_instruction(base + idx!() as u64);
                                 ex.s.r[15] = insn.pc.wrapping_add(4);

@@ -4,8 +4,11 @@
 //! are fixed bits and any other character is part of a field, and the handler that turns
 //! the fields into an [`Op`]. Entries are tried most specific first (most fixed bits), so an
 //! encoding carved out of a wider one (e.g. `CMP` out of `SUBS` with `Rd == 15`) needs no
-//! ordering by hand. Handlers check the manual's UNPREDICTABLE conditions and return
-//! [`Op::Undefined`] for them, which the CPU turns into a UsageFault as Cortex-M3 does.
+//! ordering by hand. Handlers check the manual's UNPREDICTABLE conditions through
+//! [`Ctx::refuses`], which consults the one policy table, [`Unpredictable::executes`]: with
+//! `--strict` (`Features::strict`) every UNPREDICTABLE encoding is [`Op::Undefined`] (a
+//! UsageFault UNDEFINSTR), otherwise the classes that Cortex-M cores and QEMU execute decode
+//! to what they do (documented in `emulator/cpu/UNPREDICTABLE.md`).
 
 use crate::alu::{decode_imm_shift, thumb_expand_imm_c, Shift};
 use crate::dsp;
@@ -28,7 +31,72 @@ pub struct Ctx {
     pub features: Features,
 }
 
+/// The UNPREDICTABLE encodings the decoder recognises, by class: the policy table of what
+/// armlet does with them without `--strict` (with it, every class is UNDEFINED). The table
+/// with the manual's references and the measurements behind each decision is
+/// `emulator/cpu/UNPREDICTABLE.md`; keep the two in step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unpredictable {
+    /// 16-bit CMP (register) T2 with Rn and Rm both R0-R7 (LLVM emits it at `-O0`).
+    CmpLowRegs,
+    /// 16-bit CMP (register) T2 with PC as Rn or Rm.
+    CmpPc,
+    /// MOVS (register) T2 (`LSL #0`) inside an IT block: a MOV that leaves the flags alone.
+    MovsInIt,
+    /// CPS with neither I nor F: no effect.
+    CpsNoEffect,
+    /// CPS inside an IT block: executed under the IT condition.
+    CpsInIt,
+    /// CBZ/CBNZ inside an IT block: executed under the IT condition.
+    CbzInIt,
+    /// LDR/STR (immediate, T4) with writeback and Rt == Rn, LDRD/STRD with writeback and
+    /// Rn == Rt or Rt2: a store stores the old value; LDR's loaded value wins over the
+    /// writeback, LDRD's writeback over the loaded value (as QEMU).
+    WritebackOverlap,
+    /// SP or PC as a source register of data processing, shifts, multiplies, divides,
+    /// extends, REV/RBIT/CLZ, bit fields, saturation and the DSP instructions (32-bit
+    /// encodings), as the offset register of LDR/STR (register) or the register a store
+    /// stores: read as SP and as the instruction's address + 4.
+    SpPcSource,
+    /// SMULL/UMULL/SMLAL/UMLAL with RdLo == RdHi: RdHi is written last.
+    LongMulSameDest,
+    /// MRS of a reserved SYSm: reads 0.
+    MrsReserved,
+    /// STM/STMDB (32-bit) with SP or PC in the list: stores SP and the address + 4.
+    StmSpPc,
+    /// Register lists with no register (16-bit) or fewer than two (32-bit): QEMU UNDEFs.
+    ShortList,
+    /// LDM/STM with writeback and Rn in the list (32-bit): QEMU UNDEFs.
+    MultiWritebackBase,
+    /// B<cond> inside an IT block: QEMU UNDEFs.
+    BranchInIt,
+    /// A branch or other write to PC inside an IT block but not last: ITSTATE afterwards
+    /// is unknowable.
+    PcWriteInIt,
+    /// IT inside an IT block, IT with firstcond 1111, or IT AL with an Else slot.
+    ItForm,
+}
+
+impl Unpredictable {
+    /// The policy: executed (`true`) or UNDEFINED (`false`) without `--strict`.
+    pub const fn executes(self) -> bool {
+        use Unpredictable::*;
+        match self {
+            CmpLowRegs | CmpPc | MovsInIt | CpsNoEffect | CpsInIt | CbzInIt | WritebackOverlap
+            | SpPcSource | LongMulSameDest | MrsReserved | StmSpPc => true,
+            ShortList | MultiWritebackBase | BranchInIt | PcWriteInIt | ItForm => false,
+        }
+    }
+}
+
 impl Ctx {
+    /// Whether an encoding of UNPREDICTABLE class `u` decodes as UNDEFINED: always with
+    /// `--strict`, otherwise as the policy table says. Every check of a listed class goes
+    /// here; the UNPREDICTABLE rules no class covers (SP/PC destinations, exclusives, ...)
+    /// return [`Op::Undefined`] directly (UNPREDICTABLE.md says which and why).
+    pub fn refuses(&self, u: Unpredictable) -> bool {
+        self.features.strict || !u.executes()
+    }
     /// Inside an IT block but not its last instruction: branches are UNPREDICTABLE here.
     fn it_not_last(&self) -> bool {
         self.in_it && !self.last_in_it
@@ -151,6 +219,10 @@ fn low(x: u32, lo: u32) -> u8 {
 fn bad(r: u8) -> bool {
     r == 13 || r == 15
 }
+/// SP or PC as a source register where the manual says UNPREDICTABLE: refused or read.
+fn src_bad(r: u8, c: &Ctx) -> bool {
+    bad(r) && c.refuses(Unpredictable::SpPcSource)
+}
 fn undef(raw: u32) -> Op {
     Op::Undefined { raw }
 }
@@ -159,7 +231,7 @@ fn undef(raw: u32) -> Op {
 
 fn t16_shift_imm(x: u32, c: &Ctx) -> Op {
     let (shift, amt) = decode_imm_shift(bits(x, 12, 11), bits(x, 10, 6));
-    if shift == Shift::Lsl && amt == 0 && c.in_it {
+    if shift == Shift::Lsl && amt == 0 && c.in_it && c.refuses(Unpredictable::MovsInIt) {
         return undef(x); // MOVS Rd, Rm (T2) is not allowed in an IT block
     }
     Op::AluReg {
@@ -275,7 +347,10 @@ fn t16_dp(x: u32, c: &Ctx) -> Op {
 fn t16_add_hi(x: u32, c: &Ctx) -> Op {
     let rd = (bits(x, 7, 7) << 3 | bits(x, 2, 0)) as u8;
     let rm = reg(x, 3);
-    if rd == 15 && (rm == 15 || c.it_not_last()) {
+    if rd == 15 && rm == 15 {
+        return undef(x); // ADD PC, PC: UNPREDICTABLE, left UNDEFINED (UNPREDICTABLE.md)
+    }
+    if rd == 15 && c.it_not_last() && c.refuses(Unpredictable::PcWriteInIt) {
         return undef(x);
     }
     Op::AluReg {
@@ -288,10 +363,12 @@ fn t16_add_hi(x: u32, c: &Ctx) -> Op {
         amt: 0,
     }
 }
-fn t16_cmp_hi(x: u32, _c: &Ctx) -> Op {
+fn t16_cmp_hi(x: u32, c: &Ctx) -> Op {
     let rn = (bits(x, 7, 7) << 3 | bits(x, 2, 0)) as u8;
     let rm = reg(x, 3);
-    if (rn < 8 && rm < 8) || rn == 15 || rm == 15 {
+    if (rn < 8 && rm < 8 && c.refuses(Unpredictable::CmpLowRegs))
+        || ((rn == 15 || rm == 15) && c.refuses(Unpredictable::CmpPc))
+    {
         return undef(x);
     }
     Op::AluReg {
@@ -306,7 +383,7 @@ fn t16_cmp_hi(x: u32, _c: &Ctx) -> Op {
 }
 fn t16_mov_hi(x: u32, c: &Ctx) -> Op {
     let rd = (bits(x, 7, 7) << 3 | bits(x, 2, 0)) as u8;
-    if rd == 15 && c.it_not_last() {
+    if rd == 15 && c.it_not_last() && c.refuses(Unpredictable::PcWriteInIt) {
         return undef(x);
     }
     Op::AluReg {
@@ -322,7 +399,10 @@ fn t16_mov_hi(x: u32, c: &Ctx) -> Op {
 fn t16_bx(x: u32, c: &Ctx) -> Op {
     let link = bit(x, 7);
     let rm = reg(x, 3);
-    if c.it_not_last() || (link && rm == 15) {
+    if link && rm == 15 {
+        return undef(x); // BLX PC: UNPREDICTABLE, left UNDEFINED (UNPREDICTABLE.md)
+    }
+    if c.it_not_last() && c.refuses(Unpredictable::PcWriteInIt) {
         return undef(x);
     }
     Op::Bx { link, rm }
@@ -421,7 +501,7 @@ fn t16_sp_imm7(x: u32, _c: &Ctx) -> Op {
     }
 }
 fn t16_cbz(x: u32, c: &Ctx) -> Op {
-    if c.in_it {
+    if c.in_it && c.refuses(Unpredictable::CbzInIt) {
         return undef(x);
     }
     let imm = (bits(x, 9, 9) << 6) | (bits(x, 7, 3) << 1);
@@ -441,9 +521,9 @@ fn t16_extend(x: u32, _c: &Ctx) -> Op {
         rot: 0,
     }
 }
-fn t16_push(x: u32, _c: &Ctx) -> Op {
+fn t16_push(x: u32, c: &Ctx) -> Op {
     let list = (bits(x, 7, 0) | (bits(x, 8, 8) << 14)) as u16;
-    if list == 0 {
+    if list == 0 && c.refuses(Unpredictable::ShortList) {
         return undef(x);
     }
     Op::Multi {
@@ -456,7 +536,9 @@ fn t16_push(x: u32, _c: &Ctx) -> Op {
 }
 fn t16_pop(x: u32, c: &Ctx) -> Op {
     let list = (bits(x, 7, 0) | (bits(x, 8, 8) << 15)) as u16;
-    if list == 0 || (bit(x, 8) && c.it_not_last()) {
+    if (list == 0 && c.refuses(Unpredictable::ShortList))
+        || (bit(x, 8) && c.it_not_last() && c.refuses(Unpredictable::PcWriteInIt))
+    {
         return undef(x);
     }
     Op::Multi {
@@ -469,7 +551,9 @@ fn t16_pop(x: u32, c: &Ctx) -> Op {
 }
 fn t16_cps(x: u32, c: &Ctx) -> Op {
     let (i, f) = (bit(x, 1), bit(x, 0));
-    if c.in_it || (!i && !f) {
+    if (c.in_it && c.refuses(Unpredictable::CpsInIt))
+        || (!i && !f && c.refuses(Unpredictable::CpsNoEffect))
+    {
         return undef(x);
     }
     Op::Cps {
@@ -499,7 +583,9 @@ fn t16_bkpt(x: u32, _c: &Ctx) -> Op {
 fn t16_it(x: u32, c: &Ctx) -> Op {
     let firstcond = bits(x, 7, 4) as u8;
     let mask = bits(x, 3, 0) as u8;
-    if c.in_it || firstcond == 15 || (firstcond == 14 && mask.count_ones() != 1) {
+    if (c.in_it || firstcond == 15 || (firstcond == 14 && mask.count_ones() != 1))
+        && c.refuses(Unpredictable::ItForm)
+    {
         return undef(x);
     }
     Op::It { firstcond, mask }
@@ -516,9 +602,9 @@ fn hint(h: u32) -> Op {
 fn t16_hint(x: u32, _c: &Ctx) -> Op {
     hint(bits(x, 7, 4))
 }
-fn t16_stm(x: u32, _c: &Ctx) -> Op {
+fn t16_stm(x: u32, c: &Ctx) -> Op {
     let list = bits(x, 7, 0) as u16;
-    if list == 0 {
+    if list == 0 && c.refuses(Unpredictable::ShortList) {
         return undef(x);
     }
     Op::Multi {
@@ -529,10 +615,10 @@ fn t16_stm(x: u32, _c: &Ctx) -> Op {
         wback: true,
     }
 }
-fn t16_ldm(x: u32, _c: &Ctx) -> Op {
+fn t16_ldm(x: u32, c: &Ctx) -> Op {
     let rn = low(x, 8);
     let list = bits(x, 7, 0) as u16;
-    if list == 0 {
+    if list == 0 && c.refuses(Unpredictable::ShortList) {
         return undef(x);
     }
     Op::Multi {
@@ -544,7 +630,7 @@ fn t16_ldm(x: u32, _c: &Ctx) -> Op {
     }
 }
 fn t16_bcond(x: u32, c: &Ctx) -> Op {
-    if c.in_it {
+    if c.in_it && c.refuses(Unpredictable::BranchInIt) {
         return undef(x);
     }
     let target = c.pc_read().wrapping_add(sext(bits(x, 7, 0) << 1, 9));
@@ -562,7 +648,7 @@ fn t16_svc(x: u32, _c: &Ctx) -> Op {
     }
 }
 fn t16_b(x: u32, c: &Ctx) -> Op {
-    if c.it_not_last() {
+    if c.it_not_last() && c.refuses(Unpredictable::PcWriteInIt) {
         return undef(x);
     }
     Op::B {
@@ -619,13 +705,21 @@ fn t32_multi(x: u32, c: &Ctx) -> Op {
     let list = (x & 0xffff) as u16;
     let p = list & 0x8000 != 0;
     let m = list & 0x4000 != 0;
-    if rn == 15 || list.count_ones() < 2 || list & 0x2000 != 0 || (wback && list & (1 << rn) != 0) {
+    if rn == 15 {
         return undef(x);
     }
-    if load && p && (m || c.it_not_last()) {
+    if (list.count_ones() < 2 && c.refuses(Unpredictable::ShortList))
+        || (wback && list & (1 << rn) != 0 && c.refuses(Unpredictable::MultiWritebackBase))
+    {
         return undef(x);
     }
-    if !load && p {
+    if load && (list & 0x2000 != 0 || (p && m)) {
+        return undef(x); // loading SP, or both LR and PC: left UNDEFINED (UNPREDICTABLE.md)
+    }
+    if load && p && c.it_not_last() && c.refuses(Unpredictable::PcWriteInIt) {
+        return undef(x);
+    }
+    if !load && (p || list & 0x2000 != 0) && c.refuses(Unpredictable::StmSpPc) {
         return undef(x);
     }
     Op::Multi {
@@ -698,7 +792,7 @@ fn t32_ldrex_bh(x: u32, _c: &Ctx) -> Op {
 }
 fn t32_tb(x: u32, c: &Ctx) -> Op {
     let (rn, rm) = (reg(x, 16), reg(x, 0));
-    if rn == 13 || bad(rm) || c.it_not_last() {
+    if rn == 13 || bad(rm) || (c.it_not_last() && c.refuses(Unpredictable::PcWriteInIt)) {
         return undef(x);
     }
     Op::Table {
@@ -726,7 +820,10 @@ fn t32_dual(x: u32, c: &Ctx) -> Op {
         };
         return Op::DualLit { rt, rt2, addr };
     }
-    if (w && (rn == rt || rn == rt2)) || rn == 15 || bad(rt) || bad(rt2) || (load && rt == rt2) {
+    if rn == 15 || bad(rt) || bad(rt2) || (load && rt == rt2) {
+        return undef(x);
+    }
+    if w && (rn == rt || rn == rt2) && c.refuses(Unpredictable::WritebackOverlap) {
         return undef(x);
     }
     let offset = if u { imm as i16 } else { -(imm as i16) };
@@ -743,7 +840,7 @@ fn t32_dual(x: u32, c: &Ctx) -> Op {
 
 /// Destination/operand checks shared by the two data-processing groups. Returns the operation
 /// to perform or `None` for UNPREDICTABLE/UNDEFINED forms.
-fn dp_op(op: u32, s: bool, rd: u8, rn: u8, reg_form_rm: Option<u8>) -> Option<AluOp> {
+fn dp_op(op: u32, s: bool, rd: u8, rn: u8, reg_form_rm: Option<u8>, c: &Ctx) -> Option<AluOp> {
     let (alu, rn_free) = match op {
         0 if rd == 15 && s => (AluOp::Tst, false),
         0 => (AluOp::And, false),
@@ -764,7 +861,7 @@ fn dp_op(op: u32, s: bool, rd: u8, rn: u8, reg_form_rm: Option<u8>) -> Option<Al
         _ => return None,
     };
     let sp_ok = matches!(alu, AluOp::Add | AluOp::Sub | AluOp::Cmp | AluOp::Cmn);
-    if !rn_free && (rn == 15 || (rn == 13 && !sp_ok)) {
+    if !rn_free && (rn == 15 || (rn == 13 && !sp_ok)) && c.refuses(Unpredictable::SpPcSource) {
         return None;
     }
     if !alu.is_compare() {
@@ -777,15 +874,17 @@ fn dp_op(op: u32, s: bool, rd: u8, rn: u8, reg_form_rm: Option<u8>) -> Option<Al
         }
     }
     if let Some(rm) = reg_form_rm {
-        if rm == 15 || (rm == 13 && !(alu == AluOp::Mov && !s && rd != 13)) {
+        if (rm == 15 || (rm == 13 && !(alu == AluOp::Mov && !s && rd != 13)))
+            && c.refuses(Unpredictable::SpPcSource)
+        {
             return None;
         }
     }
     Some(alu)
 }
-fn t32_dp_shifted(x: u32, _c: &Ctx) -> Op {
+fn t32_dp_shifted(x: u32, c: &Ctx) -> Op {
     let (s, rn, rd, rm) = (bit(x, 20), reg(x, 16), reg(x, 8), reg(x, 0));
-    let Some(op) = dp_op(bits(x, 24, 21), s, rd, rn, Some(rm)) else {
+    let Some(op) = dp_op(bits(x, 24, 21), s, rd, rn, Some(rm), c) else {
         return undef(x);
     };
     let (shift, amt) = decode_imm_shift(bits(x, 5, 4), (bits(x, 14, 12) << 2) | bits(x, 7, 6));
@@ -799,9 +898,9 @@ fn t32_dp_shifted(x: u32, _c: &Ctx) -> Op {
         amt,
     }
 }
-fn t32_dp_modimm(x: u32, _c: &Ctx) -> Op {
+fn t32_dp_modimm(x: u32, c: &Ctx) -> Op {
     let (s, rn, rd) = (bit(x, 20), reg(x, 16), reg(x, 8));
-    let Some(op) = dp_op(bits(x, 24, 21), s, rd, rn, None) else {
+    let Some(op) = dp_op(bits(x, 24, 21), s, rd, rn, None, c) else {
         return undef(x);
     };
     let imm12 = (bits(x, 26, 26) << 11) | (bits(x, 14, 12) << 8) | bits(x, 7, 0);
@@ -865,12 +964,12 @@ fn t32_mov16(x: u32, _c: &Ctx) -> Op {
         imm,
     }
 }
-fn t32_sat(x: u32, _c: &Ctx) -> Op {
+fn t32_sat(x: u32, c: &Ctx) -> Op {
     let (rn, rd) = (reg(x, 16), reg(x, 8));
     let signed = !bit(x, 23);
     let sh = bit(x, 21);
     let amt = ((bits(x, 14, 12) << 2) | bits(x, 7, 6)) as u8;
-    if bad(rd) || bad(rn) || (sh && amt == 0) {
+    if bad(rd) || (sh && amt == 0) || src_bad(rn, c) {
         return undef(x); // sh=1, imm=0 is SSAT16/USAT16 (DSP extension)
     }
     let sat = bits(x, 4, 0) as u8 + u8::from(signed);
@@ -883,11 +982,11 @@ fn t32_sat(x: u32, _c: &Ctx) -> Op {
         amt,
     }
 }
-fn t32_bfx(x: u32, _c: &Ctx) -> Op {
+fn t32_bfx(x: u32, c: &Ctx) -> Op {
     let (rn, rd) = (reg(x, 16), reg(x, 8));
     let lsb = (bits(x, 14, 12) << 2) | bits(x, 7, 6);
     let width = bits(x, 4, 0) + 1;
-    if bad(rd) || bad(rn) || lsb + width > 32 {
+    if bad(rd) || src_bad(rn, c) || lsb + width > 32 {
         return undef(x);
     }
     Op::Bfx {
@@ -898,11 +997,11 @@ fn t32_bfx(x: u32, _c: &Ctx) -> Op {
         width: width as u8,
     }
 }
-fn t32_bfi(x: u32, _c: &Ctx) -> Op {
+fn t32_bfi(x: u32, c: &Ctx) -> Op {
     let (rn, rd) = (reg(x, 16), reg(x, 8));
     let lsb = (bits(x, 14, 12) << 2) | bits(x, 7, 6);
     let msb = bits(x, 4, 0);
-    if bad(rd) || rn == 13 || msb < lsb {
+    if bad(rd) || (rn == 13 && c.refuses(Unpredictable::SpPcSource)) || msb < lsb {
         return undef(x);
     }
     Op::Bfi {
@@ -913,7 +1012,7 @@ fn t32_bfi(x: u32, _c: &Ctx) -> Op {
     }
 }
 fn t32_bcond(x: u32, c: &Ctx) -> Op {
-    if c.in_it || bits(x, 25, 23) == 0b111 {
+    if (c.in_it && c.refuses(Unpredictable::BranchInIt)) || bits(x, 25, 23) == 0b111 {
         return undef(x);
     }
     let imm = (bits(x, 26, 26) << 20)
@@ -934,7 +1033,7 @@ fn branch24(x: u32, c: &Ctx) -> u32 {
     c.pc_read().wrapping_add(sext(imm, 25))
 }
 fn t32_b(x: u32, c: &Ctx) -> Op {
-    if c.it_not_last() {
+    if c.it_not_last() && c.refuses(Unpredictable::PcWriteInIt) {
         return undef(x);
     }
     Op::B {
@@ -943,7 +1042,7 @@ fn t32_b(x: u32, c: &Ctx) -> Op {
     }
 }
 fn t32_bl(x: u32, c: &Ctx) -> Op {
-    if c.it_not_last() {
+    if c.it_not_last() && c.refuses(Unpredictable::PcWriteInIt) {
         return undef(x);
     }
     Op::Bl {
@@ -970,10 +1069,10 @@ fn t32_msr(x: u32, c: &Ctx) -> Op {
         mask,
     }
 }
-fn t32_mrs(x: u32, _c: &Ctx) -> Op {
+fn t32_mrs(x: u32, c: &Ctx) -> Op {
     let rd = reg(x, 8);
     let sysm = bits(x, 7, 0);
-    if bad(rd) || !valid_sysm(sysm) {
+    if bad(rd) || (!valid_sysm(sysm) && c.refuses(Unpredictable::MrsReserved)) {
         return undef(x);
     }
     Op::Mrs {
@@ -1027,8 +1126,10 @@ fn is_hint_load(kind: MemKind, rt: u8) -> bool {
 }
 fn rt_ok(kind: MemKind, rt: u8, c: &Ctx) -> bool {
     match kind {
-        MemKind::Ldr => rt != 15 || !c.it_not_last(),
-        MemKind::Str => rt != 15,
+        MemKind::Ldr => rt != 15 || !c.it_not_last() || !c.refuses(Unpredictable::PcWriteInIt),
+        // The register a store stores is a source: SP or PC is read (PC = address + 4).
+        MemKind::Str => rt != 15 || !c.refuses(Unpredictable::SpPcSource),
+        k if k.is_store() => !src_bad(rt, c),
         _ => !bad(rt),
     }
 }
@@ -1064,7 +1165,7 @@ fn t32_ldst_imm8(x: u32, c: &Ctx) -> Op {
             undef(x)
         };
     }
-    if !rt_ok(kind, rt, c) || (w && rn == rt) {
+    if !rt_ok(kind, rt, c) || (w && rn == rt && c.refuses(Unpredictable::WritebackOverlap)) {
         return undef(x);
     }
     Op::MemImm {
@@ -1099,7 +1200,7 @@ fn t32_ldst_reg(x: u32, c: &Ctx) -> Op {
         return undef(x);
     };
     let rm = reg(x, 0);
-    if rn == 15 || bad(rm) {
+    if rn == 15 || src_bad(rm, c) {
         return undef(x);
     }
     if is_hint_load(kind, rt) {
@@ -1135,9 +1236,9 @@ fn t32_ld_lit(x: u32, c: &Ctx) -> Op {
     };
     Op::MemLit { kind, rt, addr }
 }
-fn t32_shift_reg(x: u32, _c: &Ctx) -> Op {
+fn t32_shift_reg(x: u32, c: &Ctx) -> Op {
     let (rn, rd, rm) = (reg(x, 16), reg(x, 8), reg(x, 0));
-    if bad(rd) || bad(rn) || bad(rm) {
+    if bad(rd) || src_bad(rn, c) || src_bad(rm, c) {
         return undef(x);
     }
     Op::ShiftReg {
@@ -1148,9 +1249,9 @@ fn t32_shift_reg(x: u32, _c: &Ctx) -> Op {
         rm,
     }
 }
-fn t32_extend(x: u32, _c: &Ctx) -> Op {
+fn t32_extend(x: u32, c: &Ctx) -> Op {
     let (rd, rm) = (reg(x, 8), reg(x, 0));
-    if bad(rd) || bad(rm) {
+    if bad(rd) || src_bad(rm, c) {
         return undef(x);
     }
     let op = bits(x, 22, 20);
@@ -1162,9 +1263,9 @@ fn t32_extend(x: u32, _c: &Ctx) -> Op {
         rot: (bits(x, 5, 4) * 8) as u8,
     }
 }
-fn t32_misc(x: u32, _c: &Ctx) -> Op {
+fn t32_misc(x: u32, c: &Ctx) -> Op {
     let (rm2, rd, rm) = (reg(x, 16), reg(x, 8), reg(x, 0));
-    if rm2 != rm || bad(rd) || bad(rm) {
+    if rm2 != rm || bad(rd) || src_bad(rm, c) {
         return undef(x);
     }
     let op = match (bits(x, 21, 20), bits(x, 5, 4)) {
@@ -1177,10 +1278,14 @@ fn t32_misc(x: u32, _c: &Ctx) -> Op {
     };
     Op::Unary { op, rd, rm }
 }
-fn t32_mla(x: u32, _c: &Ctx) -> Op {
+fn t32_mla(x: u32, c: &Ctx) -> Op {
     let (rn, ra, rd, rm) = (reg(x, 16), reg(x, 12), reg(x, 8), reg(x, 0));
     let sub = bit(x, 4);
-    if bad(rd) || bad(rn) || bad(rm) || ra == 13 || (sub && ra == 15) {
+    if bad(rd)
+        || src_bad(rn, c)
+        || src_bad(rm, c)
+        || ((ra == 13 || (sub && ra == 15)) && c.refuses(Unpredictable::SpPcSource))
+    {
         return undef(x);
     }
     if ra == 15 {
@@ -1199,9 +1304,14 @@ fn t32_mla(x: u32, _c: &Ctx) -> Op {
         ra,
     }
 }
-fn t32_mull(x: u32, _c: &Ctx) -> Op {
+fn t32_mull(x: u32, c: &Ctx) -> Op {
     let (rn, rdlo, rdhi, rm) = (reg(x, 16), reg(x, 12), reg(x, 8), reg(x, 0));
-    if bad(rdlo) || bad(rdhi) || bad(rn) || bad(rm) || rdlo == rdhi {
+    if bad(rdlo)
+        || bad(rdhi)
+        || src_bad(rn, c)
+        || src_bad(rm, c)
+        || (rdlo == rdhi && c.refuses(Unpredictable::LongMulSameDest))
+    {
         return undef(x);
     }
     let kind = match bits(x, 22, 20) {
@@ -1218,9 +1328,9 @@ fn t32_mull(x: u32, _c: &Ctx) -> Op {
         rm,
     }
 }
-fn t32_div(x: u32, _c: &Ctx) -> Op {
+fn t32_div(x: u32, c: &Ctx) -> Op {
     let (rn, rd, rm) = (reg(x, 16), reg(x, 8), reg(x, 0));
-    if bad(rd) || bad(rn) || bad(rm) {
+    if bad(rd) || src_bad(rn, c) || src_bad(rm, c) {
         return undef(x);
     }
     Op::Div {
@@ -1464,14 +1574,15 @@ mod tests {
                 continue;
             }
             for (in_it, last) in [(false, true), (true, false), (true, true)] {
-                let ctx = Ctx {
-                    pc: 0x1000,
-                    in_it,
-                    last_in_it: last,
-                    features: Features::CORTEX_M3,
-                };
-                let op = decode(u32::from(raw), 2, &ctx);
+                let strict = ctx(true, in_it, last);
+                let lenient = ctx(false, in_it, last);
+                let op = decode(u32::from(raw), 2, &lenient);
                 let _ = Disasm { op: &op, cond: 14 }.to_string();
+                // The policy only relaxes: what --strict accepts decodes the same without it.
+                let s = decode(u32::from(raw), 2, &strict);
+                if !undefined(&s) {
+                    assert_eq!(format!("{s:?}"), format!("{op:?}"), "{raw:#06x}");
+                }
             }
         }
     }
@@ -1497,36 +1608,212 @@ mod tests {
                     cond: (raw & 15) as u8,
                 }
                 .to_string();
+                let strict = Ctx {
+                    features: Features {
+                        strict: true,
+                        ..features
+                    },
+                    ..ctx
+                };
+                let s = decode(raw, 4, &strict);
+                if !undefined(&s) {
+                    assert_eq!(format!("{s:?}"), format!("{op:?}"), "{raw:#010x}");
+                }
             }
         }
     }
 
+    fn ctx(strict: bool, in_it: bool, last_in_it: bool) -> Ctx {
+        Ctx {
+            pc: 0x1000,
+            in_it,
+            last_in_it,
+            features: Features {
+                strict,
+                ..Features::CORTEX_M3
+            },
+        }
+    }
+    fn undefined(op: &Op) -> bool {
+        matches!(op, Op::Undefined { .. })
+    }
+
     #[test]
     fn unpredictable_forms_are_undefined() {
-        let c = Ctx {
-            pc: 0,
-            in_it: false,
-            last_in_it: true,
-            features: Features::CORTEX_M3,
-        };
-        // ADD PC, PC (16-bit) is UNPREDICTABLE
-        assert!(matches!(decode(0x44ff, 2, &c), Op::Undefined { .. }));
-        // LDM with an empty register list
-        assert!(matches!(decode(0xc800, 2, &c), Op::Undefined { .. }));
-        // CBZ inside an IT block
-        let it = Ctx {
-            pc: 0,
-            in_it: true,
-            last_in_it: false,
-            features: Features::CORTEX_M3,
-        };
-        assert!(matches!(decode(0xb100, 2, &it), Op::Undefined { .. }));
-        // UDF.W
-        assert!(matches!(decode(0xf7f0_a000, 4, &c), Op::Undefined { .. }));
-        // A VFP instruction on a core without FPU
-        assert!(matches!(
-            decode(0xee30_0a00, 4, &c),
-            Op::NoCoprocessor { .. }
-        ));
+        for strict in [false, true] {
+            let c = ctx(strict, false, true);
+            // ADD PC, PC (16-bit) is UNPREDICTABLE
+            assert!(undefined(&decode(0x44ff, 2, &c)));
+            // LDM with an empty register list
+            assert!(matches!(decode(0xc800, 2, &c), Op::Undefined { .. }));
+            // B<cond> inside an IT block
+            assert!(undefined(&decode(0xd000, 2, &ctx(strict, true, true))));
+            // UDF.W
+            assert!(matches!(decode(0xf7f0_a000, 4, &c), Op::Undefined { .. }));
+            // A VFP instruction on a core without FPU
+            assert!(matches!(
+                decode(0xee30_0a00, 4, &c),
+                Op::NoCoprocessor { .. }
+            ));
+        }
+    }
+
+    /// Every class the policy executes, decoded both ways: UNDEFINED with `--strict`, the
+    /// architectural operation without (the values QEMU 7.2 computes for these encodings are
+    /// checked by the `unpredictable` firmware test).
+    #[test]
+    fn unpredictable_policy_both_modes() {
+        let cases: &[(u32, u8, bool, bool, Unpredictable, &str)] = &[
+            (
+                0x4508,
+                2,
+                false,
+                true,
+                Unpredictable::CmpLowRegs,
+                "cmp r0, r1",
+            ),
+            (0x45f8, 2, false, true, Unpredictable::CmpPc, "cmp r8, pc"),
+            (0x0008, 2, true, true, Unpredictable::MovsInIt, "mov"),
+            (0xb660, 2, false, true, Unpredictable::CpsNoEffect, "cpsie"),
+            (0xb662, 2, true, true, Unpredictable::CpsInIt, "cpsie i"),
+            (0xb900, 2, true, true, Unpredictable::CbzInIt, "cbnz"),
+            (
+                0xf852_2b04,
+                4,
+                false,
+                true,
+                Unpredictable::WritebackOverlap,
+                "ldr",
+            ),
+            (
+                0xf842_2b04,
+                4,
+                false,
+                true,
+                Unpredictable::WritebackOverlap,
+                "str",
+            ),
+            (
+                0xe8f2_0202,
+                4,
+                false,
+                true,
+                Unpredictable::WritebackOverlap,
+                "ldrd",
+            ),
+            (
+                0xea0d_0001,
+                4,
+                false,
+                true,
+                Unpredictable::SpPcSource,
+                "and",
+            ),
+            (
+                0xeb01_000f,
+                4,
+                false,
+                true,
+                Unpredictable::SpPcSource,
+                "add",
+            ),
+            (
+                0xfb0d_f001,
+                4,
+                false,
+                true,
+                Unpredictable::SpPcSource,
+                "mul",
+            ),
+            (
+                0xfb9d_f0f1,
+                4,
+                false,
+                true,
+                Unpredictable::SpPcSource,
+                "sdiv",
+            ),
+            (
+                0xfa0d_f001,
+                4,
+                false,
+                true,
+                Unpredictable::SpPcSource,
+                "lsl",
+            ),
+            (
+                0xfba1_0001,
+                4,
+                false,
+                true,
+                Unpredictable::LongMulSameDest,
+                "umull",
+            ),
+            (
+                0xf3ef_8004,
+                4,
+                false,
+                true,
+                Unpredictable::MrsReserved,
+                "mrs",
+            ),
+            (0xe882_2001, 4, false, true, Unpredictable::StmSpPc, "stm"),
+            (0xe882_8001, 4, false, true, Unpredictable::StmSpPc, "stm"),
+            (
+                0xf852_000d,
+                4,
+                false,
+                true,
+                Unpredictable::SpPcSource,
+                "ldr",
+            ),
+            (
+                0xf8c2_f000,
+                4,
+                false,
+                true,
+                Unpredictable::SpPcSource,
+                "str",
+            ),
+            (
+                0xf8a2_d000,
+                4,
+                false,
+                true,
+                Unpredictable::SpPcSource,
+                "strh",
+            ),
+        ];
+        for &(raw, len, in_it, last, class, text) in cases {
+            assert!(class.executes(), "{class:?}");
+            let strict = decode(raw, len, &ctx(true, in_it, last));
+            assert!(undefined(&strict), "{raw:#x} strict: {strict:?}");
+            let lenient = decode(raw, len, &ctx(false, in_it, last));
+            assert!(!undefined(&lenient), "{raw:#x} lenient");
+            let shown = Disasm {
+                op: &lenient,
+                cond: 14,
+            }
+            .to_string();
+            assert!(shown.starts_with(text), "{raw:#x}: {shown}");
+        }
+        // The low-register CMP T2 is exactly CMP T1 (0x4288).
+        assert_eq!(
+            format!("{:?}", decode(0x4508, 2, &ctx(false, false, true))),
+            format!("{:?}", decode(0x4288, 2, &ctx(false, false, true)))
+        );
+        // Classes kept UNDEFINED either way: STREX with Rd == Rt, 32-bit LDM of one register,
+        // LDM with writeback and Rn in the list, BX with should-be-zero bits set.
+        for (raw, len) in [
+            (0xe842_0000, 4),
+            (0xe892_0001, 4),
+            (0xe8b2_0005, 4),
+            (0x4701, 2),
+        ] {
+            assert!(
+                undefined(&decode(raw, len, &ctx(false, false, true))),
+                "{raw:#x}"
+            );
+        }
     }
 }

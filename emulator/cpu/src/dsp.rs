@@ -9,7 +9,7 @@
 //! when the Q flag (sticky saturation/overflow) and the GE flags are written.
 
 use crate::alu::{decode_imm_shift, shift, signed_sat_q, unsigned_sat_q, Shift};
-use crate::decode::Ctx;
+use crate::decode::{Ctx, Unpredictable};
 use crate::ops::{Op, REG_NAMES};
 use crate::state::CpuState;
 use std::fmt;
@@ -128,6 +128,11 @@ fn reg(x: u32, lo: u32) -> u8 {
 fn bad(r: u8) -> bool {
     r == 13 || r == 15
 }
+/// SP or PC as a source register: UNPREDICTABLE, refused or read as the policy says
+/// ([`Unpredictable::SpPcSource`]).
+fn src(r: u8, c: &Ctx) -> bool {
+    bad(r) && c.refuses(Unpredictable::SpPcSource)
+}
 
 /// The instruction, or UNDEFINED without the DSP extension or with an UNPREDICTABLE operand
 /// (`unpredictable` true).
@@ -173,7 +178,7 @@ pub(crate) fn t32_parallel(x: u32, c: &Ctx) -> Op {
         _ => return Op::Undefined { raw: x },
     };
     let d = insn(DspOp::Parallel { kind, op }, rd, rn, rm, 15, 0);
-    dsp(x, c, bad(rd) || bad(rn) || bad(rm), d)
+    dsp(x, c, bad(rd) || src(rn, c) || src(rm, c), d)
 }
 
 /// SEL T1: `111110101010nnnn1111dddd1000mmmm`.
@@ -182,7 +187,7 @@ pub(crate) fn t32_sel(x: u32, c: &Ctx) -> Op {
     dsp(
         x,
         c,
-        bad(rd) || bad(rn) || bad(rm),
+        bad(rd) || src(rn, c) || src(rm, c),
         insn(DspOp::Sel, rd, rn, rm, 15, 0),
     )
 }
@@ -197,7 +202,7 @@ pub(crate) fn t32_qaddsub(x: u32, c: &Ctx) -> Op {
     dsp(
         x,
         c,
-        bad(rd) || bad(rn) || bad(rm),
+        bad(rd) || src(rn, c) || src(rm, c),
         insn(op, rd, rn, rm, 15, 0),
     )
 }
@@ -239,8 +244,11 @@ pub(crate) fn t32_mul16(x: u32, c: &Ctx) -> Op {
         (0b111, false) if !m => DspOp::Usad8 { acc },
         _ => return Op::Undefined { raw: x },
     };
-    let unpredictable =
-        bad(rd) || bad(rn) || bad(rm) || ra == 13 || (ra == 15 && !acc_optional(op));
+    let unpredictable = bad(rd)
+        || src(rn, c)
+        || src(rm, c)
+        || (ra == 13 && c.refuses(Unpredictable::SpPcSource))
+        || (ra == 15 && !acc_optional(op));
     dsp(x, c, unpredictable, insn(op, rd, rn, rm, ra, 0))
 }
 
@@ -270,7 +278,7 @@ pub(crate) fn t32_mul_long(x: u32, c: &Ctx) -> Op {
         (0b110, _, _) if op2 == 0b0110 => DspOp::Umaal,
         _ => return Op::Undefined { raw: x },
     };
-    let unpredictable = bad(rdlo) || bad(rdhi) || bad(rn) || bad(rm) || rdhi == rdlo;
+    let unpredictable = bad(rdlo) || bad(rdhi) || src(rn, c) || src(rm, c) || rdhi == rdlo;
     dsp(x, c, unpredictable, insn(op, rdlo, rn, rm, rdhi, 0))
 }
 
@@ -282,7 +290,7 @@ pub(crate) fn t32_sat16(x: u32, c: &Ctx) -> Op {
     dsp(
         x,
         c,
-        bad(rd) || bad(rn),
+        bad(rd) || src(rn, c),
         insn(DspOp::Sat16 { signed }, rd, rn, 15, 15, sat),
     )
 }
@@ -298,7 +306,7 @@ pub(crate) fn t32_pkh(x: u32, c: &Ctx) -> Op {
     dsp(
         x,
         c,
-        bad(rd) || bad(rn) || bad(rm),
+        bad(rd) || src(rn, c) || src(rm, c),
         insn(DspOp::Pkh { tb }, rd, rn, rm, 15, amt),
     )
 }
@@ -321,7 +329,7 @@ pub(crate) fn t32_extend_add(x: u32, c: &Ctx) -> Op {
     dsp(
         x,
         c,
-        bad(rd) || rn == 13 || bad(rm),
+        bad(rd) || (rn == 13 && c.refuses(Unpredictable::SpPcSource)) || src(rm, c),
         insn(DspOp::ExtendAdd { size, signed }, rd, rn, rm, 15, rot),
     )
 }

@@ -567,11 +567,13 @@ impl Exec<'_> {
                 }
                 if load {
                     let (a, b) = tri!(Self::read_pair(bus, addr));
+                    self.s.set_reg(rt, a);
+                    self.s.set_reg(rt2, b);
+                    // Last: with Rn == Rt or Rt2 (UNPREDICTABLE, executed without --strict)
+                    // the writeback wins, as on QEMU.
                     if wback {
                         self.s.set_reg(rn, offaddr);
                     }
-                    self.s.set_reg(rt, a);
-                    self.s.set_reg(rt2, b);
                     Flow::Next
                 } else {
                     let (a, b) = (self.s.reg(rt), self.s.reg(rt2));
@@ -798,7 +800,8 @@ impl Exec<'_> {
             }
             Flow::Next
         } else {
-            for i in 0..15 {
+            // PC only in an UNPREDICTABLE STM the policy executes: R15 holds address + 4.
+            for i in 0..16 {
                 if list & (1 << i) != 0 {
                     let v = self.s.r[i];
                     tri!(self.write32_aligned(bus, addr, v));

@@ -544,6 +544,12 @@ pub struct Features {
     pub dsp: bool,
     /// The floating-point unit.
     pub fpu: FpuKind,
+    /// Decode every UNPREDICTABLE encoding as UNDEFINED (`--strict`). Without it the ones
+    /// Cortex-M cores and QEMU execute are executed that way (see
+    /// `emulator/cpu/UNPREDICTABLE.md` and [`crate::decode::Unpredictable`]). Not a property
+    /// of the core, but it changes decoding exactly as the extensions do, so it travels with
+    /// them (and [`crate::Cpu::set_features`] drops the decoded blocks).
+    pub strict: bool,
 }
 
 impl Features {
@@ -551,15 +557,18 @@ impl Features {
     pub const CORTEX_M3: Features = Features {
         dsp: false,
         fpu: FpuKind::None,
+        strict: false,
     };
     /// Cortex-M4F: ARMv7E-M with FPv4-SP.
     pub const CORTEX_M4F: Features = Features {
         dsp: true,
         fpu: FpuKind::Fpv4Sp,
+        strict: false,
     };
     /// Cortex-M7 with the double-precision FPv5.
     pub const CORTEX_M7: Features = Features {
         dsp: true,
         fpu: FpuKind::Fpv5Dp,
+        strict: false,
     };
 }

@@ -34,6 +34,9 @@ pub struct MachineOptions {
     pub realtime: bool,
     /// Plugin libraries whose device types machine files may use (`--plugin PATH`).
     pub plugins: Vec<PathBuf>,
+    /// Every UNPREDICTABLE encoding is UNDEFINED (`--strict`), instead of executing those
+    /// that Cortex-M cores and QEMU execute (`emulator/cpu/UNPREDICTABLE.md`).
+    pub strict: bool,
 }
 
 /// Makes a serial backend for a UART (called once per machine build and reset-safe).
@@ -524,7 +527,10 @@ impl Machine {
             mem.add_device(&d.name, d.base, size, built.device, d.irq.clone())
                 .map_err(|e| MachineError::Board(format!("device '{}': {e}", d.name)))?;
         }
-        let mut cpu = Cpu::with_features(board.cpu.features());
+        let mut cpu = Cpu::with_features(armlet_cpu::Features {
+            strict: opts.strict,
+            ..board.cpu.features()
+        });
         cpu.set_icache(!opts.no_icache);
         let config = SemihostConfig {
             root: opts.semihosting_root.clone(),
