@@ -524,7 +524,7 @@ pub fn main(args: TestArgs) -> anyhow::Result<u8> {
     if skipped > 0 {
         summary.push_str(&format!(", {skipped} skipped"));
     }
-    println!("{summary}");
+    crate::out(&format!("{summary}\n"));
     eprintln!(
         "armlet test: {total} tests in {:.2} s with {jobs} jobs",
         started.elapsed().as_secs_f64()
