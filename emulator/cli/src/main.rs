@@ -489,12 +489,59 @@ fn semihosting_policy(args: &RunArgs) -> anyhow::Result<(Option<PathBuf>, bool)>
     Ok((root, system))
 }
 
+/// The address ranges an ELF32 file's PT_LOAD segments occupy (physical addresses, memory
+/// size), as far as its headers can be read.
+fn elf_ranges(bytes: &[u8]) -> Vec<(u64, u64)> {
+    let u16_at = |o: usize| {
+        bytes
+            .get(o..o + 2)
+            .map(|b| u16::from_le_bytes([b[0], b[1]]))
+    };
+    let u32_at = |o: usize| {
+        bytes
+            .get(o..o + 4)
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    };
+    let (Some(phoff), Some(phentsize), Some(phnum)) = (u32_at(28), u16_at(42), u16_at(44)) else {
+        return Vec::new();
+    };
+    (0..usize::from(phnum))
+        .filter_map(|i| {
+            let ph = phoff as usize + i * usize::from(phentsize);
+            let (kind, paddr, memsz) = (u32_at(ph)?, u32_at(ph + 12)?, u32_at(ph + 20)?);
+            (kind == 1 && memsz > 0)
+                .then(|| (u64::from(paddr), u64::from(paddr) + u64::from(memsz)))
+        })
+        .collect()
+}
+
 /// Load one `armlet qemu` image (`-kernel`, `-device loader`) as QEMU does: an ELF by its
-/// segments, anything else (or `force-raw=on`) as raw bytes at its address. Returns the
-/// PC the core starts at, when the loader sets it (`cpu-num=`).
-fn load_image(m: &mut Machine, l: &qemu::Load) -> anyhow::Result<Option<u32>> {
+/// segments, anything else (or `force-raw=on`) as raw bytes at its address. Images may not
+/// overlap (QEMU refuses that too); `loaded` holds the ranges loaded so far. Returns the PC
+/// the core starts at, when the loader sets it (`cpu-num=`).
+fn load_image(
+    m: &mut Machine,
+    l: &qemu::Load,
+    loaded: &mut Vec<(u64, u64, String)>,
+) -> anyhow::Result<Option<u32>> {
     let bytes = std::fs::read(&l.file).with_context(|| format!("{}: cannot read", l.file))?;
-    if !l.force_raw && bytes.starts_with(b"\x7fELF") {
+    let elf = !l.force_raw && bytes.starts_with(b"\x7fELF");
+    let ranges = if elf {
+        elf_ranges(&bytes)
+    } else {
+        vec![(u64::from(l.addr), u64::from(l.addr) + bytes.len() as u64)]
+    };
+    for &(a, e) in &ranges {
+        if let Some((pa, pe, pf)) = loaded.iter().find(|(pa, pe, _)| a < *pe && *pa < e) {
+            anyhow::bail!(
+                "{}: its bytes at {a:#x}..{e:#x} overlap {pf} ({pa:#x}..{pe:#x}); \
+                 as on QEMU, images may not overlap",
+                l.file
+            );
+        }
+    }
+    loaded.extend(ranges.into_iter().map(|(a, e)| (a, e, l.file.clone())));
+    if elf {
         m.load_elf(&bytes).with_context(|| l.file.clone())?;
         // e_entry of an ELF32 header (the loader has checked the class and byte order).
         let entry = bytes
@@ -557,9 +604,9 @@ fn run_loading(args: RunArgs, loads: &[qemu::Load]) -> anyhow::Result<ExitCode> 
         m.load_elf(&bytes)
             .with_context(|| path.display().to_string())?;
     } else {
-        let mut pc = None;
+        let (mut pc, mut loaded) = (None, Vec::new());
         for l in loads {
-            pc = load_image(&mut m, l)?.or(pc);
+            pc = load_image(&mut m, l, &mut loaded)?.or(pc);
         }
         // The core resets from the vector table of everything loaded; a loader with
         // cpu-num= then sets the PC (the last one wins), as QEMU's generic loader.
