@@ -600,6 +600,59 @@ mod tests {
     }
 
     #[test]
+    fn picolibc_run_arm_line() {
+        let line = [
+            "-chardev",
+            "stdio,mux=on,id=stdio0",
+            "-semihosting-config",
+            "enable=on,chardev=stdio0,arg=program-name one two",
+            "-monitor",
+            "none",
+            "-serial",
+            "none",
+            "-machine",
+            "mps2-an385,accel=tcg",
+            "-cpu",
+            "cortex-m3",
+            "-device",
+            "loader,file=t.elf,cpu-num=0",
+            "-nographic",
+        ];
+        let r = parse(&line.map(String::from)).unwrap();
+        assert_eq!(r.machine.as_deref(), Some("mps2-an385"));
+        assert_eq!(r.args, vec!["program-name one two"]);
+        assert_eq!(
+            r.loads(),
+            vec![Load {
+                file: "t.elf".into(),
+                addr: 0,
+                force_raw: false,
+                set_pc: true
+            }]
+        );
+        assert_eq!(r.serial, vec!["null"]);
+        assert_eq!(to_run_args(&r).unwrap()[0], "t.elf");
+    }
+
+    #[test]
+    fn qemu_option_syntax() {
+        assert_eq!(split_opts("a,b=c,,d,e"), vec!["a", "b=c,d", "e"]);
+        let l = parse_loader("loader,file=x.bin,addr=0x20000000,force-raw=on").unwrap();
+        assert_eq!((l.addr, l.force_raw, l.set_pc), (0x2000_0000, true, false));
+        assert_eq!(parse_loader("loader,file=x,addr=010").unwrap().addr, 8);
+        assert!(parse_loader("loader,file=x,addr=0x100000000").is_err());
+        let r = p("-M type=lm3s6965evb,accel=kvm:tcg -machine usb=off").unwrap();
+        assert_eq!(r.machine.as_deref(), Some("lm3s6965evb"));
+        assert!(p("-M mps2-an385,graphics=maybe").is_err());
+        let r =
+            p("-chardev file,id=f,path=/tmp/u.txt -serial chardev:f -serial chardev:f").unwrap();
+        assert_eq!(r.serial, vec!["file:/tmp/u.txt", "file:/tmp/u.txt"]);
+        assert!(p("-cpu help").unwrap().list_cpus);
+        assert!(p("-M ?").unwrap().list_machines);
+        assert!(p("-cpu cortex-a9").is_err());
+    }
+
+    #[test]
     fn unsupported_options_say_what_is_supported() {
         for bad in [
             "-device foo",
