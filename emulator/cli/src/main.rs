@@ -54,8 +54,8 @@ enum Command {
     /// Run firmware tests listed in TOML manifests, in parallel; prints `N passed, N failed`.
     Test(test_runner::TestArgs),
     /// Accept a qemu-system-arm command line and run it on armlet (also: invoke armlet as
-    /// `qemu-system-arm`).
-    #[command(after_help = concat!("Supported options:\n", "see `armlet qemu -help`"))]
+    /// `qemu-system-arm`); `armlet qemu -help` lists the QEMU options it takes.
+    #[command(disable_help_flag = true)]
     Qemu {
         /// qemu-system-arm options, e.g. `-M mps2-an385 -nographic -semihosting -kernel fw.elf`.
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
@@ -197,10 +197,12 @@ struct RunArgs {
     /// Decode every instruction each time instead of using the decoded-instruction cache.
     #[arg(long)]
     no_icache: bool,
-    /// Allow semihosting file operations, confined to DIR.
+    /// Allow semihosting file operations, confined to DIR (default: $ARMLET_SEMIHOSTING_ROOT
+    /// if set, else none).
     #[arg(long, value_name = "DIR")]
     semihosting_root: Option<PathBuf>,
-    /// Allow semihosting SYS_SYSTEM (runs host commands inside the semihosting root).
+    /// Allow semihosting SYS_SYSTEM (runs host commands inside the semihosting root); also
+    /// with ARMLET_ALLOW_SYSTEM=1.
     #[arg(long, requires = "semihosting_root")]
     allow_system: bool,
     /// Print instruction count, virtual time and speed to stderr at exit.
