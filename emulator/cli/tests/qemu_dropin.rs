@@ -336,6 +336,13 @@ fn probes_answer_in_qemus_format() {
         run(&["-cpu", "help"]),
         "Available CPUs:\n  cortex-m3\n  cortex-m4\n  cortex-m7\n"
     );
+    for h in ["-help", "--help", "-h"] {
+        let out = run(&[h]);
+        assert!(
+            out.contains("-device loader,file=FILE") && out.contains("-cpu NAME"),
+            "{h}: {out}"
+        );
+    }
     for v in ["-version", "--version"] {
         let out = run(&[v]);
         let first = out.lines().next().unwrap_or_default();
