@@ -368,7 +368,7 @@ fn run_qemu(args: &[String]) -> anyhow::Result<ExitCode> {
         std::fs::write(p, format!("{}\n", std::process::id()))
             .with_context(|| format!("-pidfile {}: cannot write", p.display()))?;
     }
-    let result = run_loading(run_args, &q.loads());
+    let result = run_loading(run_args, &q.loads(), q.cpu.as_deref());
     if let Some(p) = &pidfile {
         let _ = std::fs::remove_file(p);
     }
@@ -452,7 +452,7 @@ pub(crate) fn serial_options(
 }
 
 fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
-    run_loading(args, &[])
+    run_loading(args, &[], None)
 }
 
 /// `ARMLET_SEMIHOSTING_ROOT` and `ARMLET_ALLOW_SYSTEM`: opting in to QEMU's semihosting
@@ -572,9 +572,17 @@ fn load_image(
     Ok(l.set_pc.then_some(l.addr))
 }
 
-/// `run`, loading `loads` (from `armlet qemu`) instead of the firmware ELF when given.
-fn run_loading(args: RunArgs, loads: &[qemu::Load]) -> anyhow::Result<ExitCode> {
-    let board = resolve_board(&args.machine, args.machine_file.as_deref())?;
+/// `run`, loading `loads` (from `armlet qemu`) instead of the firmware ELF when given, on
+/// the board with its core replaced by `cpu` when given (`-M lm3s6965evb -cpu cortex-m4`).
+fn run_loading(args: RunArgs, loads: &[qemu::Load], cpu: Option<&str>) -> anyhow::Result<ExitCode> {
+    use armlet_machine::board::CpuModel;
+    let mut board = resolve_board(&args.machine, args.machine_file.as_deref())?;
+    if let Some(name) = cpu {
+        board.cpu = [CpuModel::CortexM3, CpuModel::CortexM4, CpuModel::CortexM7]
+            .into_iter()
+            .find(|c| c.name() == name)
+            .with_context(|| format!("-cpu {name}: not a core armlet emulates"))?;
+    }
     let serial = serial_options(&board, &args.serial)?;
     let path = &args.firmware;
     let bytes = if loads.is_empty() {

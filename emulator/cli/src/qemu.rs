@@ -10,7 +10,8 @@ pub const SUPPORTED: &str = "\
 \x20 -machine/-M [type=]NAME[,accel=tcg][,usb=off|graphics=off|dump-guest-core=off|mem-merge=off]
                            board (see `armlet machines`); `-M help` lists them
   -accel tcg               accepted (armlet is an emulator; kvm/hvf/xen are refused)
-  -cpu NAME                must be the board's core (cortex-m3 for mps2-an385); `-cpu help`
+  -cpu NAME                the board's core (cortex-m3 for mps2-an385; lm3s6965evb takes
+                           cortex-m3/m4/m7, as QEMU); `-cpu help` lists them
   -kernel FILE             the firmware: an ELF, or a raw image loaded at address 0
   -device loader,file=FILE[,addr=ADDR][,cpu-num=N][,force-raw=on]
                            load an ELF (or a raw image at ADDR); with cpu-num the core starts
@@ -36,6 +37,19 @@ pub const SUPPORTED: &str = "\
 
 /// The cores armlet emulates, as `-cpu help` lists them.
 pub const CPUS: [&str; 3] = ["cortex-m3", "cortex-m4", "cortex-m7"];
+
+/// Boards on which QEMU takes any M-profile `-cpu` (the MPS2 images fix theirs): Rust's
+/// cargo runners pass `-cpu cortex-m4 -machine lm3s6965evb` for thumbv7em targets.
+const ANY_CPU: [&str; 1] = ["lm3s6965evb"];
+
+/// The cores `-cpu` may name on board `b`.
+fn cpus_for(b: &Board) -> Vec<&'static str> {
+    if ANY_CPU.contains(&b.name.as_str()) {
+        CPUS.to_vec()
+    } else {
+        vec![b.cpu.name()]
+    }
+}
 
 /// One image to load: `-kernel FILE` or `-device loader,file=FILE,...`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,6 +92,8 @@ pub struct QemuRun {
     pub wait: bool,
     /// `-pidfile FILE`.
     pub pidfile: Option<String>,
+    /// `-cpu NAME` where it replaces the board's core (`-M lm3s6965evb -cpu cortex-m4`).
+    pub cpu: Option<String>,
 }
 
 impl QemuRun {
@@ -450,9 +466,16 @@ pub fn parse(args: &[String]) -> anyhow::Result<QemuRun> {
         match &r.machine {
             Some(m) => {
                 if let Some(b) = Board::by_name(m) {
-                    let want = b.cpu.name();
-                    if c != want {
-                        bail!("-cpu {c}: machine {m} has a {want}");
+                    let ok = cpus_for(&b);
+                    if !ok.contains(&c.as_str()) {
+                        bail!(
+                            "-cpu {c}: machine {m} takes {} (it has a {})",
+                            ok.join(", "),
+                            b.cpu.name()
+                        );
+                    }
+                    if c != b.cpu.name() {
+                        r.cpu = Some(c.clone());
                     }
                 }
             }
@@ -479,7 +502,7 @@ pub fn cpu_help(machine: Option<&str>) -> anyhow::Result<String> {
     let cpus: Vec<String> = match machine {
         Some(m) => {
             let b = Board::by_name(m).with_context(|| unknown_machine(m))?;
-            vec![b.cpu.name().to_string()]
+            cpus_for(&b).into_iter().map(String::from).collect()
         }
         None => CPUS.iter().map(|c| c.to_string()).collect(),
     };
@@ -672,5 +695,10 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("cortex-m3"));
+        assert!(p("-M mps2-an385 -cpu cortex-m4").is_err());
+        assert!(p("-M lm3s6965evb -cpu cortex-m0").is_err());
+        let r = p("-cpu cortex-m4 -M lm3s6965evb").unwrap();
+        assert_eq!(r.cpu.as_deref(), Some("cortex-m4"));
+        assert_eq!(p("-cpu cortex-m3 -M lm3s6965evb").unwrap().cpu, None);
     }
 }

@@ -218,6 +218,40 @@ fn device_loader_and_kernel_load_and_start_as_on_qemu() {
 }
 
 #[test]
+fn lm3s6965evb_takes_any_core_as_on_qemu() {
+    // Rust's cargo runners for thumbv7em: `-cpu cortex-m4 -machine lm3s6965evb`. The CPUID
+    // PARTNO of each core is in its Technical Reference Manual.
+    let elf = build("picolibc_cpuid_lm3s.elf");
+    let elf = elf.to_str().unwrap();
+    let line = |cpu: &str| -> Vec<String> {
+        [
+            "-cpu",
+            cpu,
+            "-machine",
+            "lm3s6965evb",
+            "-nographic",
+            "-monitor",
+            "none",
+            "-serial",
+            "none",
+            "-chardev",
+            "stdio,mux=on,id=c",
+            "-semihosting-config",
+            "enable=on,target=native,chardev=c",
+            "-kernel",
+            elf,
+        ]
+        .map(String::from)
+        .to_vec()
+    };
+    same_as_qemu(&[
+        (line("cortex-m3"), 0, "PARTNO c23\n"),
+        (line("cortex-m4"), 0, "PARTNO c24\n"),
+        (line("cortex-m7"), 0, "PARTNO c27\n"),
+    ]);
+}
+
+#[test]
 fn overlapping_images_are_refused_as_on_qemu() {
     let entry = build("picolibc_entry.elf");
     let bin = build("picolibc_pass.bin");
@@ -307,11 +341,12 @@ fn probes_answer_in_qemus_format() {
         machines.starts_with("Supported machines are:\n"),
         "{machines}"
     );
+    // The MPS2 images fix their core; lm3s6965evb takes any (as QEMU).
     let cpus = [
         ("mps2-an385", "cortex-m3"),
         ("mps2-an386", "cortex-m4"),
         ("mps2-an500", "cortex-m7"),
-        ("lm3s6965evb", "cortex-m3"),
+        ("lm3s6965evb", "cortex-m3\n  cortex-m4\n  cortex-m7"),
     ];
     for (m, cpu) in cpus {
         // QEMU: `printf("%-20s %s\n", name, desc)`; picolibc greps "^NAME ".
@@ -374,7 +409,11 @@ fn probes_answer_in_qemus_format() {
                 .args(["-machine", m, "-cpu", "help"])
                 .output()
                 .unwrap();
-            assert!(text(&o.stdout).lines().any(|l| l == format!("  {cpu}")));
+            for cpu in cpu.split('\n') {
+                assert!(text(&o.stdout)
+                    .lines()
+                    .any(|l| l == cpu || l == format!("  {cpu}")));
+            }
         }
         let o = Command::new("qemu-system-arm")
             .arg("-version")
