@@ -695,6 +695,22 @@ fn a_closed_stdout_is_a_quiet_exit() {
 }
 
 #[test]
+fn a_closed_stderr_is_a_quiet_exit() {
+    // A fault report to a stderr nobody reads: no panic (status 101), a quiet end instead.
+    let (ours, theirs) = std::os::unix::net::UnixStream::pair().unwrap();
+    drop(ours);
+    let o = Command::new(ARMLET)
+        .arg("run")
+        .arg(build("udf.elf"))
+        .env("RUST_BACKTRACE", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::from(std::os::fd::OwnedFd::from(theirs)))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(141));
+}
+
+#[test]
 fn logs_in_a_pipe_have_no_colour() {
     let hello = fw_dir().join("prebuilt/hello.elf");
     let o = Command::new(ARMLET)
