@@ -252,6 +252,44 @@ fn lm3s6965evb_takes_any_core_as_on_qemu() {
 }
 
 #[test]
+fn rust_cargo_runner_lines() {
+    // cortex-m-quickstart's runner and the `-display none -semihosting` form, with the cores
+    // Rust's thumbv7m/thumbv7em runners name. QEMU (no semihosting chardev) writes the
+    // output to stderr, armlet to stdout: statuses are compared, outputs checked.
+    let elf = build("hello_lm3s.elf");
+    let elf = elf.to_str().unwrap();
+    for cpu in ["cortex-m3", "cortex-m4"] {
+        for line in [
+            &["-cpu", cpu, "-machine", "lm3s6965evb", "-nographic"][..],
+            &["-M", "lm3s6965evb", "-cpu", cpu, "-display", "none"],
+        ] {
+            let mut line = line.to_vec();
+            line.extend([
+                "-semihosting-config",
+                "enable=on,target=native",
+                "-kernel",
+                elf,
+            ]);
+            let a = qemu_line(ARMLET, &line);
+            assert_eq!(
+                (a.status.code(), text(&a.stdout).as_str()),
+                (Some(0), "Hello from armlet!\n"),
+                "{line:?}: {}",
+                text(&a.stderr)
+            );
+            if have_qemu() {
+                let q = qemu_line("qemu-system-arm", &line);
+                assert_eq!(q.status.code(), Some(0), "{line:?}");
+                assert!(
+                    text(&q.stdout).contains("Hello from armlet!")
+                        || text(&q.stderr).contains("Hello from armlet!")
+                );
+            }
+        }
+    }
+}
+
+#[test]
 fn overlapping_images_are_refused_as_on_qemu() {
     let entry = build("picolibc_entry.elf");
     let bin = build("picolibc_pass.bin");
