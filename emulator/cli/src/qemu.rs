@@ -20,9 +20,9 @@ pub const SUPPORTED: &str = "\
   -nographic, -display none, -vga none, -net none, -nic none, -nodefaults
   -semihosting             enable semihosting (file access confined to the current directory)
   -semihosting-config enable=on|off,target=native|auto[,arg=A]...[,chardev=ID][,userspace=on]
-  -chardev stdio|null,id=ID[,mux=on|off][,signal=on|off], file,id=ID,path=PATH
+  -chardev stdio|null,id=ID[,mux=on|off][,signal=on|off], file|pipe,id=ID,path=PATH
                            stdio or /dev/stdout for semihosting; any for -serial chardev:ID
-  -serial stdio|null|none|mon:stdio|chardev:ID|file:PATH|tcp:[HOST]:PORT[,server,nowait]
+  -serial stdio|null|none|mon:stdio|chardev:ID|file:PATH|pipe:PATH|tcp:[HOST]:PORT[,server,nowait]
                            one per UART, in order (the first is the console UART)
   -monitor none|null, -mon chardev=ID[,mode=readline]   accepted (there is no monitor)
   -icount ...              accepted (armlet always counts instructions)
@@ -203,6 +203,7 @@ enum Chardev {
     Stdio,
     Null,
     File(String),
+    Pipe(String),
 }
 
 fn parse_chardev(v: &str) -> anyhow::Result<(String, Chardev)> {
@@ -214,18 +215,16 @@ fn parse_chardev(v: &str) -> anyhow::Result<(String, Chardev)> {
         let (k, val) = kv.split_once('=').unwrap_or((kv, ""));
         match k {
             "id" => id = Some(val.to_string()),
-            "path" if backend == "file" => path = Some(val.to_string()),
+            "path" if matches!(backend, "file" | "pipe") => path = Some(val.to_string()),
             // Multiplexing and Ctrl-C handling change nothing without a monitor.
             "mux" | "signal" => {
                 on_off(&format!("-chardev {backend},{k}"), val)?;
             }
             "append" if backend == "file" => {}
-            _ => {
-                return Err(unsupported(
-                    &format!("-chardev {backend},{kv}"),
-                    " (stdio and null take id=, mux= and signal=; file takes id= and path=)",
-                ))
-            }
+            _ => return Err(unsupported(
+                &format!("-chardev {backend},{kv}"),
+                " (stdio and null take id=, mux= and signal=; file and pipe take id= and path=)",
+            )),
         }
     }
     let id = id.with_context(|| format!("-chardev {v}: id=ID is missing"))?;
@@ -237,14 +236,26 @@ fn parse_chardev(v: &str) -> anyhow::Result<(String, Chardev)> {
             Some(p) => Chardev::File(p),
             None => bail!("-chardev {v}: path=PATH is missing"),
         },
+        "pipe" => Chardev::Pipe(path.with_context(|| format!("-chardev {v}: path=PATH is missing"))?),
         other => {
             return Err(unsupported(
                 &format!("-chardev {other}"),
-                ": chardevs are stdio, null or file (for a TCP serial port: -serial tcp::PORT,server,nowait)",
+                ": chardevs are stdio, null, file or pipe (for a TCP serial port: -serial tcp::PORT,server,nowait)",
             ))
         }
     };
     Ok((id, dev))
+}
+
+/// A `pipe:PATH` must exist (QEMU does not create it): `PATH.in` and `PATH.out`, or `PATH`.
+fn check_pipe(p: &str) -> anyhow::Result<()> {
+    let (i, o) = armlet_machine::serial::PipeSerial::paths(std::path::Path::new(p));
+    if !i.exists() || !o.exists() {
+        bail!(
+            "-serial pipe:{p}: neither {p}.in and {p}.out nor {p} exist (create them with mkfifo)"
+        );
+    }
+    Ok(())
 }
 
 /// `-machine [type=]NAME[,opt=val...]`: the name (if given), after checking the options.
@@ -389,6 +400,9 @@ pub fn parse(args: &[String]) -> anyhow::Result<QemuRun> {
                 };
                 armlet_machine::serial::SerialSpec::parse(&spec)
                     .map_err(|e| unsupported(&format!("-serial {v}"), &format!(": {e}")))?;
+                if let Some(p) = spec.strip_prefix("pipe:") {
+                    check_pipe(p)?;
+                }
                 r.serial.push(spec);
             }
             "-monitor" => {
@@ -446,12 +460,16 @@ pub fn parse(args: &[String]) -> anyhow::Result<QemuRun> {
             Chardev::Stdio => "stdio".into(),
             Chardev::Null => "null".into(),
             Chardev::File(p) => format!("file:{p}"),
+            Chardev::Pipe(p) => {
+                check_pipe(&p)?;
+                format!("pipe:{p}")
+            }
         };
     }
     if let Some(id) = semi_chardev {
         match chardev(&id, &format!("-semihosting-config chardev={id}"))? {
             Chardev::Stdio => {}
-            Chardev::Null | Chardev::File(_) => {
+            Chardev::Null | Chardev::File(_) | Chardev::Pipe(_) => {
                 return Err(unsupported(
                     &format!("-semihosting-config chardev={id}"),
                     ": semihosting output goes to stdout (a stdio chardev, or a file chardev on /dev/stdout)",

@@ -289,6 +289,84 @@ fn rust_cargo_runner_lines() {
     }
 }
 
+/// Zephyr's twister (QEMU_PIPE): the console UART on `-serial pipe:FIFO`, with FIFO.in and
+/// FIFO.out made by mkfifo; input written to FIFO.in, output read from FIFO.out.
+fn run_on_pipes(program: &str, elf: &Path, input: &str) -> (Option<i32>, String, String) {
+    use std::io::{Read, Write};
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("qemu-fifo");
+    for ext in ["in", "out"] {
+        let st = Command::new("mkfifo")
+            .arg(fifo.with_extension(ext))
+            .status()
+            .unwrap();
+        assert!(st.success());
+    }
+    let mut c = Command::new(program);
+    if program == ARMLET {
+        c.arg("qemu");
+    }
+    let child = c
+        .args(["-M", "mps2-an385", "-nographic", "-monitor", "none"])
+        .arg("-serial")
+        .arg(format!("pipe:{}", fifo.display()))
+        .args(["-chardev", "stdio,mux=on,id=c"])
+        .args(["-semihosting-config", "enable=on,target=native,chardev=c"])
+        .arg("-kernel")
+        .arg(elf)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // As twister: open the emulator's input for writing, then its output for reading.
+    let mut to = std::fs::OpenOptions::new()
+        .write(true)
+        .open(fifo.with_extension("in"))
+        .unwrap();
+    let mut from = std::fs::File::open(fifo.with_extension("out")).unwrap();
+    to.write_all(input.as_bytes()).unwrap();
+    let o = child.wait_with_output().unwrap();
+    let mut uart = String::new();
+    from.read_to_string(&mut uart).unwrap();
+    (o.status.code(), text(&o.stdout), uart)
+}
+
+#[test]
+fn serial_on_named_pipes_as_zephyr_twister_uses_them() {
+    let elf = build("uart_echo.elf");
+    let want = (
+        Some(0),
+        "received 21 characters before the newline\n".to_string(),
+        "HELLO, UART ECHO 123!\n".to_string(),
+    );
+    assert_eq!(
+        run_on_pipes(ARMLET, &elf, "Hello, UART echo 123!\nnot read\n"),
+        want
+    );
+    if have_qemu() {
+        assert_eq!(
+            run_on_pipes("qemu-system-arm", &elf, "Hello, UART echo 123!\nnot read\n"),
+            want
+        );
+    }
+    // Missing pipes: an error naming them, before anything runs.
+    let o = Command::new(ARMLET)
+        .args([
+            "qemu",
+            "-M",
+            "mps2-an385",
+            "-serial",
+            "pipe:/nonexistent/fifo",
+            "-kernel",
+        ])
+        .arg(&elf)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(125));
+    assert!(text(&o.stderr).contains("mkfifo"), "{}", text(&o.stderr));
+}
+
 #[test]
 fn overlapping_images_are_refused_as_on_qemu() {
     let entry = build("picolibc_entry.elf");
