@@ -20,9 +20,11 @@ pub const SUPPORTED: &str = "\
   -nographic, -display none, -vga none, -net none, -nic none, -nodefaults
   -semihosting             enable semihosting (file access confined to the current directory)
   -semihosting-config enable=on|off,target=native|auto[,arg=A]...[,chardev=ID][,userspace=on]
-  -chardev stdio|null,id=ID[,mux=on|off][,signal=on|off], file|pipe,id=ID,path=PATH
+  -chardev stdio|null,id=ID[,mux=on|off][,signal=on|off], file|pipe,id=ID,path=PATH,
+           socket,id=ID,host=H,port=P[,server=on|off][,wait=on|off]  (TCP client by default)
                            stdio or /dev/stdout for semihosting; any for -serial chardev:ID
-  -serial stdio|null|none|mon:stdio|chardev:ID|file:PATH|pipe:PATH|tcp:[HOST]:PORT[,server,nowait]
+  -serial stdio|null|none|mon:stdio|chardev:ID|file:PATH|pipe:PATH|tcp:[HOST]:PORT[,server[,nowait]]
+                           (tcp: without server connects to HOST:PORT, as QEMU)
                            one per UART, in order (the first is the console UART)
   -monitor none|null, -mon chardev=ID[,mode=readline]   accepted (there is no monitor)
   -icount ...              accepted (armlet always counts instructions)
@@ -204,11 +206,66 @@ enum Chardev {
     Null,
     File(String),
     Pipe(String),
+    /// An `armlet run --serial` TCP spec (server or client).
+    Tcp(String),
+}
+
+/// `-chardev socket,id=ID,host=H,port=P[,server=on|off][,wait=on|off][,telnet=off]...`:
+/// a TCP server (`server=on`) or client (the default, as defmt's qemu-run uses it).
+fn parse_socket(v: &str) -> anyhow::Result<(String, Chardev)> {
+    let (mut id, mut host, mut port) = (None, None, None);
+    let (mut server, mut wait) = (false, None);
+    for kv in &split_opts(v)[1..] {
+        let (k, val) = kv.split_once('=').unwrap_or((kv, ""));
+        let what = format!("-chardev socket,{k}");
+        match k {
+            "id" => id = Some(val.to_string()),
+            "host" => host = Some(val.to_string()),
+            "port" => port = Some(val.to_string()),
+            "server" => server = on_off(&what, val)?,
+            "wait" => wait = Some(on_off(&what, val)?),
+            "nowait" => wait = Some(false),
+            "nodelay" | "ipv4" | "ipv6" => {
+                on_off(&what, val)?;
+            }
+            "telnet" | "tn3270" | "websocket" | "reconnect" if !on_off(&what, val)? => {}
+            _ => {
+                return Err(unsupported(
+                    &format!("-chardev socket,{kv}"),
+                    " (TCP sockets take id=, host=, port=, server=, wait=, nodelay=)",
+                ))
+            }
+        }
+    }
+    let id = id.with_context(|| format!("-chardev {v}: id=ID is missing"))?;
+    let port = port.with_context(|| {
+        format!("-chardev {v}: port=PORT is missing (unix sockets are not supported)")
+    })?;
+    let spec = if server {
+        let host = host.unwrap_or_default();
+        let wait = if wait.unwrap_or(true) {
+            "wait"
+        } else {
+            "nowait"
+        };
+        format!("tcp:{host}:{port},server,{wait}")
+    } else {
+        format!(
+            "tcp-client:{}:{port}",
+            host.as_deref().unwrap_or("localhost")
+        )
+    };
+    armlet_machine::serial::SerialSpec::parse(&spec)
+        .map_err(|e| anyhow::anyhow!("-chardev {v}: {e}"))?;
+    Ok((id, Chardev::Tcp(spec)))
 }
 
 fn parse_chardev(v: &str) -> anyhow::Result<(String, Chardev)> {
     let opts = split_opts(v);
     let backend = opts[0].as_str();
+    if backend == "socket" {
+        return parse_socket(v);
+    }
     let mut id = None;
     let mut path = None;
     for kv in &opts[1..] {
@@ -236,11 +293,13 @@ fn parse_chardev(v: &str) -> anyhow::Result<(String, Chardev)> {
             Some(p) => Chardev::File(p),
             None => bail!("-chardev {v}: path=PATH is missing"),
         },
-        "pipe" => Chardev::Pipe(path.with_context(|| format!("-chardev {v}: path=PATH is missing"))?),
+        "pipe" => {
+            Chardev::Pipe(path.with_context(|| format!("-chardev {v}: path=PATH is missing"))?)
+        }
         other => {
             return Err(unsupported(
                 &format!("-chardev {other}"),
-                ": chardevs are stdio, null, file or pipe (for a TCP serial port: -serial tcp::PORT,server,nowait)",
+                ": chardevs are stdio, null, file, pipe or socket (TCP)",
             ))
         }
     };
@@ -392,6 +451,23 @@ pub fn parse(args: &[String]) -> anyhow::Result<QemuRun> {
                 let spec = match v.as_str() {
                     "none" | "null" => "null".to_string(),
                     "stdio" | "mon:stdio" => "stdio".to_string(),
+                    // QEMU connects to HOST:PORT unless told to be the server.
+                    c if c.starts_with("tcp:")
+                        && !c.split(',').any(|o| matches!(o, "server" | "server=on")) =>
+                    {
+                        let mut parts = c["tcp:".len()..].split(',');
+                        let addr = parts.next().unwrap_or_default();
+                        if let Some(o) = parts.find(|o| !matches!(*o, "nodelay" | "nodelay=on")) {
+                            return Err(unsupported(
+                                &format!("-serial {c}"),
+                                &format!(": option '{o}'"),
+                            ));
+                        }
+                        match addr.rsplit_once(':') {
+                            Some(("", port)) => format!("tcp-client:localhost:{port}"),
+                            _ => format!("tcp-client:{addr}"),
+                        }
+                    }
                     c if c.starts_with("chardev:") => {
                         serial_chardevs.push((r.serial.len(), c["chardev:".len()..].to_string()));
                         "null".to_string()
@@ -464,12 +540,13 @@ pub fn parse(args: &[String]) -> anyhow::Result<QemuRun> {
                 check_pipe(&p)?;
                 format!("pipe:{p}")
             }
+            Chardev::Tcp(spec) => spec,
         };
     }
     if let Some(id) = semi_chardev {
         match chardev(&id, &format!("-semihosting-config chardev={id}"))? {
             Chardev::Stdio => {}
-            Chardev::Null | Chardev::File(_) | Chardev::Pipe(_) => {
+            Chardev::Null | Chardev::File(_) | Chardev::Pipe(_) | Chardev::Tcp(_) => {
                 return Err(unsupported(
                     &format!("-semihosting-config chardev={id}"),
                     ": semihosting output goes to stdout (a stdio chardev, or a file chardev on /dev/stdout)",

@@ -367,6 +367,64 @@ fn serial_on_named_pipes_as_zephyr_twister_uses_them() {
     assert!(text(&o.stderr).contains("mkfifo"), "{}", text(&o.stderr));
 }
 
+/// defmt's qemu-run: the UART connects to a TCP server of the runner's
+/// (`-chardev socket,...,server=off` and `-serial chardev:ID`), or QEMU's `-serial tcp:H:P`.
+fn run_to_tcp_server(program: &str, serial: &[String]) -> (Option<i32>, String) {
+    use std::io::Read;
+    let listener = std::net::TcpListener::bind("localhost:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let reader = std::thread::spawn(move || {
+        let (mut sock, _) = listener.accept().unwrap();
+        let mut got = String::new();
+        let _ = sock.read_to_string(&mut got);
+        got
+    });
+    let serial: Vec<String> = serial
+        .iter()
+        .map(|a| a.replace("PORT", &port.to_string()))
+        .collect();
+    let mut c = Command::new(program);
+    if program == ARMLET {
+        c.arg("qemu");
+    }
+    let o = c
+        .args(["-machine", "mps2-an385", "-cpu", "cortex-m3"])
+        .args(&serial)
+        .args(["-nographic", "-monitor", "none"])
+        .args(["-semihosting-config", "enable=on,target=native", "-kernel"])
+        .arg(build("uart_hello_an385.elf"))
+        .output()
+        .unwrap();
+    (o.status.code(), reader.join().unwrap())
+}
+
+#[test]
+fn serial_to_a_tcp_server_as_defmt_qemu_run() {
+    let want = std::fs::read_to_string(fw_dir().join("expected/uart_hello_an385.stdout")).unwrap();
+    for serial in [
+        vec![
+            "-chardev".to_string(),
+            "socket,id=sock0,server=off,telnet=off,port=PORT,host=localhost".into(),
+            "-serial".into(),
+            "chardev:sock0".into(),
+        ],
+        vec!["-serial".to_string(), "tcp:localhost:PORT".into()],
+    ] {
+        assert_eq!(
+            run_to_tcp_server(ARMLET, &serial),
+            (Some(0), want.clone()),
+            "{serial:?}"
+        );
+        if have_qemu() {
+            assert_eq!(
+                run_to_tcp_server("qemu-system-arm", &serial),
+                (Some(0), want.clone()),
+                "{serial:?} on QEMU"
+            );
+        }
+    }
+}
+
 #[test]
 fn overlapping_images_are_refused_as_on_qemu() {
     let entry = build("picolibc_entry.elf");
@@ -562,8 +620,12 @@ fn options_armlet_cannot_honour_are_refused_by_name() {
             "virtio-net-device",
         ),
         (
-            vec!["-M", "mps2-an385", "-chardev", "socket,id=s,port=4444"],
+            vec!["-M", "mps2-an385", "-chardev", "socket,id=s,path=/tmp/s"],
             "-chardev socket",
+        ),
+        (
+            vec!["-M", "mps2-an385", "-chardev", "pty,id=p"],
+            "-chardev pty",
         ),
         (
             vec!["-M", "mps2-an385", "-serial", "chardev:nope"],
