@@ -319,16 +319,27 @@ fn run_on_pipes(program: &str, elf: &Path, input: &str) -> (Option<i32>, String,
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    // As twister: open the emulator's input for writing, then its output for reading.
-    let mut to = std::fs::OpenOptions::new()
-        .write(true)
-        .open(fifo.with_extension("in"))
-        .unwrap();
-    let mut from = std::fs::File::open(fifo.with_extension("out")).unwrap();
-    to.write_all(input.as_bytes()).unwrap();
+    // As twister: open the emulator's input for writing, then its output for reading (in a
+    // thread: the opens block until the emulator has opened its ends, which a broken one
+    // never does).
+    let (tx, rx) = std::sync::mpsc::channel();
+    let (fin, fout, input) = (
+        fifo.with_extension("in"),
+        fifo.with_extension("out"),
+        input.to_string(),
+    );
+    std::thread::spawn(move || {
+        let mut to = std::fs::OpenOptions::new().write(true).open(fin).unwrap();
+        let mut from = std::fs::File::open(fout).unwrap();
+        to.write_all(input.as_bytes()).unwrap();
+        let mut uart = String::new();
+        let _ = from.read_to_string(&mut uart);
+        let _ = tx.send(uart);
+    });
     let o = child.wait_with_output().unwrap();
-    let mut uart = String::new();
-    from.read_to_string(&mut uart).unwrap();
+    let uart = rx
+        .recv_timeout(std::time::Duration::from_secs(20))
+        .unwrap_or_else(|_| format!("<the pipes were never opened: {}>", text(&o.stderr)));
     (o.status.code(), text(&o.stdout), uart)
 }
 
@@ -373,11 +384,12 @@ fn run_to_tcp_server(program: &str, serial: &[String]) -> (Option<i32>, String) 
     use std::io::Read;
     let listener = std::net::TcpListener::bind("localhost:0").unwrap();
     let port = listener.local_addr().unwrap().port();
-    let reader = std::thread::spawn(move || {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
         let (mut sock, _) = listener.accept().unwrap();
         let mut got = String::new();
         let _ = sock.read_to_string(&mut got);
-        got
+        let _ = tx.send(got);
     });
     let serial: Vec<String> = serial
         .iter()
@@ -395,7 +407,10 @@ fn run_to_tcp_server(program: &str, serial: &[String]) -> (Option<i32>, String) 
         .arg(build("uart_hello_an385.elf"))
         .output()
         .unwrap();
-    (o.status.code(), reader.join().unwrap())
+    let got = rx
+        .recv_timeout(std::time::Duration::from_secs(20))
+        .unwrap_or_else(|_| format!("<no connection: {}>", text(&o.stderr)));
+    (o.status.code(), got)
 }
 
 #[test]
