@@ -49,12 +49,15 @@ fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
-/// picolibc's run-arm command lines (firmware-tests/picolibc/run-arm), with `qemu-system-arm`
-/// resolved through `path`.
+/// picolibc's run-arm command lines (firmware-tests/picolibc/run-arm, or picolibc's own
+/// scripts/run-arm named by PICOLIBC_RUN_ARM), with `qemu-system-arm` resolved through `path`.
 fn run_arm(path: &str, elf: &Path, args: &[&str]) -> Output {
     let cwd = tempfile::tempdir().unwrap();
+    let script = std::env::var_os("PICOLIBC_RUN_ARM")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| fw_dir().join("picolibc/run-arm"));
     Command::new("bash")
-        .arg(fw_dir().join("picolibc/run-arm"))
+        .arg(script)
         .arg(elf)
         .args(args)
         .env("PATH", path)
