@@ -55,8 +55,8 @@ enum Command {
     /// Run firmware tests listed in TOML manifests, in parallel; prints `N passed, N failed`.
     Test(test_runner::TestArgs),
     /// Accept a qemu-system-arm command line and run it on armlet (also: invoke armlet as
-    /// `qemu-system-arm`).
-    #[command(after_help = concat!("Supported options:\n", "see `armlet qemu -help`"))]
+    /// `qemu-system-arm`); `armlet qemu -help` lists the QEMU options it takes.
+    #[command(disable_help_flag = true)]
     Qemu {
         /// qemu-system-arm options, e.g. `-M mps2-an385 -nographic -semihosting -kernel fw.elf`.
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
@@ -181,7 +181,7 @@ struct RunArgs {
     /// Run on the board described by this machine file (TOML; see `armlet machines show`).
     #[arg(long, value_name = "FILE", conflicts_with = "machine")]
     machine_file: Option<PathBuf>,
-    /// Serial port backend: [UART=]stdio|null|file:PATH|tcp:[HOST]:PORT. Without UART=,
+    /// Serial port backend: [UART=]stdio|null|file:PATH|pipe:PATH|tcp:[HOST]:PORT. Without UART=,
     /// successive --serial options go to the board's UARTs in order. The console UART
     /// defaults to stdio, the others to null.
     #[arg(long, value_name = "[UART=]SPEC")]
@@ -204,10 +204,12 @@ struct RunArgs {
     /// Decode every instruction each time instead of using the decoded-instruction cache.
     #[arg(long)]
     no_icache: bool,
-    /// Allow semihosting file operations, confined to DIR.
+    /// Allow semihosting file operations, confined to DIR (default: $ARMLET_SEMIHOSTING_ROOT
+    /// if set, else none).
     #[arg(long, value_name = "DIR")]
     semihosting_root: Option<PathBuf>,
-    /// Allow semihosting SYS_SYSTEM (runs host commands inside the semihosting root).
+    /// Allow semihosting SYS_SYSTEM (runs host commands inside the semihosting root); also
+    /// with ARMLET_ALLOW_SYSTEM=1.
     #[arg(long, requires = "semihosting_root")]
     allow_system: bool,
     /// Print instruction count, virtual time and speed to stderr at exit.
@@ -260,7 +262,46 @@ fn init_logging(verbose: u8, quiet: bool) {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_target(false)
+        .with_ansi(colour_logs(
+            std::io::IsTerminal::is_terminal(&std::io::stderr()),
+            std::env::var_os("NO_COLOR").as_deref(),
+        ))
         .init();
+}
+
+/// Logs are coloured only on a terminal, and never with `NO_COLOR` set to a non-empty
+/// value (https://no-color.org).
+fn colour_logs(stderr_is_terminal: bool, no_color: Option<&std::ffi::OsStr>) -> bool {
+    stderr_is_terminal && no_color.is_none_or(|v| v.is_empty())
+}
+
+/// Write `text` to stdout in one go. A closed stdout (`armlet machines | head -1`, a
+/// `grep -q` that has seen its match) is not an error: the reader has what it wanted, so
+/// nothing is reported and the caller goes on to its normal exit status.
+pub(crate) fn out(text: &str) {
+    use std::io::Write as _;
+    let mut o = std::io::stdout().lock();
+    let _ = o.write_all(text.as_bytes()).and_then(|()| o.flush());
+}
+
+/// `println!`/`eprintln!` panic when the stream is a closed pipe; the paths that print
+/// go through [`out`], and this catches any other: a write to a closed stdout or stderr
+/// ends the process quietly with status 141 (as a process killed by SIGPIPE) instead of
+/// a panic message and a backtrace.
+fn quiet_on_closed_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let msg = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or_default();
+        if msg.starts_with("failed printing to std") && msg.contains("Broken pipe") {
+            std::process::exit(141);
+        }
+        default(info);
+    }));
 }
 
 fn main() -> ExitCode {
@@ -276,6 +317,7 @@ fn main() -> ExitCode {
     if invoked_as.as_deref() == Some("qemu-system-arm") {
         argv.insert(1, "qemu".into());
     }
+    quiet_on_closed_pipe();
     let cli = Cli::parse_from(argv);
     init_logging(cli.verbose, cli.quiet);
     let result = match cli.command {
@@ -287,7 +329,7 @@ fn main() -> ExitCode {
             action: PluginCmd::Inspect { path },
         } => armlet_machine::plugin::load(&path)
             .map(|lib| {
-                print!("{}", lib.describe());
+                out(&lib.describe());
                 ExitCode::SUCCESS
             })
             .map_err(Into::into),
@@ -306,43 +348,64 @@ fn run_qemu(args: &[String]) -> anyhow::Result<ExitCode> {
         .iter()
         .any(|a| matches!(a.as_str(), "-help" | "--help" | "-h"))
     {
-        println!(
-            "armlet qemu: qemu-system-arm compatible command line.\nSupported options:\n{}",
+        out(&format!(
+            "armlet qemu: qemu-system-arm compatible command line.\nSupported options:\n{}\n",
             qemu::SUPPORTED
-        );
+        ));
         return Ok(ExitCode::SUCCESS);
     }
     let q = qemu::parse(args)?;
+    if q.version {
+        out(&qemu::version());
+        return Ok(ExitCode::SUCCESS);
+    }
     if q.list_machines {
-        for b in Board::builtin() {
-            println!("{:<16} {}", b.name, b.description);
-        }
+        out(&qemu::machine_help());
+        return Ok(ExitCode::SUCCESS);
+    }
+    if q.list_cpus {
+        out(&qemu::cpu_help(q.machine.as_deref())?);
         return Ok(ExitCode::SUCCESS);
     }
     let mut argv = vec!["armlet".to_string(), "run".to_string()];
     argv.extend(qemu::to_run_args(&q)?);
-    match Cli::try_parse_from(argv)?.command {
-        Command::Run(run_args) => run(run_args),
+    let run_args = match Cli::try_parse_from(argv)?.command {
+        Command::Run(run_args) => run_args,
         _ => anyhow::bail!("internal error: qemu translation did not produce a run command"),
+    };
+    // QEMU writes the pid file once the options are accepted and removes it at exit.
+    let pidfile = q.pidfile.as_ref().map(PathBuf::from);
+    if let Some(p) = &pidfile {
+        std::fs::write(p, format!("{}\n", std::process::id()))
+            .with_context(|| format!("-pidfile {}: cannot write", p.display()))?;
     }
+    let result = run_loading(run_args, &q.loads(), q.cpu.as_deref());
+    if let Some(p) = &pidfile {
+        let _ = std::fs::remove_file(p);
+    }
+    result
 }
 
 fn machines(action: Option<MachinesCmd>) -> anyhow::Result<ExitCode> {
     match action {
         None => {
+            let mut s = String::new();
             for b in Board::builtin() {
-                println!("{:<16} {}", b.name, b.description);
+                s.push_str(&format!("{:<16} {}\n", b.name, b.description));
             }
+            out(&s);
         }
         Some(MachinesCmd::Show { name }) => {
             let text = Board::builtin_source(&name)
                 .with_context(|| format!("unknown machine '{name}' ({})", builtin_names()))?;
-            print!("{text}");
+            out(text);
         }
         Some(MachinesCmd::Types) => {
+            let mut s = String::new();
             for (t, doc) in armlet_machine::devices::types() {
-                println!("{t:<20} {doc}");
+                s.push_str(&format!("{t:<20} {doc}\n"));
             }
+            out(&s);
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -400,10 +463,145 @@ pub(crate) fn serial_options(
 }
 
 fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
-    let board = resolve_board(&args.machine, args.machine_file.as_deref())?;
+    run_loading(args, &[], None)
+}
+
+/// `ARMLET_SEMIHOSTING_ROOT` and `ARMLET_ALLOW_SYSTEM`: opting in to QEMU's semihosting
+/// freedom without editing the command line (a script, a cargo runner). Options on the
+/// command line win. Returns the root and whether SYS_SYSTEM is allowed.
+fn semihosting_policy(args: &RunArgs) -> anyhow::Result<(Option<PathBuf>, bool)> {
+    const ROOT: &str = "ARMLET_SEMIHOSTING_ROOT";
+    const SYSTEM: &str = "ARMLET_ALLOW_SYSTEM";
+    let env_root = std::env::var_os(ROOT).filter(|v| !v.is_empty());
+    let env_system = match std::env::var(SYSTEM).as_deref() {
+        Err(_) | Ok("" | "0" | "no" | "off" | "false") => false,
+        Ok("1" | "yes" | "on" | "true") => true,
+        Ok(v) => anyhow::bail!("{SYSTEM}={v}: expected 1 (allow) or 0"),
+    };
+    if args.no_semihosting {
+        return Ok((None, false));
+    }
+    let root = match (&args.semihosting_root, env_root) {
+        (Some(r), _) => Some(r.clone()),
+        (None, Some(r)) => {
+            tracing::info!("semihosting file access confined to {r:?} ({ROOT})");
+            Some(PathBuf::from(r))
+        }
+        (None, None) => None,
+    };
+    let system = args.allow_system || env_system;
+    if system && root.is_none() {
+        anyhow::bail!(
+            "{SYSTEM}=1: SYS_SYSTEM runs commands inside the semihosting root; give one with \
+             --semihosting-root DIR or {ROOT}=DIR"
+        );
+    }
+    if env_system && !args.allow_system {
+        tracing::info!("semihosting SYS_SYSTEM allowed ({SYSTEM})");
+    }
+    Ok((root, system))
+}
+
+/// The address ranges an ELF32 file's PT_LOAD segments occupy (physical addresses, memory
+/// size), as far as its headers can be read.
+fn elf_ranges(bytes: &[u8]) -> Vec<(u64, u64)> {
+    let u16_at = |o: usize| {
+        bytes
+            .get(o..o + 2)
+            .map(|b| u16::from_le_bytes([b[0], b[1]]))
+    };
+    let u32_at = |o: usize| {
+        bytes
+            .get(o..o + 4)
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    };
+    let (Some(phoff), Some(phentsize), Some(phnum)) = (u32_at(28), u16_at(42), u16_at(44)) else {
+        return Vec::new();
+    };
+    (0..usize::from(phnum))
+        .filter_map(|i| {
+            let ph = phoff as usize + i * usize::from(phentsize);
+            let (kind, paddr, memsz) = (u32_at(ph)?, u32_at(ph + 12)?, u32_at(ph + 20)?);
+            (kind == 1 && memsz > 0)
+                .then(|| (u64::from(paddr), u64::from(paddr) + u64::from(memsz)))
+        })
+        .collect()
+}
+
+/// Load one `armlet qemu` image (`-kernel`, `-device loader`) as QEMU does: an ELF by its
+/// segments, anything else (or `force-raw=on`) as raw bytes at its address. Images may not
+/// overlap (QEMU refuses that too); `loaded` holds the ranges loaded so far. Returns the PC
+/// the core starts at, when the loader sets it (`cpu-num=`).
+fn load_image(
+    m: &mut Machine,
+    l: &qemu::Load,
+    loaded: &mut Vec<(u64, u64, String)>,
+) -> anyhow::Result<Option<u32>> {
+    let bytes = std::fs::read(&l.file).with_context(|| format!("{}: cannot read", l.file))?;
+    let elf = !l.force_raw && bytes.starts_with(b"\x7fELF");
+    let ranges = if elf {
+        elf_ranges(&bytes)
+    } else {
+        vec![(u64::from(l.addr), u64::from(l.addr) + bytes.len() as u64)]
+    };
+    for &(a, e) in &ranges {
+        if let Some((pa, pe, pf)) = loaded.iter().find(|(pa, pe, _)| a < *pe && *pa < e) {
+            anyhow::bail!(
+                "{}: its bytes at {a:#x}..{e:#x} overlap {pf} ({pa:#x}..{pe:#x}); \
+                 as on QEMU, images may not overlap",
+                l.file
+            );
+        }
+    }
+    loaded.extend(ranges.into_iter().map(|(a, e)| (a, e, l.file.clone())));
+    if elf {
+        m.load_elf(&bytes).with_context(|| l.file.clone())?;
+        // e_entry of an ELF32 header (the loader has checked the class and byte order).
+        let entry = bytes
+            .get(24..28)
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .unwrap_or_default();
+        return Ok(l.set_pc.then_some(entry));
+    }
+    let fits = u64::from(l.addr) + bytes.len() as u64 <= 1 << 32;
+    if !fits || m.debug_write(l.addr, &bytes).is_err() {
+        anyhow::bail!(
+            "{}: {} bytes at {:#x} do not fit the board's memory",
+            l.file,
+            bytes.len(),
+            l.addr
+        );
+    }
+    if l.set_pc && l.addr & 1 == 0 {
+        tracing::warn!(
+            "-device loader,file={},cpu-num=...: the core starts at {:#x} in ARM state, as on \
+             QEMU, and takes an INVSTATE UsageFault (drop cpu-num= to start from the vector table)",
+            l.file,
+            l.addr
+        );
+    }
+    Ok(l.set_pc.then_some(l.addr))
+}
+
+/// `run`, loading `loads` (from `armlet qemu`) instead of the firmware ELF when given, on
+/// the board with its core replaced by `cpu` when given (`-M lm3s6965evb -cpu cortex-m4`).
+fn run_loading(args: RunArgs, loads: &[qemu::Load], cpu: Option<&str>) -> anyhow::Result<ExitCode> {
+    use armlet_machine::board::CpuModel;
+    let mut board = resolve_board(&args.machine, args.machine_file.as_deref())?;
+    if let Some(name) = cpu {
+        board.cpu = [CpuModel::CortexM3, CpuModel::CortexM4, CpuModel::CortexM7]
+            .into_iter()
+            .find(|c| c.name() == name)
+            .with_context(|| format!("-cpu {name}: not a core armlet emulates"))?;
+    }
     let serial = serial_options(&board, &args.serial)?;
     let path = &args.firmware;
-    let bytes = std::fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?;
+    let bytes = if loads.is_empty() {
+        std::fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?
+    } else {
+        Vec::new()
+    };
+    let (semihosting_root, allow_system) = semihosting_policy(&args)?;
     let mut cmdline = vec![args
         .program_name
         .clone()
@@ -411,8 +609,8 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     cmdline.extend(args.args.iter().cloned());
     let opts = MachineOptions {
         no_icache: args.no_icache,
-        semihosting_root: args.semihosting_root.clone(),
-        allow_system: args.allow_system,
+        semihosting_root,
+        allow_system,
         cmdline,
         no_semihosting: args.no_semihosting,
         serial,
@@ -424,8 +622,22 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         armlet_machine::plugin::load(p)?;
     }
     let mut m = Machine::new(board, opts, Box::new(StdConsole::new()))?;
-    m.load_elf(&bytes)
-        .with_context(|| path.display().to_string())?;
+    if loads.is_empty() {
+        m.load_elf(&bytes)
+            .with_context(|| path.display().to_string())?;
+    } else {
+        let (mut pc, mut loaded) = (None, Vec::new());
+        for l in loads {
+            pc = load_image(&mut m, l, &mut loaded)?.or(pc);
+        }
+        // The core resets from the vector table of everything loaded; a loader with
+        // cpu-num= then sets the PC (the last one wins), as QEMU's generic loader.
+        m.reset();
+        if let Some(pc) = pc {
+            m.cpu.state.r[15] = pc & !1;
+            m.cpu.state.thumb = pc & 1 != 0;
+        }
+    }
     let epoch = args.epoch.unwrap_or_default().seconds();
     m.semihosting.set_epoch(epoch);
     tracing::info!(

@@ -784,7 +784,7 @@ pub fn main(args: TestArgs) -> anyhow::Result<u8> {
             if errors == 1 { "error" } else { "errors" }
         ));
     }
-    println!("{summary}");
+    crate::out(&format!("{summary}\n"));
     eprintln!(
         "armlet test: {total} tests in {:.2} s with {jobs} jobs",
         started.elapsed().as_secs_f64()

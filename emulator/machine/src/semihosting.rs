@@ -443,7 +443,7 @@ impl Semihosting {
         let follow = op == "open";
         let shown = String::from_utf8_lossy(name);
         let Some(root) = &self.config.root else {
-            tracing::warn!("semihosting: {op} '{shown}' refused: no --semihosting-root given");
+            tracing::warn!("semihosting: {op} '{shown}' refused: no --semihosting-root given (or ARMLET_SEMIHOSTING_ROOT)");
             return Err(EPERM);
         };
         let refuse = |why: &str| {
@@ -696,7 +696,7 @@ impl Semihosting {
         let root = match (&self.config.root, self.config.allow_system) {
             (Some(root), true) => root.clone(),
             _ => {
-                tracing::warn!("semihosting: SYS_SYSTEM '{cmd}' refused (needs --allow-system)");
+                tracing::warn!("semihosting: SYS_SYSTEM '{cmd}' refused (needs --allow-system or ARMLET_ALLOW_SYSTEM=1)");
                 return Err(EPERM);
             }
         };

@@ -1,4 +1,5 @@
-//! Serial backends for UARTs: `stdio` (the console), `null`, `file:PATH`, `tcp:HOST:PORT`.
+//! Serial backends for UARTs: `stdio` (the console), `null`, `file:PATH`, `pipe:PATH`,
+//! `tcp:HOST:PORT` (a server), `tcp-client:HOST:PORT`.
 //!
 //! The TCP bridge runs on a small `tokio` runtime of its own thread: it listens (127.0.0.1
 //! unless a host is given), serves one client at a time, and exchanges bytes with the
@@ -21,6 +22,12 @@ pub enum SerialSpec {
     Null,
     /// Append output to a file (created if missing); no input.
     File(PathBuf),
+    /// QEMU's `pipe:PATH`: `PATH.in` (input) and `PATH.out` (output) when both exist, else
+    /// `PATH` both ways; opened read-write, as QEMU does, so FIFOs never block the open.
+    Pipe(PathBuf),
+    /// A TCP client of this HOST:PORT (QEMU's `-chardev socket,server=off`, which defmt's
+    /// qemu-run uses), connected when the machine is built.
+    TcpClient(String),
     /// A TCP server on this address; with `wait`, the run starts only once a client is
     /// connected.
     Tcp {
@@ -44,6 +51,19 @@ impl SerialSpec {
                 return Err("file: needs a path (file:PATH)".into());
             }
             return Ok(SerialSpec::File(p.into()));
+        }
+        if let Some(p) = s.strip_prefix("pipe:") {
+            if p.is_empty() {
+                return Err("pipe: needs a path (pipe:PATH)".into());
+            }
+            return Ok(SerialSpec::Pipe(p.into()));
+        }
+        if let Some(a) = s.strip_prefix("tcp-client:") {
+            let (host, port) = a
+                .rsplit_once(':')
+                .filter(|(h, p)| !h.is_empty() && p.parse::<u16>().is_ok())
+                .ok_or_else(|| format!("tcp-client:{a}: expected tcp-client:HOST:PORT"))?;
+            return Ok(SerialSpec::TcpClient(format!("{host}:{port}")));
         }
         if let Some(a) = s.strip_prefix("tcp:") {
             // QEMU-style options after the address: `server` (armlet always serves), and
@@ -74,7 +94,7 @@ impl SerialSpec {
             });
         }
         Err(format!(
-            "unknown serial backend '{s}' (expected stdio, null, file:PATH or tcp:[HOST]:PORT)"
+            "unknown serial backend '{s}' (expected stdio, null, file:PATH, pipe:PATH, tcp:[HOST]:PORT or tcp-client:HOST:PORT)"
         ))
     }
 }
@@ -97,6 +117,20 @@ impl SerialFactory for SerialSpec {
                     }
                 }
             }
+            SerialSpec::Pipe(p) => match PipeSerial::open(p) {
+                Ok(s) => Box::new(s),
+                Err(e) => {
+                    tracing::error!("serial pipe:{}: {e}; output dropped", p.display());
+                    Box::new(NullSerial)
+                }
+            },
+            SerialSpec::TcpClient(addr) => match StreamSerial::connect(addr) {
+                Ok(s) => Box::new(s),
+                Err(e) => {
+                    tracing::error!("serial tcp-client:{addr}: {e}; output dropped");
+                    Box::new(NullSerial)
+                }
+            },
             SerialSpec::Tcp { addr, wait } => match TcpSerial::listen(addr) {
                 Ok(t) => {
                     if *wait {
@@ -126,6 +160,110 @@ impl Serial for FileSerial {
     }
     fn read(&mut self) -> Rx {
         Rx::Eof
+    }
+}
+
+/// A UART on a pair of named pipes (QEMU's `pipe:` backend, which Zephyr's twister uses).
+#[derive(Debug)]
+pub struct PipeSerial {
+    out: std::fs::File,
+    rx: mpsc::Receiver<u8>,
+}
+
+impl PipeSerial {
+    /// The (input, output) paths for `pipe:PATH`, as QEMU picks them.
+    pub fn paths(path: &std::path::Path) -> (PathBuf, PathBuf) {
+        let with = |ext: &str| {
+            let mut p = path.as_os_str().to_owned();
+            p.push(ext);
+            PathBuf::from(p)
+        };
+        let (i, o) = (with(".in"), with(".out"));
+        if i.exists() && o.exists() {
+            (i, o)
+        } else {
+            (path.to_path_buf(), path.to_path_buf())
+        }
+    }
+
+    /// Open the pipes (they must exist) and start reading the input.
+    pub fn open(path: &std::path::Path) -> std::io::Result<PipeSerial> {
+        let (i, o) = Self::paths(path);
+        let rw = |p: &PathBuf| std::fs::OpenOptions::new().read(true).write(true).open(p);
+        let out = rw(&o)?;
+        let mut input = rw(&i)?;
+        let (tx, rx) = mpsc::sync_channel::<u8>(1 << 16);
+        std::thread::Builder::new()
+            .name("serial-pipe".into())
+            .spawn(move || {
+                use std::io::Read;
+                let mut buf = [0u8; 1024];
+                // Holding the FIFO open for writing too, reads never see end of file; the
+                // thread ends with the process.
+                while let Ok(n @ 1..) = input.read(&mut buf) {
+                    if buf[..n].iter().any(|&b| tx.send(b).is_err()) {
+                        return;
+                    }
+                }
+            })?;
+        Ok(PipeSerial { out, rx })
+    }
+}
+
+impl Serial for PipeSerial {
+    fn write(&mut self, bytes: &[u8]) {
+        let _ = self.out.write_all(bytes).and_then(|_| self.out.flush());
+    }
+    fn read(&mut self) -> Rx {
+        match self.rx.try_recv() {
+            Ok(b) => Rx::Byte(b),
+            Err(mpsc::TryRecvError::Empty) => Rx::Empty,
+            Err(mpsc::TryRecvError::Disconnected) => Rx::Eof,
+        }
+    }
+}
+
+/// A UART on a TCP connection it opened (a client): output written through, input read by
+/// a thread of its own.
+#[derive(Debug)]
+pub struct StreamSerial {
+    out: std::net::TcpStream,
+    rx: mpsc::Receiver<u8>,
+}
+
+impl StreamSerial {
+    /// Connect to `addr` (HOST:PORT) and start reading.
+    pub fn connect(addr: &str) -> std::io::Result<StreamSerial> {
+        let out = std::net::TcpStream::connect(addr)?;
+        let _ = out.set_nodelay(true);
+        let mut input = out.try_clone()?;
+        let (tx, rx) = mpsc::sync_channel::<u8>(1 << 16);
+        std::thread::Builder::new()
+            .name(format!("serial-tcp-client-{addr}"))
+            .spawn(move || {
+                use std::io::Read;
+                let mut buf = [0u8; 1024];
+                while let Ok(n @ 1..) = input.read(&mut buf) {
+                    if buf[..n].iter().any(|&b| tx.send(b).is_err()) {
+                        return;
+                    }
+                }
+            })?;
+        tracing::info!("serial: connected to tcp:{addr}");
+        Ok(StreamSerial { out, rx })
+    }
+}
+
+impl Serial for StreamSerial {
+    fn write(&mut self, bytes: &[u8]) {
+        let _ = self.out.write_all(bytes).and_then(|_| self.out.flush());
+    }
+    fn read(&mut self) -> Rx {
+        match self.rx.try_recv() {
+            Ok(b) => Rx::Byte(b),
+            Err(mpsc::TryRecvError::Empty) => Rx::Empty,
+            Err(mpsc::TryRecvError::Disconnected) => Rx::Eof,
+        }
     }
 }
 
@@ -272,6 +410,16 @@ mod tests {
 
     #[test]
     fn parse_specs() {
+        assert_eq!(
+            SerialSpec::parse("pipe:/tmp/f"),
+            Ok(SerialSpec::Pipe("/tmp/f".into()))
+        );
+        assert!(SerialSpec::parse("pipe:").is_err());
+        assert_eq!(
+            SerialSpec::parse("tcp-client:localhost:4444"),
+            Ok(SerialSpec::TcpClient("localhost:4444".into()))
+        );
+        assert!(SerialSpec::parse("tcp-client::4444").is_err());
         assert_eq!(SerialSpec::parse("stdio"), Ok(SerialSpec::Stdio));
         assert_eq!(SerialSpec::parse("null"), Ok(SerialSpec::Null));
         assert_eq!(
