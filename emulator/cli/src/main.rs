@@ -325,7 +325,7 @@ fn machines(action: Option<MachinesCmd>) -> anyhow::Result<ExitCode> {
         }
         Some(MachinesCmd::Show { name }) => {
             let text = Board::builtin_source(&name)
-                .with_context(|| format!("unknown machine '{name}' ({})", builtin_names()))?;
+                .with_context(|| Board::unknown_machine(&name))?;
             print!("{text}");
         }
         Some(MachinesCmd::Types) => {
@@ -335,11 +335,6 @@ fn machines(action: Option<MachinesCmd>) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-fn builtin_names() -> String {
-    let names: Vec<String> = Board::builtin().into_iter().map(|b| b.name).collect();
-    format!("built-in machines: {}", names.join(", "))
 }
 
 /// The board for `--machine NAME` or `--machine-file FILE`.
@@ -354,7 +349,7 @@ pub(crate) fn resolve_board(name: &str, file: Option<&Path>) -> anyhow::Result<B
         }
         return Ok(board);
     }
-    Board::by_name(name).with_context(|| format!("unknown machine '{name}' ({})", builtin_names()))
+    Board::by_name(name).with_context(|| Board::unknown_machine(name))
 }
 
 /// `--serial` values to (UART name, backend), for `board`.
@@ -464,13 +459,17 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         }
         Outcome::Exited(status) => ExitCode::from(status as u8),
         Outcome::InstructionLimit(n) => {
-            eprintln!("armlet: instruction limit reached ({n} instructions)");
+            eprintln!(
+                "armlet: instruction limit reached ({n} instructions)\n{}",
+                m.state_report()
+            );
             ExitCode::from(code::LIMIT)
         }
         Outcome::Timeout => {
             eprintln!(
-                "armlet: timeout after {:.3} s (wall clock)",
-                start.elapsed().as_secs_f64()
+                "armlet: timeout after {:.3} s (wall clock)\n{}",
+                start.elapsed().as_secs_f64(),
+                m.state_report()
             );
             ExitCode::from(code::LIMIT)
         }

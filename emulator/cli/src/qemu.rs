@@ -214,11 +214,7 @@ pub fn to_run_args(q: &QemuRun) -> anyhow::Result<Vec<String>> {
         .clone()
         .context("no machine given: use -M NAME (see `armlet machines`)")?;
     if Board::by_name(&machine).is_none() {
-        let names: Vec<String> = Board::builtin().into_iter().map(|b| b.name).collect();
-        bail!(
-            "unknown machine '{machine}' (built-in machines: {})",
-            names.join(", ")
-        );
+        bail!("{}", Board::unknown_machine(&machine));
     }
     let mut v = vec![kernel, "--machine".into(), machine];
     for s in &q.serial {

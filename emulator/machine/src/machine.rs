@@ -184,6 +184,10 @@ pub enum MachineError {
     /// The ELF could not be loaded.
     #[error(transparent)]
     Load(#[from] LoadError),
+    /// A segment of the ELF lies outside the board's memory: the error with the board's
+    /// regions and the machine-file way to give it memory there.
+    #[error("{0}")]
+    OutsideMemory(String),
 }
 
 /// A board with firmware in it.
@@ -521,8 +525,12 @@ impl Machine {
             }
             .map_err(MachineError::Board)?;
             let size = d.size.unwrap_or(built.size);
-            mem.add_device(&d.name, d.base, size, built.device, d.irq.clone())
-                .map_err(|e| MachineError::Board(format!("device '{}': {e}", d.name)))?;
+            if d.kind == "unimplemented" && d.irq.is_empty() {
+                mem.add_filler_device(&d.name, d.base, size, built.device)
+            } else {
+                mem.add_device(&d.name, d.base, size, built.device, d.irq.clone())
+            }
+            .map_err(|e| MachineError::Board(format!("device '{}': {e}", d.name)))?;
         }
         let mut cpu = Cpu::with_features(board.cpu.features());
         cpu.set_icache(!opts.no_icache);
@@ -561,7 +569,12 @@ impl Machine {
 
     /// Load an ELF image and reset the core from its vector table.
     pub fn load_elf(&mut self, bytes: &[u8]) -> Result<(), MachineError> {
-        let image = load_elf(bytes, &mut self.mem)?;
+        let image = load_elf(bytes, &mut self.mem).map_err(|e| match e {
+            LoadError::OutOfRange { addr, len } => {
+                MachineError::OutsideMemory(self.outside_memory(&e, addr, len))
+            }
+            e => MachineError::Load(e),
+        })?;
         for &(addr, len) in &image.segments {
             self.cpu.invalidate(addr, len);
         }
@@ -570,6 +583,86 @@ impl Machine {
         self.image = Some(image);
         self.reset();
         Ok(())
+    }
+
+    /// The message for a segment at `addr` (`len` bytes) outside the board's memory: the
+    /// board's regions, and the machine file that would give it memory there (an alias of
+    /// the board's code memory, as an STM32 mirrors its flash at 0).
+    fn outside_memory(&self, err: &LoadError, addr: u32, len: u32) -> String {
+        let b = &self.board;
+        let mut out = format!("{err}\n  {} has:", b.name);
+        for r in &b.regions {
+            let kind = match r.kind {
+                RegionKind::Ram => "ram".to_string(),
+                RegionKind::Rom => "rom".to_string(),
+                RegionKind::Alias(t) => format!("alias of {t:#010x}"),
+            };
+            let _ = write!(
+                out,
+                "\n    {:<18} {:#010x}..{:#010x} ({kind})",
+                r.name,
+                r.base,
+                u64::from(r.base) + u64::from(r.size) - 1
+            );
+        }
+        // The memory to mirror there: the code memory at 0 for addresses below SRAM's
+        // 0x2000_0000, else the largest RAM.
+        let plain = |r: &&crate::board::RegionDesc| !matches!(r.kind, RegionKind::Alias(_));
+        let target = if addr < 0x2000_0000 {
+            b.regions
+                .iter()
+                .filter(plain)
+                .find(|r| r.base == 0)
+                .or_else(|| b.regions.iter().filter(plain).find(|r| r.base < 0x2000_0000))
+        } else {
+            b.regions
+                .iter()
+                .filter(|r| r.kind == RegionKind::Ram)
+                .max_by_key(|r| r.size)
+        };
+        let _ = write!(
+            out,
+            "\n  The firmware is linked for memory this board does not have: link it for the board \
+             (see `armlet machines show {}`), or describe your memory in a machine file.",
+            b.name
+        );
+        if let Some(t) = target {
+            let base = if t.size.is_power_of_two() {
+                addr & !(t.size - 1)
+            } else {
+                addr & !0xfff
+            };
+            let fits = u64::from(addr) + u64::from(len) <= u64::from(base) + u64::from(t.size);
+            let start = if Board::builtin_source(&b.name).is_some() {
+                format!("armlet machines show {} > board.toml\n    # append:", b.name)
+            } else {
+                "# append to your machine file (board.toml):".to_string()
+            };
+            let _ = write!(
+                out,
+                "\n  For example, to mirror '{}' at {base:#010x} (as an STM32 mirrors its flash at 0):\n\
+                 \x20   {start}\n\
+                 \x20   [[region]]\n\
+                 \x20   name = \"{}-at-{base:x}\"\n\
+                 \x20   base = {base:#010x}\n\
+                 \x20   size = {:#x}\n\
+                 \x20   kind = \"alias\"\n\
+                 \x20   target = {:#010x}\n\
+                 \x20   armlet run FIRMWARE --machine-file board.toml",
+                t.name,
+                t.name,
+                t.size,
+                t.base
+            );
+            if !fits {
+                let _ = write!(
+                    out,
+                    "\n  ('{}' is {:#x} bytes: too small for this segment; add a larger `ram` or `rom` region instead)",
+                    t.name, t.size
+                );
+            }
+        }
+        out
     }
 
     /// HEAPINFO as QEMU (6.0 and later) answers it: the largest gap left by the loaded image

@@ -14,9 +14,10 @@ use armlet_cpu::{Bus, BusError};
 /// Errors in a memory map.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum MemoryMapError {
-    /// Two regions overlap.
-    #[error("region '{0}' overlaps region '{1}'")]
-    Overlap(String, String),
+    /// Two regions overlap: names and inclusive address ranges of the new one and the one
+    /// already there.
+    #[error("region '{0}' ({1:#010x}..{2:#010x}) overlaps region '{3}' ({4:#010x}..{5:#010x})")]
+    Overlap(String, u32, u32, String, u32, u32),
     /// An alias names no region at its target address.
     #[error("alias '{0}' points at {1:#010x}, where no RAM or ROM region starts")]
     BadAlias(String, u32),
@@ -252,16 +253,61 @@ impl Memory {
     }
 
     fn check(&self, name: &str, base: u32, size: u32) -> Result<(), MemoryMapError> {
+        self.check_against(name, base, size, |_| true)
+    }
+
+    /// Check `[base, base + size)` against the mappings `against` selects.
+    fn check_against(
+        &self,
+        name: &str,
+        base: u32,
+        size: u32,
+        against: impl Fn(&Mapping) -> bool,
+    ) -> Result<(), MemoryMapError> {
         if size == 0 || u64::from(base) + u64::from(size) > 1 << 32 {
             return Err(MemoryMapError::BadSize(name.into()));
         }
         let end = u64::from(base) + u64::from(size);
-        for m in &self.maps {
+        for m in self.maps.iter().filter(|m| against(m)) {
             let mend = u64::from(m.base) + u64::from(m.size);
             if u64::from(base) < mend && u64::from(m.base) < end {
-                return Err(MemoryMapError::Overlap(name.into(), m.name.clone()));
+                return Err(MemoryMapError::Overlap(
+                    name.into(),
+                    base,
+                    (end - 1) as u32,
+                    m.name.clone(),
+                    m.base,
+                    (mend - 1) as u32,
+                ));
             }
         }
+        Ok(())
+    }
+
+    /// Map a filler device (the `unimplemented` type: what a board does not model) at
+    /// `[base, base + size)`. It may lie under RAM/ROM regions, which win there (mapped
+    /// first): a machine file can add memory inside a board's reserved space (e.g. an alias
+    /// at 0x0800_0000) without splitting the filler. It must not overlap other devices.
+    pub fn add_filler_device(
+        &mut self,
+        name: &str,
+        base: u32,
+        size: u32,
+        dev: Box<dyn Device>,
+    ) -> Result<(), MemoryMapError> {
+        self.check_against(name, base, size, |m| !matches!(m.target, Target::Store(_)))?;
+        self.devices.push(DeviceSlot {
+            dev,
+            irqs: Vec::new(),
+        });
+        let idx = self.devices.len() - 1;
+        self.maps.push(Mapping {
+            name: name.into(),
+            base,
+            size,
+            target: Target::Device(idx),
+            kind: RegionKind::Ram,
+        });
         Ok(())
     }
 
