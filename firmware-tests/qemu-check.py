@@ -44,6 +44,8 @@ NOT_ON_QEMU = {
     "dsp-undef-m3-all": "QEMU 7.2's cortex-m3 executes SMUAD, USAD8, SMLALD and SSAT16 although the "
                         "Cortex-M3 has no DSP extension (ARMv7-M ARM A5.3: ARMv7E-M only; the "
                         "other DSP encodings are UNDEFINED there, dsp-undef-m3 checks those on QEMU)",
+    "diag-fault-in-systick": "armlet only: the fault report for a core stuck in its HardFault handler",
+    "diag-fault-in-irq0": "armlet only: the fault report for a core stuck in its HardFault handler",
 }
 
 

@@ -324,8 +324,8 @@ fn machines(action: Option<MachinesCmd>) -> anyhow::Result<ExitCode> {
             }
         }
         Some(MachinesCmd::Show { name }) => {
-            let text = Board::builtin_source(&name)
-                .with_context(|| Board::unknown_machine(&name))?;
+            let text =
+                Board::builtin_source(&name).with_context(|| Board::unknown_machine(&name))?;
             print!("{text}");
         }
         Some(MachinesCmd::Types) => {
@@ -387,6 +387,12 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let board = resolve_board(&args.machine, args.machine_file.as_deref())?;
     let serial = serial_options(&board, &args.serial)?;
     let path = &args.firmware;
+    if path.is_dir() {
+        anyhow::bail!(
+            "{}: is a directory, not a firmware ELF file",
+            path.display()
+        );
+    }
     let bytes = std::fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?;
     let mut cmdline = vec![args
         .program_name

@@ -503,8 +503,20 @@ impl Machine {
         mem.scs.set_systick_ref_hz(board.systick_ref_hz);
         for (name, _) in &opts.serial {
             if !board.devices.iter().any(|d| &d.name == name) {
+                let uarts: Vec<&str> = board
+                    .devices
+                    .iter()
+                    .filter(|d| d.kind.contains("uart"))
+                    .map(|d| d.name.as_str())
+                    .collect();
                 return Err(MachineError::Board(format!(
-                    "--serial {name}=...: the board has no device named '{name}'"
+                    "--serial {name}=...: {} has no device named '{name}' (its UARTs: {})",
+                    board.name,
+                    if uarts.is_empty() {
+                        "none".to_string()
+                    } else {
+                        uarts.join(", ")
+                    }
                 )));
             }
         }
@@ -669,10 +681,9 @@ impl Machine {
             }
             let code = pc & !1;
             if pc != 0
-                && !board
-                    .regions
-                    .iter()
-                    .any(|r| u64::from(code) + 2 <= u64::from(r.base) + u64::from(r.size) && code >= r.base)
+                && !board.regions.iter().any(|r| {
+                    u64::from(code) + 2 <= u64::from(r.base) + u64::from(r.size) && code >= r.base
+                })
             {
                 out.push(format!(
                     "the reset vector (0x00000004) is {pc:#010x}, where {} has no memory",
@@ -711,7 +722,12 @@ impl Machine {
                 .iter()
                 .filter(plain)
                 .find(|r| r.base == 0)
-                .or_else(|| b.regions.iter().filter(plain).find(|r| r.base < 0x2000_0000))
+                .or_else(|| {
+                    b.regions
+                        .iter()
+                        .filter(plain)
+                        .find(|r| r.base < 0x2000_0000)
+                })
         } else {
             b.regions
                 .iter()
@@ -732,7 +748,10 @@ impl Machine {
             };
             let fits = u64::from(addr) + u64::from(len) <= u64::from(base) + u64::from(t.size);
             let start = if Board::builtin_source(&b.name).is_some() {
-                format!("armlet machines show {} > board.toml\n    # append:", b.name)
+                format!(
+                    "armlet machines show {} > board.toml\n    # append:",
+                    b.name
+                )
             } else {
                 "# append to your machine file (board.toml):".to_string()
             };
