@@ -2,7 +2,10 @@
  * fault report must name the exception the core was handling when it faulted. The argument
  * picks where: "systick" (UDF in the SysTick handler), "irq0" (UDF in the handler of IRQ 0,
  * which mps2-an385 wires to uart0's rx output), "thread" (UDF in Thread mode), "nocp" (an FP
- * instruction on the FPU-less Cortex-M3: UsageFault NOCP). */
+ * instruction on the FPU-less Cortex-M3: UsageFault NOCP), "plugin-size" (a 16-bit read of the
+ * word-only region "ctrl" of the test plugin device `two-regions` at 0x5000_5000: the host refuses it) and
+ * "plugin-refuse" (a read the plugin answers with a bus error) on
+ * machines/diag_plugin.toml. */
 #include "semihost.h"
 
 #define SYST_CSR (*(volatile uint32_t *)0xE000E010u)
@@ -46,6 +49,10 @@ int main(void)
     } else if (eq(p, "irq0")) {
         NVIC_ISER0 = 1;
         NVIC_ISPR0 = 1;
+    } else if (eq(p, "plugin-size")) {
+        (void)*(volatile uint16_t *)0x50005000u;
+    } else if (eq(p, "plugin-refuse")) {
+        (void)*(volatile uint32_t *)0x50004004u;
     } else if (eq(p, "nocp")) {
         __asm__ volatile(".inst.w 0xee000a10"); /* vmov s0, r0 */
     } else {

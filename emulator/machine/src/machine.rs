@@ -1685,6 +1685,29 @@ impl Machine {
             Fault::NoCoprocessor { .. } => Some(
                 "the FPU is disabled: enable CP10/CP11 in CPACR (0xE000ED88 |= 0xF << 20) before FP code, as CMSIS SystemInit does".into(),
             ),
+            Fault::DataBus { addr, error, .. } if error != BusError::Mpu => {
+                let r = self
+                    .mem
+                    .regions()
+                    .find(|r| addr.wrapping_sub(r.base) < r.size && r.kind.is_none())?;
+                let plugin = self
+                    .board
+                    .devices
+                    .iter()
+                    .find(|d| d.name == r.name)
+                    .filter(|d| {
+                        crate::plugin::is_plugin_device(d, &[]) || !crate::devices::types().iter().any(|t| t.0 == d.kind)
+                    })
+                    .map(|d| format!(" (plugin type \"{}\"; its refusal is logged above)", d.kind))
+                    .unwrap_or_default();
+                Some(format!(
+                    "{addr:#010x} is offset {:#x} of device '{}' ({:#010x}..{:#010x}){plugin}",
+                    addr - r.base,
+                    r.name,
+                    r.base,
+                    u64::from(r.base) + u64::from(r.size) - 1
+                ))
+            }
             _ => None,
         }
     }

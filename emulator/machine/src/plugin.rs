@@ -666,6 +666,30 @@ pub fn create(desc: &DeviceDesc, plugins: &[PathBuf], cpu_hz: u64) -> Result<Bui
         }
     };
     let what = format!("device '{name}' (type \"{}\")", desc.kind);
+    // Accesses reach the plugin as offsets checked for natural alignment, so the base must
+    // be aligned to the largest access size the type allows.
+    let align = ty
+        .regions
+        .iter()
+        .map(|r| {
+            if r.access & 4 != 0 {
+                4
+            } else if r.access & 2 != 0 {
+                2
+            } else {
+                1
+            }
+        })
+        .max()
+        .unwrap_or(1);
+    if !desc.base.is_multiple_of(align) {
+        return Err(format!(
+            "{what}: key `base`: {:#010x} is not aligned to {align} bytes (the type's registers take {}-bit accesses); use e.g. {:#010x}",
+            desc.base,
+            align * 8,
+            desc.base & !(align - 1)
+        ));
+    }
     if desc.irq.len() > ty.irq_outputs.len() {
         return Err(format!(
             "{what}: key `irq`: {} lines given, but the type has {} IRQ output{} ({})",
@@ -1175,6 +1199,8 @@ pub struct PluginDevice {
     ctx: *mut CtxCell,
     wake: Arc<WakeFlag>,
     failed: bool,
+    /// Refused accesses already logged: (offset, size, write); at most `MAX_REFUSALS_LOGGED`.
+    refusals_logged: Vec<(u32, u8, bool)>,
     /// Callbacks made so far (the watchdog tells them apart by this number).
     calls: u64,
     watch: Arc<crate::watchdog::Watch>,
@@ -1182,6 +1208,9 @@ pub struct PluginDevice {
     /// life, so a plugin that keeps pointers to them (instead of copying) reads valid data.
     _params: (Vec<ffi::ParamValue>, Vec<String>, Box<str>),
 }
+
+/// How many distinct refused accesses of one device are logged.
+const MAX_REFUSALS_LOGGED: usize = 16;
 
 /// Callback kinds (indexes into `watchdog::OPS`).
 mod op {
@@ -1317,6 +1346,7 @@ impl PluginDevice {
             ctx,
             wake,
             failed: false,
+            refusals_logged: Vec::new(),
             calls: 0,
             watch: crate::watchdog::register(label),
             _params: (names, strings, instance_name),
@@ -1476,6 +1506,72 @@ impl PluginDevice {
         }
     }
 
+    /// Log a refused access (once per offset, size and direction; the first
+    /// `MAX_REFUSALS_LOGGED` of them): the guest takes a BusFault for it.
+    fn refused(&mut self, offset: u32, size: u8, write: bool, why: &str) {
+        let key = (offset, size, write);
+        if self.refusals_logged.contains(&key) || self.refusals_logged.len() >= MAX_REFUSALS_LOGGED
+        {
+            return;
+        }
+        self.refusals_logged.push(key);
+        let more = if self.refusals_logged.len() == MAX_REFUSALS_LOGGED {
+            " (further refusals of this device are not logged)"
+        } else {
+            ""
+        };
+        tracing::warn!(
+            "plugin device '{}' (type \"{}\", plugin {}): {}-bit {} at offset {offset:#x} refused: {why}; the guest gets a BusFault{more}",
+            self.instance(),
+            self.ty.name,
+            self.lib.name,
+            u32::from(size) * 8,
+            if write { "write" } else { "read" },
+        );
+    }
+
+    /// Why the host refuses a `size`-byte access at `offset` before calling the plugin.
+    fn why_not(&self, offset: u32, size: u8) -> String {
+        let size32 = u32::from(size);
+        let Some(r) = self
+            .ty
+            .regions
+            .iter()
+            .find(|r| offset.checked_sub(r.offset).is_some_and(|o| o < r.size))
+        else {
+            let list: Vec<String> = self
+                .ty
+                .regions
+                .iter()
+                .map(|r| format!("'{}' {:#x}..{:#x}", r.name, r.offset, r.offset + r.size - 1))
+                .collect();
+            return format!("outside the type's register regions ({})", list.join(", "));
+        };
+        if !offset.is_multiple_of(size32) {
+            return format!(
+                "misaligned ({size}-byte access at an offset not a multiple of {size})"
+            );
+        }
+        if r.access & size32 == 0 {
+            let sizes: Vec<String> = [1u32, 2, 4]
+                .iter()
+                .filter(|&&n| r.access & n != 0)
+                .map(|n| format!("{}-bit", n * 8))
+                .collect();
+            return format!(
+                "region '{}' allows only {} accesses",
+                r.name,
+                sizes.join(" and ")
+            );
+        }
+        format!(
+            "the access runs past the end of region '{}' ({:#x}..{:#x})",
+            r.name,
+            r.offset,
+            r.offset + r.size - 1
+        )
+    }
+
     /// (region index, offset in region) of a `size`-byte access at `offset`, if the type
     /// allows it: inside one region, a declared size, aligned.
     fn locate(&self, offset: u32, size: u8) -> Option<(u32, u32)> {
@@ -1580,7 +1676,11 @@ impl Device for PluginDevice {
         if self.failed {
             return Err(BusError::DeviceError);
         }
-        let (region, off) = self.locate(offset, size).ok_or(BusError::Denied)?;
+        let Some((region, off)) = self.locate(offset, size) else {
+            let why = self.why_not(offset, size);
+            self.refused(offset, size, false, &why);
+            return Err(BusError::Denied);
+        };
         self.deliver_wake(ctx);
         if self.failed {
             return Err(BusError::DeviceError);
@@ -1594,7 +1694,10 @@ impl Device for PluginDevice {
         });
         match r {
             Ok((ffi::OK, b)) => Ok(u32::from_ne_bytes([b[0], b[1], b[2], b[3]]) & size_mask(size)),
-            Ok((ffi::BUS_ERROR, _)) => Err(BusError::Denied),
+            Ok((ffi::BUS_ERROR, _)) => {
+                self.refused(offset, size, false, "the plugin answered with a bus error");
+                Err(BusError::Denied)
+            }
             Ok((s, _)) => {
                 self.fail("read", s, None, Some(ctx));
                 Err(BusError::DeviceError)
@@ -1616,7 +1719,11 @@ impl Device for PluginDevice {
         if self.failed {
             return Err(BusError::DeviceError);
         }
-        let (region, off) = self.locate(offset, size).ok_or(BusError::Denied)?;
+        let Some((region, off)) = self.locate(offset, size) else {
+            let why = self.why_not(offset, size);
+            self.refused(offset, size, true, &why);
+            return Err(BusError::Denied);
+        };
         self.deliver_wake(ctx);
         if self.failed {
             return Err(BusError::DeviceError);
@@ -1629,7 +1736,10 @@ impl Device for PluginDevice {
         });
         match st {
             ffi::OK => Ok(()),
-            ffi::BUS_ERROR if bad.is_none() => Err(BusError::Denied),
+            ffi::BUS_ERROR if bad.is_none() => {
+                self.refused(offset, size, true, "the plugin answered with a bus error");
+                Err(BusError::Denied)
+            }
             s => {
                 self.fail("write", s, bad, Some(ctx));
                 Err(BusError::DeviceError)
