@@ -886,7 +886,14 @@ struct CtxCell {
     plugin: String,
     instance: String,
     misuse_logged: Cell<bool>,
+    /// Errors the plugin logged during the callback in progress: reported when it returns,
+    /// folded into the one failure report if the callback failed (a Rust panic is then one
+    /// line, not the plugin's message and the host's).
+    errors: std::cell::RefCell<Vec<String>>,
 }
+
+/// How many error messages of one callback are kept for its report.
+const MAX_CALLBACK_ERRORS: usize = 8;
 
 thread_local! {
     /// The handle and host state of the plugin callback in progress on this thread, if any.
@@ -1009,7 +1016,12 @@ unsafe extern "C" fn host_log(ctx: *mut ffi::Ctx, level: u32, msg: ffi::Str) {
     let _ = catch_unwind(AssertUnwindSafe(|| {
         let (who, plugin) = (&c.instance, &c.plugin);
         match level {
-            ffi::LOG_ERROR => tracing::error!("plugin device '{who}' ({plugin}): {text}"),
+            ffi::LOG_ERROR => {
+                let mut errors = c.errors.borrow_mut();
+                if errors.len() < MAX_CALLBACK_ERRORS {
+                    errors.push(text);
+                }
+            }
             ffi::LOG_WARN => tracing::warn!("plugin device '{who}' ({plugin}): {text}"),
             ffi::LOG_INFO => tracing::info!("plugin device '{who}' ({plugin}): {text}"),
             ffi::LOG_DEBUG => tracing::debug!("plugin device '{who}' ({plugin}): {text}"),
@@ -1337,6 +1349,7 @@ impl PluginDevice {
             plugin: format!("plugin {} {}", lib.name, lib.path.display()),
             instance: instance.to_string(),
             misuse_logged: Cell::new(false),
+            errors: Default::default(),
         }));
         let mut d = PluginDevice {
             lib,
@@ -1366,9 +1379,12 @@ impl PluginDevice {
             // SAFETY: the slot holds the pointer-sized value `create` wrote (or zero).
             Ok((ffi::OK, b)) => unsafe { b.as_ptr().cast::<*mut c_void>().read_unaligned() },
             Ok((status, _)) => {
-                return Err(format!(
-                    "the plugin refused to create it (status {status}; see the log above)"
-                ))
+                let why = d.take_errors().join("; ");
+                return Err(if why.is_empty() {
+                    format!("the plugin refused to create it (status {status})")
+                } else {
+                    format!("the plugin refused to create it (status {status}): {why}")
+                });
             }
             Err(msg) => return Err(format!("the plugin misbehaved in `create`: {msg}")),
         };
@@ -1423,11 +1439,15 @@ impl PluginDevice {
         self.handle.slot.arm(out_len);
         let handle: *const Handle = self.handle;
         let prev = ACTIVE.with(|a| a.replace((handle, self.ctx)));
+        self.flush_errors(); // any left from a failed callback whose caller did not report them
         self.calls += 1;
         self.watch.enter(self.calls, what);
         let status = f(self.dev, handle.cast_mut().cast());
         self.watch.leave();
         ACTIVE.with(|a| a.set(prev));
+        if status != ffi::FAILED && what != op::CREATE {
+            self.flush_errors();
+        }
         // SAFETY: as above.
         unsafe { (*self.ctx).dctx.set(std::ptr::null_mut()) };
         match self.handle.slot.take(out_len) {
@@ -1457,6 +1477,24 @@ impl PluginDevice {
         }
     }
 
+    /// The errors the plugin logged in the last callback, not reported yet.
+    fn take_errors(&mut self) -> Vec<String> {
+        // SAFETY: `ctx` is live until drop; no callback is in progress (we are the caller).
+        std::mem::take(&mut *unsafe { &*self.ctx }.errors.borrow_mut())
+    }
+
+    /// Report the errors the plugin logged in its last callback.
+    fn flush_errors(&mut self) {
+        for e in self.take_errors() {
+            tracing::error!(
+                "plugin device '{}' (plugin {} {}): {e}",
+                self.instance(),
+                self.lib.name,
+                self.lib.path.display()
+            );
+        }
+    }
+
     /// Mark the instance failed after `what` returned `status` (`detail`: how it misbehaved,
     /// if it did more than return a failure status).
     fn fail(
@@ -1472,8 +1510,10 @@ impl PluginDevice {
                 ctx.set_irq(i, false);
             }
         }
+        let logged = self.take_errors();
         let why = match detail {
             Some(d) => d,
+            None if !logged.is_empty() => logged.join("; "),
             None => format!("status {status}"),
         };
         let msg = format!(
