@@ -341,10 +341,24 @@ fn machines(action: Option<MachinesCmd>) -> anyhow::Result<ExitCode> {
 pub(crate) fn resolve_board(name: &str, file: Option<&Path>) -> anyhow::Result<Board> {
     if let Some(f) = file {
         let mut board = Board::from_file(f)?;
-        // Plugin paths in a machine file are relative to the file.
+        // Plugin paths in a machine file are relative to the file: resolved to absolute
+        // paths here, so every later message shows the file armlet actually opens.
         for d in &mut board.devices {
             if let Some(p) = d.plugin.as_mut().filter(|p| p.is_relative()) {
-                *p = f.parent().unwrap_or(Path::new("")).join(&*p);
+                let dir = std::path::absolute(f.parent().unwrap_or(Path::new("")))
+                    .unwrap_or_else(|_| f.parent().unwrap_or(Path::new("")).to_path_buf());
+                let resolved = dir.join(&*p);
+                if !resolved.exists() {
+                    anyhow::bail!(
+                        "{}: device '{}': plugin \"{}\" is relative to the machine file's directory {}: {} does not exist",
+                        f.display(),
+                        d.name,
+                        p.display(),
+                        dir.display(),
+                        resolved.display()
+                    );
+                }
+                *p = resolved;
             }
         }
         return Ok(board);

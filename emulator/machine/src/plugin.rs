@@ -173,7 +173,21 @@ pub struct Library {
     pub abi_version: u32,
     /// Its device types.
     pub types: Vec<TypeInfo>,
+    /// True if the file looks like Rust code built with `panic = "abort"` (see
+    /// [`built_with_panic_abort`]): a panic in it ends the armlet process.
+    pub panic_abort: bool,
     _lib: libloading::Library,
+}
+
+/// Whether the library at `path` is Rust code built with `panic = "abort"`, as far as its
+/// bytes tell: the Rust runtime is there (`rust_begin_unwind`) with the `panic_abort`
+/// runtime crate and without `panic_unwind`. A stripped library may not tell (false).
+pub fn built_with_panic_abort(path: &Path) -> bool {
+    let Ok(bytes) = std::fs::read(path) else {
+        return false;
+    };
+    let has = |needle: &[u8]| bytes.windows(needle.len()).any(|w| w == needle);
+    has(b"rust_begin_unwind") && has(b"panic_abort") && !has(b"panic_unwind")
 }
 
 impl Library {
@@ -187,6 +201,12 @@ impl Library {
         let mut s = String::new();
         let _ = writeln!(s, "plugin:  {} {}", self.name, self.version);
         let _ = writeln!(s, "file:    {}", self.path.display());
+        if self.panic_abort {
+            let _ = writeln!(
+                s,
+                "panic:   abort (warning: a panic in this plugin ends armlet; build it with panic = \"unwind\")"
+            );
+        }
         let _ = writeln!(
             s,
             "ABI:     {}.{} (this armlet: {}.0 to {}.{})",
@@ -259,7 +279,16 @@ pub fn any_loaded() -> bool {
 /// Load a plugin library (or return it if this process already loaded it). Loading runs the
 /// library's initialisers, so load only paths the user named.
 pub fn load(path: &Path) -> Result<&'static Library, PluginError> {
-    let shown = path.display().to_string();
+    // Errors show the file armlet opens: a relative path is shown resolved, with what it was
+    // relative to.
+    let shown = match std::path::absolute(path) {
+        Ok(abs) if path.is_relative() => format!(
+            "{} (`{}`, relative to the current directory)",
+            abs.display(),
+            path.display()
+        ),
+        _ => path.display().to_string(),
+    };
     let canon = std::fs::canonicalize(path).map_err(|err| PluginError::Missing {
         path: shown.clone(),
         err,
@@ -354,14 +383,25 @@ fn open(path: &Path, shown: &str) -> Result<Library, PluginError> {
         }
         types.push(ty);
     }
+    let panic_abort = built_with_panic_abort(path);
+    if panic_abort {
+        tracing::warn!("{}", panic_abort_warning(shown));
+    }
     Ok(Library {
         path: path.to_path_buf(),
         name,
         version: version_str,
         abi_version: version,
         types,
+        panic_abort,
         _lib: lib,
     })
+}
+
+fn panic_abort_warning(shown: &str) -> String {
+    format!(
+        "plugin {shown} is built with panic = \"abort\": a panic in it ends the armlet process instead of failing only its device; build it with panic = \"unwind\" (e.g. [profile.release] panic = \"unwind\" in the plugin's workspace Cargo.toml)"
+    )
 }
 
 /// The longest string a description may hold.
@@ -692,8 +732,9 @@ pub fn create(desc: &DeviceDesc, plugins: &[PathBuf], cpu_hz: u64) -> Result<Bui
     }
     if desc.irq.len() > ty.irq_outputs.len() {
         return Err(format!(
-            "{what}: key `irq`: {} lines given, but the type has {} IRQ output{} ({})",
+            "{what}: key `irq`: {} line{} given, but the type has {} IRQ output{} ({})",
             desc.irq.len(),
+            if desc.irq.len() == 1 { "" } else { "s" },
             ty.irq_outputs.len(),
             if ty.irq_outputs.len() == 1 { "" } else { "s" },
             if ty.irq_outputs.is_empty() {
