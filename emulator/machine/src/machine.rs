@@ -728,11 +728,13 @@ impl Machine {
                         .filter(plain)
                         .find(|r| r.base < 0x2000_0000)
                 })
-        } else {
+        } else if addr < 0x4000_0000 || (0x6000_0000..0xA000_0000).contains(&addr) {
             b.regions
                 .iter()
                 .filter(|r| r.kind == RegionKind::Ram)
                 .max_by_key(|r| r.size)
+        } else {
+            None // peripheral or system space: no memory to mirror there
         };
         let _ = write!(
             out,
