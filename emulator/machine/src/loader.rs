@@ -502,6 +502,31 @@ mod tests {
     }
 
     #[test]
+    fn build_attributes_are_parsed_and_garbage_is_ignored() {
+        // What GCC writes for -mcpu=cortex-m4 -mfloat-abi=hard -mfpu=fpv4-sp-d16.
+        let attrs: &[u8] = &[
+            5, b'7', b'E', b'-', b'M', 0, 6, 13, 7, b'M', 10, 6, 27, 1, 28, 1,
+        ];
+        let mut sub = Vec::new();
+        sub.extend_from_slice(b"aeabi\0");
+        sub.push(1);
+        sub.extend_from_slice(&(5 + attrs.len() as u32).to_le_bytes());
+        sub.extend_from_slice(attrs);
+        let mut sec = vec![b'A'];
+        sec.extend_from_slice(&(4 + sub.len() as u32).to_le_bytes());
+        sec.extend_from_slice(&sub);
+        let a = Attributes::parse(&sec).unwrap();
+        assert_eq!(a.cpu_name.as_deref(), Some("7E-M"));
+        assert_eq!((a.cpu_arch, a.profile), (Some(13), Some(b'M')));
+        assert_eq!(a.fp_arch_name(), "VFPv4-D16");
+        assert!(a.uses_fpu() && !a.uses_double());
+        for cut in 0..sec.len() {
+            let _ = Attributes::parse(&sec[..cut]);
+        }
+        assert_eq!(Attributes::parse(b"B"), None);
+    }
+
+    #[test]
     fn random_corruption_never_panics() {
         let base = tiny_elf(0x100, &[0xaa; 64]);
         let mut seed = 7u64;

@@ -736,6 +736,37 @@ mod tests {
     }
 
     #[test]
+    fn filler_devices_lie_under_memory_but_not_under_devices() {
+        let mut m = Memory::from_board(&board()).unwrap();
+        // A filler over the RAM at 0x1000 and beyond: the RAM wins where it is.
+        m.add_filler_device(
+            "filler",
+            0x1000,
+            0x4000,
+            Box::new(Reg {
+                value: 0x100,
+                reads: 0,
+            }),
+        )
+        .unwrap();
+        m.write32(0x1000, 7).unwrap();
+        assert_eq!(m.read32(0x1000), Ok(7), "RAM, not the filler");
+        assert_eq!(m.read32(0x2000), Ok(0x1100), "the filler past the RAM");
+        // Devices still may not overlap each other, fillers included; errors give ranges.
+        let e = m
+            .add_device("dev", 0x3000, 0x100, Box::<Reg>::default(), vec![])
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "region 'dev' (0x00003000..0x000030ff) overlaps region 'filler' (0x00001000..0x00004fff)"
+        );
+        let e = m
+            .add_filler_device("f2", 0x4f00, 0x200, Box::<Reg>::default())
+            .unwrap_err();
+        assert!(e.to_string().contains("overlaps region 'filler'"), "{e}");
+    }
+
+    #[test]
     fn ram_rom_alias_and_unmapped() {
         let mut m = Memory::from_board(&board()).unwrap();
         m.write32(0x1000, 0x1234_5678).unwrap();
