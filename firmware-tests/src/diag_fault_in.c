@@ -2,10 +2,11 @@
  * fault report must name the exception the core was handling when it faulted. The argument
  * picks where: "systick" (UDF in the SysTick handler), "irq0" (UDF in the handler of IRQ 0,
  * which mps2-an385 wires to uart0's rx output), "thread" (UDF in Thread mode), "nocp" (an FP
- * instruction on the FPU-less Cortex-M3: UsageFault NOCP), "plugin-size" (a 16-bit read of the
- * word-only region "ctrl" of the test plugin device `two-regions` at 0x5000_5000: the host refuses it) and
- * "plugin-refuse" (a read the plugin answers with a bus error) on
- * machines/diag_plugin.toml. */
+ * instruction on the FPU-less Cortex-M3: UsageFault NOCP). With machines/diag_plugin.toml and
+ * the test plugin: "plugin-size" (a 16-bit read of the word-only region "ctrl" of the
+ * `two-regions` device at 0x5000_5000: armlet refuses it), "plugin-refuse" (a read the
+ * `faulty` device at 0x5000_4000 answers with a bus error), "plugin-irq" (UDF in the handler
+ * of IRQ 26, which that device drives). */
 #include "semihost.h"
 
 #define SYST_CSR (*(volatile uint32_t *)0xE000E010u)
@@ -21,6 +22,7 @@ void HardFault_Handler(void)
 
 void SysTick_Handler(void) { __asm__ volatile("udf #1"); }
 void IRQ0_Handler(void) { __asm__ volatile("udf #2"); }
+void IRQ26_Handler(void) { __asm__ volatile("udf #4"); }
 
 static int eq(const char *a, const char *b)
 {
@@ -51,6 +53,9 @@ int main(void)
         NVIC_ISPR0 = 1;
     } else if (eq(p, "plugin-size")) {
         (void)*(volatile uint16_t *)0x50005000u;
+    } else if (eq(p, "plugin-irq")) {
+        NVIC_ISER0 = 1u << 26;
+        *(volatile uint32_t *)0x50004008u = 1; /* faulty0 drives its IRQ output (line 26) */
     } else if (eq(p, "plugin-refuse")) {
         (void)*(volatile uint32_t *)0x50004004u;
     } else if (eq(p, "nocp")) {

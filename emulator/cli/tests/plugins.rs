@@ -1051,6 +1051,14 @@ fn a_refused_access_is_logged_with_device_and_reason_and_the_busfault_report_nam
     ] {
         assert!(se.contains(want), "stderr lacks {want:?}:\n{se}");
     }
+    // A fault in the handler of a plugin device's interrupt names the device and output.
+    let out = run_diag("plugin-irq");
+    let se = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(126), "{se}");
+    assert!(
+        se.contains("last fault, in IRQ 26 (faulty0 irq): UsageFault (UNDEFINSTR): undefined instruction 0xde04"),
+        "{se}"
+    );
     // Logged once per access kind: the panic firmware reads 0x4 twice but one line is logged.
     let out = run_fw("panic", false, &[]);
     let se = text(&out.stderr);

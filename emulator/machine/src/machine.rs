@@ -1650,7 +1650,13 @@ impl Machine {
             .devices
             .iter()
             .flat_map(|d| {
-                let names = crate::devices::irq_output_names(&d.kind);
+                let mut names: Vec<String> = crate::devices::irq_output_names(&d.kind)
+                    .iter()
+                    .map(|n| n.to_string())
+                    .collect();
+                if names.is_empty() && d.irq.contains(&line) {
+                    names = crate::plugin::loaded_irq_outputs(&d.kind);
+                }
                 d.irq
                     .iter()
                     .enumerate()

@@ -276,6 +276,18 @@ pub fn any_loaded() -> bool {
     !LOADED.lock().unwrap_or_else(|e| e.into_inner()).is_empty()
 }
 
+/// The IRQ output names of device type `kind` from the plugin libraries loaded so far (for
+/// reports naming an interrupt's source).
+pub fn loaded_irq_outputs(kind: &str) -> Vec<String> {
+    LOADED
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .iter()
+        .find_map(|l| l.find(kind))
+        .map(|t| t.irq_outputs.clone())
+        .unwrap_or_default()
+}
+
 /// Load a plugin library (or return it if this process already loaded it). Loading runs the
 /// library's initialisers, so load only paths the user named.
 pub fn load(path: &Path) -> Result<&'static Library, PluginError> {
