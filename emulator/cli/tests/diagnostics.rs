@@ -118,6 +118,28 @@ fn nocp_fault_report_names_the_boards_with_an_fpu() {
 }
 
 #[test]
+fn nocp_with_the_fpu_disabled_says_how_to_enable_it() {
+    // The same FP instruction on the Cortex-M4F, with CPACR still at its reset value.
+    let out = armlet([
+        "run".as_ref(),
+        fw("diag_fault_in").as_os_str(),
+        "-M".as_ref(),
+        "mps2-an386".as_ref(),
+        "--".as_ref(),
+        "nocp".as_ref(),
+    ]);
+    assert_eq!(out.status.code(), Some(126), "{}", err(&out));
+    assert_has(
+        &err(&out),
+        &[
+            "UsageFault (NOCP)",
+            "the FPU is disabled: enable CP10/CP11 in CPACR",
+        ],
+    );
+    assert!(!err(&out).contains("has no FPU"), "{}", err(&out));
+}
+
+#[test]
 fn fault_report_names_the_exception_the_core_was_handling() {
     for (arg, want) in [
         ("systick", "last fault, in SysTick: UsageFault (UNDEFINSTR): undefined instruction 0xde01"),
