@@ -50,6 +50,8 @@ NOT_ON_QEMU = {
     "time-libc-epoch-date": "armlet only: the manifest's epoch (QEMU's SYS_TIME is the host's time)",
     "time-picolibc-epoch-date": "armlet only: the manifest's epoch (QEMU's SYS_TIME is the host's time)",
     "atomic-o0-strict": "armlet only: --strict (QEMU executes the UNPREDICTABLE CMP T2 as CMP)",
+    "diag-fault-in-systick": "armlet only: the fault report for a core stuck in its HardFault handler",
+    "diag-fault-in-irq0": "armlet only: the fault report for a core stuck in its HardFault handler",
 }
 
 

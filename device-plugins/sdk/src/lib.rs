@@ -228,15 +228,17 @@ impl Config {
     pub fn name(&self) -> &str {
         &self.name
     }
-    /// A parameter's value. Panics if the type does not declare `name`.
+    /// A parameter's value. Panics if the type does not declare `name` (the panic names the
+    /// caller's line, as do the typed accessors').
+    #[track_caller]
     pub fn get(&self, name: &str) -> &Value {
-        self.params
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v)
-            .unwrap_or_else(|| panic!("parameter `{name}` is not declared by this type"))
+        match self.params.iter().find(|(n, _)| n == name) {
+            Some((_, v)) => v,
+            None => panic!("parameter `{name}` is not declared by this type"),
+        }
     }
     /// An integer parameter. Panics if `name` is not an integer parameter of this type.
+    #[track_caller]
     pub fn int(&self, name: &str) -> i64 {
         match self.get(name) {
             Value::Int(v) => *v,
@@ -244,6 +246,7 @@ impl Config {
         }
     }
     /// A boolean parameter. Panics if `name` is not a boolean parameter of this type.
+    #[track_caller]
     pub fn bool(&self, name: &str) -> bool {
         match self.get(name) {
             Value::Bool(v) => *v,
@@ -251,6 +254,7 @@ impl Config {
         }
     }
     /// A string parameter. Panics if `name` is not a string parameter of this type.
+    #[track_caller]
     pub fn str(&self, name: &str) -> &str {
         match self.get(name) {
             Value::Str(v) => v,
@@ -587,13 +591,49 @@ fn panic_message(e: &(dyn std::any::Any + Send)) -> String {
     }
 }
 
-/// Run `f` catching panics: a panic is logged through `ctx` (when there is one) and becomes
-/// `ARMLET_FAILED`.
+thread_local! {
+    /// Set while a callback runs inside [`guard`]: its panics are reported through the host
+    /// (once, with their location), not printed by the default panic hook.
+    static IN_GUARD: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// Where the last guarded panic happened (`file:line:column`).
+    static PANIC_AT: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Install (once per plugin library: a cdylib has its own copy of std) a panic hook that
+/// records the location of a panic inside [`guard`] instead of printing it to stderr with a
+/// backtrace; panics elsewhere (a plugin's own threads) go to the previous hook.
+fn install_panic_hook() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if IN_GUARD.with(|g| g.get()) {
+                let at = info
+                    .location()
+                    .map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column()));
+                PANIC_AT.with(|p| *p.borrow_mut() = at);
+            } else {
+                previous(info);
+            }
+        }));
+    });
+}
+
+/// Run `f` catching panics: a panic is logged through `ctx` (when there is one), once and
+/// with its location, and becomes `ARMLET_FAILED`.
 fn guard(ctx: *mut ffi::Ctx, what: &str, f: impl FnOnce() -> ffi::Status) -> ffi::Status {
-    match catch_unwind(AssertUnwindSafe(f)) {
+    install_panic_hook();
+    let outer = IN_GUARD.with(|g| g.replace(true));
+    let r = catch_unwind(AssertUnwindSafe(f));
+    IN_GUARD.with(|g| g.set(outer));
+    match r {
         Ok(s) => s,
         Err(e) => {
-            let msg = format!("panicked in {what}: {}", panic_message(&*e));
+            let at = PANIC_AT
+                .with(|p| p.borrow_mut().take())
+                .map(|a| format!(" (at {a})"))
+                .unwrap_or_default();
+            let msg = format!("panicked in {what}: {}{at}", panic_message(&*e));
             if !ctx.is_null() {
                 // Logging must not unwind out of here either.
                 let _ = catch_unwind(AssertUnwindSafe(|| {
@@ -946,7 +986,7 @@ mod tests {
     unsafe extern "C" fn log(_: *mut ffi::Ctx, _level: u32, msg: ffi::Str) {
         // SAFETY: the SDK passes a valid string for the call.
         let s = unsafe { str_of(msg) };
-        LOG.lock().unwrap().push(s);
+        LOG.lock().unwrap_or_else(|e| e.into_inner()).push(s);
     }
 
     static API: ffi::HostApi = ffi::HostApi {
@@ -979,6 +1019,9 @@ mod tests {
             match cfg.int("arm") {
                 1 => panic!("create exploded"),
                 2 => Err("arm = 2 is not allowed".into()),
+                3 => Ok(Bomb {
+                    word: cfg.int("not_declared") as u32,
+                }),
                 _ => Ok(Bomb { word: 7 }),
             }
         }
@@ -1103,6 +1146,27 @@ mod tests {
             );
             ops.destroy.unwrap()(dev);
         }
+    }
+
+    #[test]
+    fn a_panic_is_reported_once_with_the_line_of_the_config_accessor_call() {
+        // The accessor panics for an undeclared parameter; with #[track_caller] the report
+        // names the device's line, not the SDK's accessor.
+        let line = include_str!("lib.rs")
+            .lines()
+            .position(|l| l.contains("cfg.int(\"not_declared\")"))
+            .expect("the call")
+            + 1;
+        assert_eq!(create_with(3).0, ffi::FAILED);
+        let want = format!(
+            "panicked in create: parameter `not_declared` is not declared by this type (at {}:{line}:",
+            file!()
+        );
+        let log = LOG.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        assert!(
+            log.iter().any(|l| l.contains(&want)),
+            "{want:?} not in {log:?}"
+        );
     }
 
     #[test]

@@ -396,8 +396,8 @@ fn machines(action: Option<MachinesCmd>) -> anyhow::Result<ExitCode> {
             out(&s);
         }
         Some(MachinesCmd::Show { name }) => {
-            let text = Board::builtin_source(&name)
-                .with_context(|| format!("unknown machine '{name}' ({})", builtin_names()))?;
+            let text =
+                Board::builtin_source(&name).with_context(|| Board::unknown_machine(&name))?;
             out(text);
         }
         Some(MachinesCmd::Types) => {
@@ -411,24 +411,33 @@ fn machines(action: Option<MachinesCmd>) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn builtin_names() -> String {
-    let names: Vec<String> = Board::builtin().into_iter().map(|b| b.name).collect();
-    format!("built-in machines: {}", names.join(", "))
-}
-
 /// The board for `--machine NAME` or `--machine-file FILE`.
 pub(crate) fn resolve_board(name: &str, file: Option<&Path>) -> anyhow::Result<Board> {
     if let Some(f) = file {
         let mut board = Board::from_file(f)?;
-        // Plugin paths in a machine file are relative to the file.
+        // Plugin paths in a machine file are relative to the file: resolved to absolute
+        // paths here, so every later message shows the file armlet actually opens.
         for d in &mut board.devices {
             if let Some(p) = d.plugin.as_mut().filter(|p| p.is_relative()) {
-                *p = f.parent().unwrap_or(Path::new("")).join(&*p);
+                let dir = std::path::absolute(f.parent().unwrap_or(Path::new("")))
+                    .unwrap_or_else(|_| f.parent().unwrap_or(Path::new("")).to_path_buf());
+                let resolved = dir.join(&*p);
+                if !resolved.exists() {
+                    anyhow::bail!(
+                        "{}: device '{}': plugin \"{}\" is relative to the machine file's directory {}: {} does not exist",
+                        f.display(),
+                        d.name,
+                        p.display(),
+                        dir.display(),
+                        resolved.display()
+                    );
+                }
+                *p = resolved;
             }
         }
         return Ok(board);
     }
-    Board::by_name(name).with_context(|| format!("unknown machine '{name}' ({})", builtin_names()))
+    Board::by_name(name).with_context(|| Board::unknown_machine(name))
 }
 
 /// `--serial` values to (UART name, backend), for `board`.
@@ -596,6 +605,12 @@ fn run_loading(args: RunArgs, loads: &[qemu::Load], cpu: Option<&str>) -> anyhow
     }
     let serial = serial_options(&board, &args.serial)?;
     let path = &args.firmware;
+    if loads.is_empty() && path.is_dir() {
+        anyhow::bail!(
+            "{}: is a directory, not a firmware ELF file",
+            path.display()
+        );
+    }
     let bytes = if loads.is_empty() {
         std::fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?
     } else {
@@ -694,13 +709,17 @@ fn run_loading(args: RunArgs, loads: &[qemu::Load], cpu: Option<&str>) -> anyhow
         }
         Outcome::Exited(status) => ExitCode::from(status as u8),
         Outcome::InstructionLimit(n) => {
-            eprintln!("armlet: instruction limit reached ({n} instructions)");
+            eprintln!(
+                "armlet: instruction limit reached ({n} instructions)\n{}",
+                m.state_report()
+            );
             ExitCode::from(code::LIMIT)
         }
         Outcome::Timeout => {
             eprintln!(
-                "armlet: timeout after {:.3} s (wall clock)",
-                start.elapsed().as_secs_f64()
+                "armlet: timeout after {:.3} s (wall clock)\n{}",
+                start.elapsed().as_secs_f64(),
+                m.state_report()
             );
             ExitCode::from(code::LIMIT)
         }

@@ -624,7 +624,7 @@ pub fn machine_help() -> String {
 pub fn cpu_help(machine: Option<&str>) -> anyhow::Result<String> {
     let cpus: Vec<String> = match machine {
         Some(m) => {
-            let b = Board::by_name(m).with_context(|| unknown_machine(m))?;
+            let b = Board::by_name(m).with_context(|| Board::unknown_machine(m))?;
             cpus_for(&b).into_iter().map(String::from).collect()
         }
         None => CPUS.iter().map(|c| c.to_string()).collect(),
@@ -646,14 +646,6 @@ pub fn version() -> String {
     )
 }
 
-fn unknown_machine(m: &str) -> String {
-    let names: Vec<String> = Board::builtin().into_iter().map(|b| b.name).collect();
-    format!(
-        "unknown machine '{m}' (built-in machines: {})",
-        names.join(", ")
-    )
-}
-
 /// The `armlet run` arguments for a parsed QEMU command line. The first image to load is
 /// the firmware argument; `run` loads them all (see [`QemuRun::loads`]).
 pub fn to_run_args(q: &QemuRun) -> anyhow::Result<Vec<String>> {
@@ -667,7 +659,7 @@ pub fn to_run_args(q: &QemuRun) -> anyhow::Result<Vec<String>> {
         .clone()
         .context("no machine given: use -M NAME (see `armlet machines`)")?;
     if Board::by_name(&machine).is_none() {
-        bail!("{}", unknown_machine(&machine));
+        bail!("{}", Board::unknown_machine(&machine));
     }
     let mut v = vec![kernel, "--machine".into(), machine];
     for s in &q.serial {

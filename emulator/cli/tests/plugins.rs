@@ -126,6 +126,7 @@ fn firmware() -> bool {
         for t in ["gpio", "timer", "crc", "dma", "panic", "misbehave"] {
             make.arg(format!("build/plugin_{t}.elf"));
         }
+        make.arg("build/diag_fault_in.elf");
         run_ok(
             &mut make,
             "make of the plugin firmware (needs arm-none-eabi-gcc)",
@@ -269,7 +270,7 @@ fn panic_in_write_is_a_bus_error_the_run_goes_on_and_the_log_names_the_plugin() 
         assert!(so.contains(want), "stdout lacks {want:?}:\n{so}");
     }
     for want in [
-        "plugin device 'faulty0' (plugin armlet-plugin-testkit",
+        "plugin device 'faulty0' (type \"faulty\", plugin armlet-plugin-testkit",
         "panicked in write: boom: write of 0x1",
         "failed in `write`",
         "libarmlet_plugin_testkit.so",
@@ -654,7 +655,7 @@ fn error_overlapping_regions() {
     );
     assert_error(
         run_machine(&two, &[]),
-        &["device 'crc': region 'crc' overlaps region 'f0'"],
+        &["device 'crc': region 'crc' (0x50000008..0x50000027) overlaps region 'f0' (0x50000000..0x5000000f)"],
     );
     assert_error(
         run_machine(
@@ -664,7 +665,7 @@ fn error_overlapping_regions() {
             ),
             &[],
         ),
-        &["device 'leds': region 'leds' overlaps region 'ssram23'"],
+        &["device 'leds': region 'leds' (0x20001000..0x2000103f) overlaps region 'ssram23' (0x20000000..0x203fffff)"],
     );
 }
 
@@ -699,7 +700,7 @@ fn error_irq_out_of_range() {
             ),
             &[],
         ),
-        &["key `irq`: 1 lines given, but the type has 0 IRQ outputs (none)"],
+        &["key `irq`: 1 line given, but the type has 0 IRQ outputs (none)"],
     );
 }
 
@@ -1004,4 +1005,214 @@ fn plugin_runs_are_clean_under_valgrind() {
         );
         assert!(!se.contains("=="), "{test}: valgrind reported:\n{se}");
     }
+}
+
+// ---- Diagnostics (issue 16, item 12) -----------------------------------------------------
+
+/// `armlet run diag_fault_in.elf --machine-file machines/diag_plugin.toml --plugin testkit -- ARG`.
+fn run_diag(arg: &str) -> Output {
+    let fw = root().join("firmware-tests/build/diag_fault_in.elf");
+    let machine = root().join("firmware-tests/machines/diag_plugin.toml");
+    armlet(&[
+        "run".as_ref(),
+        fw.as_os_str(),
+        "--machine-file".as_ref(),
+        machine.as_os_str(),
+        "--plugin".as_ref(),
+        plugins().testkit.as_os_str(),
+        "--".as_ref(),
+        arg.as_ref(),
+    ])
+}
+
+#[test]
+fn a_refused_access_is_logged_with_device_and_reason_and_the_busfault_report_names_the_device() {
+    if !firmware() {
+        return;
+    }
+    // Refused by the host: a 16-bit read of a word-only region.
+    let out = run_diag("plugin-size");
+    let se = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(126), "{se}");
+    for want in [
+        "plugin device 'tworeg0' (type \"two-regions\", plugin armlet-plugin-testkit): 16-bit read at offset 0x0 refused: region 'ctrl' allows only 32-bit accesses; the guest gets a BusFault",
+        "BusFault (PRECISERR): read from 0x50005000",
+        "0x50005000 is offset 0x0 of device 'tworeg0' (0x50005000..0x50005017) (plugin type \"two-regions\"",
+    ] {
+        assert!(se.contains(want), "stderr lacks {want:?}:\n{se}");
+    }
+    // Refused by the plugin: it answered with a bus error.
+    let out = run_diag("plugin-refuse");
+    let se = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(126), "{se}");
+    for want in [
+        "plugin device 'faulty0' (type \"faulty\", plugin armlet-plugin-testkit): 32-bit read at offset 0x4 refused: the plugin answered with a bus error",
+        "0x50004004 is offset 0x4 of device 'faulty0' (0x50004000..0x5000400f)",
+    ] {
+        assert!(se.contains(want), "stderr lacks {want:?}:\n{se}");
+    }
+    // A fault in the handler of a plugin device's interrupt names the device and output.
+    let out = run_diag("plugin-irq");
+    let se = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(126), "{se}");
+    assert!(
+        se.contains("last fault, in IRQ 26 (faulty0 irq): UsageFault (UNDEFINSTR): undefined instruction 0xde04"),
+        "{se}"
+    );
+    // Logged once per access kind: the panic firmware reads 0x4 twice but one line is logged.
+    let out = run_fw("panic", false, &[]);
+    let se = text(&out.stderr);
+    assert_eq!(
+        se.matches("32-bit read at offset 0x4 refused").count(),
+        1,
+        "{se}"
+    );
+}
+
+#[test]
+fn a_rust_plugin_panic_is_reported_once_with_its_location() {
+    if !firmware() {
+        return;
+    }
+    let p = plugins();
+    let fw = root().join("firmware-tests/build/plugin_panic.elf");
+    let machine = root().join("firmware-tests/machines/plugin_panic.toml");
+    let out = Command::new(env!("CARGO_BIN_EXE_armlet"))
+        .arg("run")
+        .arg(fw)
+        .arg("--machine-file")
+        .arg(machine)
+        .arg("--plugin")
+        .arg(&p.testkit)
+        .env("RUST_BACKTRACE", "1")
+        .output()
+        .unwrap();
+    let se = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{se}");
+    // One line: no "thread panicked" from the default hook, no backtrace, no second report.
+    assert_eq!(se.matches("boom").count(), 1, "{se}");
+    assert!(!se.contains("stack backtrace"), "{se}");
+    assert!(!se.contains("thread '"), "{se}");
+    assert!(
+        se.contains("failed in `write` (panicked in write: boom: write of 0x1 (at device-plugins/testkit/src/lib.rs:"),
+        "{se}"
+    );
+}
+
+#[test]
+fn error_misaligned_base_names_the_device_and_the_alignment() {
+    assert_error(
+        run_machine(
+            &format!(
+                "{}[device.params]\nlabel = \"a\"\n",
+                faulty("").replace("0x5000_0000", "0x5000_0002")
+            ),
+            &[],
+        ),
+        &["device 'f0' (type \"faulty\"): key `base`: 0x50000002 is not aligned to 4 bytes (the type's registers take 32-bit accesses); use e.g. 0x50000000"],
+    );
+}
+
+#[test]
+fn plugin_paths_in_errors_are_shown_resolved_and_relative_to_what() {
+    let dir = tempfile::tempdir().unwrap();
+    let cwd = std::fs::canonicalize(dir.path()).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_armlet"))
+        .args(["run"])
+        .arg(hello_elf())
+        .args(["--plugin", "libs/libnope.so"])
+        .current_dir(&cwd)
+        .output()
+        .unwrap();
+    let se = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(125), "{se}");
+    let want = format!(
+        "plugin {}/libs/libnope.so (`libs/libnope.so`, relative to the current directory): cannot read",
+        cwd.display()
+    );
+    assert!(se.contains(&want), "{want:?} not in:\n{se}");
+    // In a machine file given by a relative path: relative to the machine file.
+    std::fs::create_dir(cwd.join("boards")).unwrap();
+    machine_file(
+        &cwd.join("boards"),
+        "[[device]]\nname = \"x\"\ntype = \"y\"\nbase = 0x5000_0000\nplugin = \"libs/libx.so\"\n",
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_armlet"))
+        .args(["run"])
+        .arg(hello_elf())
+        .args(["--machine-file", "boards/machine.toml"])
+        .current_dir(&cwd)
+        .output()
+        .unwrap();
+    let se = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(125), "{se}");
+    let want = format!(
+        "boards/machine.toml: device 'x': plugin \"libs/libx.so\" is relative to the machine file's directory {0}/boards: {0}/boards/libs/libx.so does not exist",
+        cwd.display()
+    );
+    assert!(se.contains(&want), "{want:?} not in:\n{se}");
+}
+
+#[test]
+fn inspect_warns_about_a_rust_plugin_built_with_panic_abort() {
+    let p = plugins();
+    // The same test plugin, built with panic = "abort" (as this workspace's release profile).
+    let target = profile_dir().join("../panic-abort");
+    run_ok(
+        Command::new(env!("CARGO"))
+            .current_dir(root())
+            .env("CARGO_PROFILE_DEV_PANIC", "abort")
+            .args(["build", "-q", "-p", "armlet-plugin-testkit", "--target-dir"])
+            .arg(&target),
+        "cargo build of the test plugin with panic = abort",
+    );
+    let lib = target.join("debug/libarmlet_plugin_testkit.so");
+    let out = armlet(&["plugin".as_ref(), "inspect".as_ref(), lib.as_os_str()]);
+    let (so, se) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "{se}");
+    assert!(
+        so.contains("panic:   abort (warning: a panic in this plugin ends armlet; build it with panic = \"unwind\")"),
+        "{so}"
+    );
+    assert!(se.contains("is built with panic = \"abort\""), "{se}");
+    // Built with unwinding (and the C plugin): nothing to warn about.
+    for lib in [&p.testkit, &p.crc] {
+        let out = armlet(&["plugin".as_ref(), "inspect".as_ref(), lib.as_os_str()]);
+        assert!(
+            !text(&out.stdout).contains("panic:"),
+            "{}",
+            text(&out.stdout)
+        );
+        assert!(
+            !text(&out.stderr).contains("abort"),
+            "{}",
+            text(&out.stderr)
+        );
+    }
+}
+
+#[test]
+fn readme_plugin_example_runs_on_mps2_an385() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let section = &readme[readme.find("## Peripheral plugins").expect("section")..];
+    let start = section.find("```toml\n").expect("toml block") + 8;
+    let block = &section[start..start + section[start..].find("```").unwrap()];
+    // The example's plugin, at the path the example names, next to the machine file.
+    let dir = tempfile::tempdir().unwrap();
+    let name = block
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("plugin = \""))
+        .and_then(|l| l.split('"').next())
+        .expect("plugin key");
+    std::fs::copy(&plugins().crc, dir.path().join(name)).unwrap();
+    let show = armlet(&["machines".as_ref(), "show".as_ref(), "mps2-an385".as_ref()]);
+    let board = dir.path().join("board.toml");
+    std::fs::write(&board, format!("{}\n{block}", text(&show.stdout))).unwrap();
+    let out = armlet(&[
+        "run".as_ref(),
+        hello_elf().as_os_str(),
+        "--machine-file".as_ref(),
+        board.as_os_str(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
 }

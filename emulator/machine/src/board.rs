@@ -305,10 +305,61 @@ impl Board {
         Some(Self::from_toml(text, name).expect("built-in machine files are valid (tested)"))
     }
 
+    /// The error for a machine name that is not built in: the closest built-in names
+    /// ("did you mean") and the list of all of them.
+    pub fn unknown_machine(name: &str) -> String {
+        let names: Vec<&str> = BUILTIN.iter().map(|(n, _)| *n).collect();
+        let lower = name.to_ascii_lowercase();
+        let mut close: Vec<(usize, &str)> = names
+            .iter()
+            .map(|n| {
+                let d = if !lower.is_empty() && (n.contains(&lower) || lower.contains(n)) {
+                    0
+                } else {
+                    edit_distance(&lower, n)
+                };
+                (d, *n)
+            })
+            .filter(|&(d, n)| d <= 3.max(n.len() / 4))
+            .collect();
+        close.sort();
+        let best = close.first().map(|c| c.0);
+        let hint: Vec<String> = close
+            .iter()
+            .filter(|c| Some(c.0) == best)
+            .map(|c| format!("'{}'", c.1))
+            .collect();
+        let mean = if hint.is_empty() {
+            String::new()
+        } else {
+            format!("; did you mean {}?", hint.join(" or "))
+        };
+        format!(
+            "unknown machine '{name}'{mean} (built-in machines: {}; a custom board: --machine-file FILE)",
+            names.join(", ")
+        )
+    }
+
     /// Arm MPS2 with AN385 (Cortex-M3), as QEMU's `mps2-an385`.
     pub fn mps2_an385() -> Board {
         Self::by_name("mps2-an385").expect("built in")
     }
+}
+
+/// Levenshtein distance (names are short ASCII).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, &ca) in a.iter().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, &cb) in b.iter().enumerate() {
+            cur[j + 1] = (prev[j] + usize::from(ca != cb))
+                .min(prev[j + 1] + 1)
+                .min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
 }
 
 #[cfg(test)]

@@ -33,6 +33,9 @@ pub enum LoadError {
     /// Nothing to load.
     #[error("no loadable segments")]
     NoSegments,
+    /// The build attributes say the ELF is for an A- or R-profile core.
+    #[error("ELF is built for {0}, not for a Cortex-M (M-profile) core: armlet runs Cortex-M firmware (build with e.g. -mcpu=cortex-m3 -mthumb, or Rust's thumbv7m-none-eabi)")]
+    NotMProfile(String),
     /// A segment lies outside RAM/ROM.
     #[error("segment at {addr:#010x} ({len} bytes) is outside the board's memory")]
     OutOfRange {
@@ -88,6 +91,132 @@ pub struct Image {
     pub symbols: Symbols,
     /// Loaded segments: (physical address, size in memory).
     pub segments: Vec<(u32, u32)>,
+    /// What the `.ARM.attributes` section says about the target (all `None` without one).
+    pub attributes: Attributes,
+}
+
+/// The build attributes of an ELF (`.ARM.attributes`, "aeabi" file scope) armlet checks
+/// against the board: Addenda to, and Errata in, the ABI for the Arm Architecture.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Attributes {
+    /// Tag_CPU_name (5), e.g. "7E-M" or "cortex-m4".
+    pub cpu_name: Option<String>,
+    /// Tag_CPU_arch (6): 10 = v7, 11 = v6-M, 13 = v7E-M, ...
+    pub cpu_arch: Option<u64>,
+    /// Tag_CPU_arch_profile (7): b'A', b'R', b'M' or b'S'.
+    pub profile: Option<u8>,
+    /// Tag_FP_arch (10): 0 none, 5/6 VFPv4(-D16), 7/8 FPv5, ...
+    pub fp_arch: Option<u64>,
+    /// Tag_ABI_HardFP_use (27): 1 single precision only, 2 double only, 0/3 both.
+    pub hardfp_use: Option<u64>,
+    /// Tag_ABI_VFP_args (28): 1 = floating-point arguments in VFP registers (hard float).
+    pub vfp_args: Option<u64>,
+}
+
+impl Attributes {
+    /// True if the code uses FP instructions (an FP architecture or the hard-float ABI).
+    pub fn uses_fpu(&self) -> bool {
+        self.fp_arch.is_some_and(|a| a != 0) || self.vfp_args == Some(1)
+    }
+
+    /// True if the FP code may use double-precision arithmetic: an FP architecture and no
+    /// Tag_ABI_HardFP_use "single precision only".
+    pub fn uses_double(&self) -> bool {
+        self.fp_arch.is_some_and(|a| a != 0) && self.hardfp_use != Some(1)
+    }
+
+    /// Tag_FP_arch as readelf names it.
+    pub fn fp_arch_name(&self) -> String {
+        match self.fp_arch {
+            Some(1) => "VFPv1".into(),
+            Some(2) => "VFPv2".into(),
+            Some(3) => "VFPv3".into(),
+            Some(4) => "VFPv3-D16".into(),
+            Some(5) => "VFPv4".into(),
+            Some(6) => "VFPv4-D16".into(),
+            Some(7) => "FP for ARMv8".into(),
+            Some(8) => "FPv5/FP-D16 for ARMv8".into(),
+            Some(n) => format!("FP architecture {n}"),
+            None => "none".into(),
+        }
+    }
+
+    /// Parse the contents of a `.ARM.attributes` section; `None` if it is malformed.
+    pub fn parse(b: &[u8]) -> Option<Attributes> {
+        fn uleb(b: &[u8], i: &mut usize) -> Option<u64> {
+            let (mut v, mut shift) = (0u64, 0u32);
+            loop {
+                let byte = *b.get(*i)?;
+                *i += 1;
+                if shift < 64 {
+                    v |= u64::from(byte & 0x7f) << shift;
+                }
+                shift += 7;
+                if byte & 0x80 == 0 {
+                    return Some(v);
+                }
+            }
+        }
+        fn ntbs(b: &[u8], i: &mut usize) -> Option<String> {
+            let len = b.get(*i..)?.iter().position(|&c| c == 0)?;
+            let s = String::from_utf8_lossy(&b[*i..*i + len]).into_owned();
+            *i += len + 1;
+            Some(s)
+        }
+        let mut a = Attributes::default();
+        if b.first() != Some(&b'A') {
+            return None;
+        }
+        let mut i = 1;
+        while i + 4 <= b.len() {
+            let len = u32le(b, i);
+            let sub = b.get(i..i.checked_add(len)?)?;
+            i += len.max(1);
+            let mut j = 4;
+            if ntbs(sub, &mut j)? != "aeabi" {
+                continue;
+            }
+            while j + 5 <= sub.len() {
+                let (tag, size) = (sub[j], u32le(sub, j + 1));
+                let attrs = sub.get(j + 5..j.checked_add(size)?)?;
+                j += size.max(1);
+                if tag != 1 {
+                    continue; // section or symbol scope: not about the whole file
+                }
+                let mut k = 0;
+                while k < attrs.len() {
+                    let t = uleb(attrs, &mut k)?;
+                    match t {
+                        4 | 5 | 65 | 67 => {
+                            let v = ntbs(attrs, &mut k)?;
+                            if t == 5 {
+                                a.cpu_name = Some(v);
+                            }
+                        }
+                        32 => {
+                            uleb(attrs, &mut k)?;
+                            ntbs(attrs, &mut k)?;
+                        }
+                        t if t > 32 && t % 2 == 1 => {
+                            ntbs(attrs, &mut k)?;
+                        }
+                        t => {
+                            let v = uleb(attrs, &mut k)?;
+                            match t {
+                                6 => a.cpu_arch = Some(v),
+                                7 => a.profile = Some(v as u8),
+                                10 => a.fp_arch = Some(v),
+                                27 => a.hardfp_use = Some(v),
+                                28 => a.vfp_args = Some(v),
+                                _ => {}
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        Some(a)
+    }
 }
 
 fn machine_name(m: u16) -> String {
@@ -235,6 +364,23 @@ pub fn load_elf(bytes: &[u8], mem: &mut Memory) -> Result<Image, LoadError> {
     if segments.is_empty() {
         return Err(LoadError::NoSegments);
     }
+    let attributes = elf
+        .section_headers
+        .iter()
+        .find(|sh| sh.sh_type == 0x7000_0003) // SHT_ARM_ATTRIBUTES
+        .and_then(|sh| {
+            let off = usize::try_from(sh.sh_offset).ok()?;
+            bytes.get(off..off.checked_add(usize::try_from(sh.sh_size).ok()?)?)
+        })
+        .and_then(Attributes::parse)
+        .unwrap_or_default();
+    if let Some(p @ (b'A' | b'R')) = attributes.profile {
+        let name = attributes.cpu_name.as_deref().unwrap_or("?");
+        return Err(LoadError::NotMProfile(format!(
+            "an {}-profile core (Tag_CPU_arch_profile '{}', Tag_CPU_name \"{name}\")",
+            p as char, p as char
+        )));
+    }
     let mut syms: Vec<(u32, u32, String)> = elf
         .syms
         .iter()
@@ -257,6 +403,7 @@ pub fn load_elf(bytes: &[u8], mem: &mut Memory) -> Result<Image, LoadError> {
         entry: elf.entry as u32,
         symbols: Symbols { syms },
         segments,
+        attributes,
     })
 }
 
@@ -352,6 +499,31 @@ mod tests {
             out.to_string(),
             "segment at 0x10000000 (20 bytes) is outside the board's memory"
         );
+    }
+
+    #[test]
+    fn build_attributes_are_parsed_and_garbage_is_ignored() {
+        // What GCC writes for -mcpu=cortex-m4 -mfloat-abi=hard -mfpu=fpv4-sp-d16.
+        let attrs: &[u8] = &[
+            5, b'7', b'E', b'-', b'M', 0, 6, 13, 7, b'M', 10, 6, 27, 1, 28, 1,
+        ];
+        let mut sub = Vec::new();
+        sub.extend_from_slice(b"aeabi\0");
+        sub.push(1);
+        sub.extend_from_slice(&(5 + attrs.len() as u32).to_le_bytes());
+        sub.extend_from_slice(attrs);
+        let mut sec = vec![b'A'];
+        sec.extend_from_slice(&(4 + sub.len() as u32).to_le_bytes());
+        sec.extend_from_slice(&sub);
+        let a = Attributes::parse(&sec).unwrap();
+        assert_eq!(a.cpu_name.as_deref(), Some("7E-M"));
+        assert_eq!((a.cpu_arch, a.profile), (Some(13), Some(b'M')));
+        assert_eq!(a.fp_arch_name(), "VFPv4-D16");
+        assert!(a.uses_fpu() && !a.uses_double());
+        for cut in 0..sec.len() {
+            let _ = Attributes::parse(&sec[..cut]);
+        }
+        assert_eq!(Attributes::parse(b"B"), None);
     }
 
     #[test]

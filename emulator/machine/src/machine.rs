@@ -187,6 +187,10 @@ pub enum MachineError {
     /// The ELF could not be loaded.
     #[error(transparent)]
     Load(#[from] LoadError),
+    /// A segment of the ELF lies outside the board's memory: the error with the board's
+    /// regions and the machine-file way to give it memory there.
+    #[error("{0}")]
+    OutsideMemory(String),
 }
 
 /// A board with firmware in it.
@@ -207,7 +211,8 @@ pub struct Machine {
     /// Asleep in WFI (false) or WFE (true).
     sleeping: Option<bool>,
     /// The last fault taken, for reports when the core gets stuck in its handler.
-    last_fault: Option<(Fault, u32)>,
+    /// (fault, PC, IPSR when it was raised).
+    last_fault: Option<(Fault, u32, u16)>,
     /// Wall-clock pacing (`--realtime`): the instant virtual time 0 corresponds to.
     realtime: Option<std::time::Instant>,
     console: SharedConsole,
@@ -501,8 +506,20 @@ impl Machine {
         mem.scs.set_systick_ref_hz(board.systick_ref_hz);
         for (name, _) in &opts.serial {
             if !board.devices.iter().any(|d| &d.name == name) {
+                let uarts: Vec<&str> = board
+                    .devices
+                    .iter()
+                    .filter(|d| d.kind.contains("uart"))
+                    .map(|d| d.name.as_str())
+                    .collect();
                 return Err(MachineError::Board(format!(
-                    "--serial {name}=...: the board has no device named '{name}'"
+                    "--serial {name}=...: {} has no device named '{name}' (its UARTs: {})",
+                    board.name,
+                    if uarts.is_empty() {
+                        "none".to_string()
+                    } else {
+                        uarts.join(", ")
+                    }
                 )));
             }
         }
@@ -524,8 +541,12 @@ impl Machine {
             }
             .map_err(MachineError::Board)?;
             let size = d.size.unwrap_or(built.size);
-            mem.add_device(&d.name, d.base, size, built.device, d.irq.clone())
-                .map_err(|e| MachineError::Board(format!("device '{}': {e}", d.name)))?;
+            if d.kind == "unimplemented" && d.irq.is_empty() {
+                mem.add_filler_device(&d.name, d.base, size, built.device)
+            } else {
+                mem.add_device(&d.name, d.base, size, built.device, d.irq.clone())
+            }
+            .map_err(|e| MachineError::Board(format!("device '{}': {e}", d.name)))?;
         }
         let mut cpu = Cpu::with_features(armlet_cpu::Features {
             strict: opts.strict,
@@ -567,7 +588,12 @@ impl Machine {
 
     /// Load an ELF image and reset the core from its vector table.
     pub fn load_elf(&mut self, bytes: &[u8]) -> Result<(), MachineError> {
-        let image = load_elf(bytes, &mut self.mem)?;
+        let image = load_elf(bytes, &mut self.mem).map_err(|e| match e {
+            LoadError::OutOfRange { addr, len } => {
+                MachineError::OutsideMemory(self.outside_memory(&e, addr, len))
+            }
+            e => MachineError::Load(e),
+        })?;
         for &(addr, len) in &image.segments {
             self.cpu.invalidate(addr, len);
         }
@@ -575,7 +601,193 @@ impl Machine {
         self.semihosting.set_heap(self.heap_info(&image));
         self.image = Some(image);
         self.reset();
+        for w in self.image_warnings() {
+            tracing::warn!("{w}");
+        }
         Ok(())
+    }
+
+    /// The board's RAM (and mirrors of RAM), as "name 0xBASE..0xLAST" items.
+    fn ram_ranges(&self) -> Vec<(&str, u32, u32)> {
+        let regions = &self.board.regions;
+        let is_ram = |base: u32| {
+            regions
+                .iter()
+                .any(|t| t.base == base && t.kind == RegionKind::Ram)
+        };
+        regions
+            .iter()
+            .filter(|r| match r.kind {
+                RegionKind::Ram => true,
+                RegionKind::Alias(t) => is_ram(t),
+                RegionKind::Rom => false,
+            })
+            .map(|r| {
+                (
+                    r.name.as_str(),
+                    r.base,
+                    (u64::from(r.base) + u64::from(r.size) - 1) as u32,
+                )
+            })
+            .collect()
+    }
+
+    /// Mistakes in the loaded image that make the core fault at once or soon, found before
+    /// it runs: FP code for a board without (that) FPU, an initial SP outside RAM, an empty
+    /// vector table, a reset vector without the Thumb bit or outside memory.
+    pub fn image_warnings(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let Some(img) = &self.image else { return out };
+        let board = &self.board;
+        let attrs = &img.attributes;
+        let fpu = self.cpu.features().fpu;
+        let cpu = board.cpu.name();
+        const BOARDS: &str = "mps2-an386 (Cortex-M4F, single precision) and mps2-an500 (Cortex-M7, double precision)";
+        if attrs.uses_fpu() && fpu == armlet_cpu::FpuKind::None {
+            out.push(format!(
+                "the ELF is built for hard float (Tag_FP_arch {}{}), but {} ({cpu}) has no FPU: its first FP instruction takes UsageFault NOCP. Boards with an FPU: {BOARDS}, e.g. --machine mps2-an386 (or build with -mfloat-abi=soft)",
+                attrs.fp_arch_name(),
+                if attrs.vfp_args == Some(1) { ", FP arguments in VFP registers" } else { "" },
+                board.name
+            ));
+        } else if attrs.uses_double() && fpu == armlet_cpu::FpuKind::Fpv4Sp {
+            out.push(format!(
+                "the ELF may use double-precision FP instructions (Tag_FP_arch {}), but {} ({cpu}) has a single-precision FPU (FPv4-SP): they are UNDEFINED there. The board with a double-precision FPU: mps2-an500 (Cortex-M7), --machine mps2-an500",
+                attrs.fp_arch_name(),
+                board.name
+            ));
+        }
+        let sp = peek32(&self.mem, 0);
+        let pc = peek32(&self.mem, 4);
+        let ram = self.ram_ranges();
+        let ram_list = || {
+            ram.iter()
+                .map(|(n, a, b)| format!("{n} {a:#010x}..{b:#010x}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        if sp == 0 && pc == 0 {
+            out.push(format!(
+                "the vector table at 0x00000000 is empty (initial SP and reset vector are 0): put the vector table first in the image at address 0 (a `.isr_vector`/`.vectors` section placed first by the linker script; for cortex-m-rt, its `memory.x` FLASH ORIGIN must be where {} has code memory)",
+                board.name
+            ));
+        } else {
+            let first_push = sp.wrapping_sub(4) & !3;
+            if !ram.iter().any(|&(_, a, b)| (a..=b).contains(&first_push)) {
+                out.push(format!(
+                    "the initial SP (vector 0 at 0x00000000) is {sp:#010x}, which is not in RAM: the first push faults. {} RAM: {}",
+                    board.name,
+                    ram_list()
+                ));
+            }
+            if pc != 0 && pc & 1 == 0 {
+                out.push(format!(
+                    "the reset vector (0x00000004) is {pc:#010x}, without the Thumb bit (bit 0): the core takes an INVSTATE UsageFault at once. Mark the reset handler as a Thumb function (`.thumb_func` or `.type Reset_Handler, %function` in assembly)"
+                ));
+            }
+            let code = pc & !1;
+            if pc != 0
+                && !board.regions.iter().any(|r| {
+                    u64::from(code) + 2 <= u64::from(r.base) + u64::from(r.size) && code >= r.base
+                })
+            {
+                out.push(format!(
+                    "the reset vector (0x00000004) is {pc:#010x}, where {} has no memory",
+                    board.name
+                ));
+            }
+        }
+        out
+    }
+
+    /// The message for a segment at `addr` (`len` bytes) outside the board's memory: the
+    /// board's regions, and the machine file that would give it memory there (an alias of
+    /// the board's code memory, as an STM32 mirrors its flash at 0).
+    fn outside_memory(&self, err: &LoadError, addr: u32, len: u32) -> String {
+        let b = &self.board;
+        let mut out = format!("{err}\n  {} has:", b.name);
+        for r in &b.regions {
+            let kind = match r.kind {
+                RegionKind::Ram => "ram".to_string(),
+                RegionKind::Rom => "rom".to_string(),
+                RegionKind::Alias(t) => format!("alias of {t:#010x}"),
+            };
+            let _ = write!(
+                out,
+                "\n    {:<18} {:#010x}..{:#010x} ({kind})",
+                r.name,
+                r.base,
+                u64::from(r.base) + u64::from(r.size) - 1
+            );
+        }
+        // The memory to mirror there: the code memory at 0 for addresses below SRAM's
+        // 0x2000_0000, else the largest RAM.
+        let plain = |r: &&crate::board::RegionDesc| !matches!(r.kind, RegionKind::Alias(_));
+        let target = if addr < 0x2000_0000 {
+            b.regions
+                .iter()
+                .filter(plain)
+                .find(|r| r.base == 0)
+                .or_else(|| {
+                    b.regions
+                        .iter()
+                        .filter(plain)
+                        .find(|r| r.base < 0x2000_0000)
+                })
+        } else if addr < 0x4000_0000 || (0x6000_0000..0xA000_0000).contains(&addr) {
+            b.regions
+                .iter()
+                .filter(|r| r.kind == RegionKind::Ram)
+                .max_by_key(|r| r.size)
+        } else {
+            None // peripheral or system space: no memory to mirror there
+        };
+        let _ = write!(
+            out,
+            "\n  The firmware is linked for memory this board does not have: link it for the board \
+             (see `armlet machines show {}`), or describe your memory in a machine file.",
+            b.name
+        );
+        if let Some(t) = target {
+            let base = if t.size.is_power_of_two() {
+                addr & !(t.size - 1)
+            } else {
+                addr & !0xfff
+            };
+            let fits = u64::from(addr) + u64::from(len) <= u64::from(base) + u64::from(t.size);
+            let start = if Board::builtin_source(&b.name).is_some() {
+                format!(
+                    "armlet machines show {} > board.toml\n    # append:",
+                    b.name
+                )
+            } else {
+                "# append to your machine file (board.toml):".to_string()
+            };
+            let _ = write!(
+                out,
+                "\n  For example, to mirror '{}' at {base:#010x} (as an STM32 mirrors its flash at 0):\n\
+                 \x20   {start}\n\
+                 \x20   [[region]]\n\
+                 \x20   name = \"{}-at-{base:x}\"\n\
+                 \x20   base = {base:#010x}\n\
+                 \x20   size = {:#x}\n\
+                 \x20   kind = \"alias\"\n\
+                 \x20   target = {:#010x}\n\
+                 \x20   armlet run FIRMWARE --machine-file board.toml",
+                t.name,
+                t.name,
+                t.size,
+                t.base
+            );
+            if !fits {
+                let _ = write!(
+                    out,
+                    "\n  ('{}' is {:#x} bytes: too small for this segment; add a larger `ram` or `rom` region instead)",
+                    t.name, t.size
+                );
+            }
+        }
+        out
     }
 
     /// HEAPINFO as QEMU (6.0 and later) answers it: the largest gap left by the loaded image
@@ -900,7 +1112,7 @@ impl Machine {
                 None
             }
             _ if stuck_in_fault => {
-                let f = self.last_fault.map(|(f, _)| f);
+                let f = self.last_fault.map(|(f, _, _)| f);
                 Some(f.map_or(Exit::Deadlock, Exit::Fault))
             }
             _ if self
@@ -1018,7 +1230,7 @@ impl Machine {
             if entry { "stacking" } else { "unstacking" }
         );
         self.mem.scs.cfsr |= bit;
-        self.last_fault = Some((fault, self.cpu.state.r[15]));
+        self.last_fault = Some((fault, self.cpu.state.r[15], self.cpu.state.ipsr));
         if entry {
             let nvic = &mut self.mem.io.nvic;
             nvic.active.set(e, false);
@@ -1107,7 +1319,7 @@ impl Machine {
         use armlet_cpu::fpstate::fpccr::*;
         let (e, bits, _) = classify(f);
         self.mem.scs.cfsr |= bits;
-        self.last_fault = Some((f, self.cpu.state.r[15]));
+        self.last_fault = Some((f, self.cpu.state.r[15], self.cpu.state.ipsr));
         let fpccr = self.mem.scs.fp.fpccr;
         let ready = match e {
             exc::MEMMANAGE => fpccr & MMRDY != 0,
@@ -1183,7 +1395,7 @@ impl Machine {
                 scs.bfar = a;
             }
         }
-        self.last_fault = Some((f, self.cpu.state.r[15]));
+        self.last_fault = Some((f, self.cpu.state.r[15], self.cpu.state.ipsr));
         tracing::debug!(pc = self.cpu.state.r[15], "fault: {f}");
         self.raise(e, Some(f))
     }
@@ -1416,6 +1628,104 @@ impl Machine {
         }
     }
 
+    /// What the core is running for IPSR value `ipsr`: "Thread mode", "SysTick", "IRQ 0
+    /// (uart0 rx)" (the board's devices driving that line, by output name).
+    pub fn exception_name(&self, ipsr: u16) -> String {
+        let n = usize::from(ipsr);
+        let fixed = match n {
+            0 => "Thread mode",
+            exc::RESET => "Reset",
+            exc::NMI => "NMI",
+            exc::HARDFAULT => "HardFault",
+            exc::MEMMANAGE => "MemManage",
+            exc::BUSFAULT => "BusFault",
+            exc::USAGEFAULT => "UsageFault",
+            exc::SVCALL => "SVCall",
+            exc::DEBUGMON => "DebugMonitor",
+            exc::PENDSV => "PendSV",
+            exc::SYSTICK => "SysTick",
+            n if n < exc::IRQ0 => return format!("reserved exception {n}"),
+            _ => "",
+        };
+        if !fixed.is_empty() {
+            return fixed.to_string();
+        }
+        let line = (n - exc::IRQ0) as u32;
+        let sources: Vec<String> = self
+            .board
+            .devices
+            .iter()
+            .flat_map(|d| {
+                let mut names: Vec<String> = crate::devices::irq_output_names(&d.kind)
+                    .iter()
+                    .map(|n| n.to_string())
+                    .collect();
+                if names.is_empty() && d.irq.contains(&line) {
+                    names = crate::plugin::loaded_irq_outputs(&d.kind);
+                }
+                d.irq
+                    .iter()
+                    .enumerate()
+                    .filter(move |&(_, &l)| l == line)
+                    .map(move |(i, _)| match names.get(i) {
+                        Some(o) => format!("{} {o}", d.name),
+                        None => format!("{} output {i}", d.name),
+                    })
+            })
+            .collect();
+        if sources.is_empty() {
+            format!("IRQ {line}")
+        } else {
+            format!("IRQ {line} ({})", sources.join(", "))
+        }
+    }
+
+    /// A hint for a fault a user's build or board choice explains.
+    fn fault_hint(&self, fault: Fault) -> Option<String> {
+        let fpu = self.cpu.features().fpu;
+        match fault {
+            Fault::NoCoprocessor { .. } if fpu == armlet_cpu::FpuKind::None => {
+                let hard = self
+                    .image
+                    .as_ref()
+                    .is_some_and(|i| i.attributes.uses_fpu());
+                Some(format!(
+                    "{}{} ({}) has no FPU; boards with one: mps2-an386 (Cortex-M4F, single precision) and mps2-an500 (Cortex-M7, double precision), e.g. --machine mps2-an386",
+                    if hard { "the ELF is built for hard float, but " } else { "" },
+                    self.board.name,
+                    self.board.cpu.name()
+                ))
+            }
+            Fault::NoCoprocessor { .. } => Some(
+                "the FPU is disabled: enable CP10/CP11 in CPACR (0xE000ED88 |= 0xF << 20) before FP code, as CMSIS SystemInit does".into(),
+            ),
+            Fault::DataBus { addr, error, .. } if error != BusError::Mpu => {
+                let r = self
+                    .mem
+                    .regions()
+                    .find(|r| addr.wrapping_sub(r.base) < r.size && r.kind.is_none())?;
+                let plugin = self
+                    .board
+                    .devices
+                    .iter()
+                    .find(|d| d.name == r.name)
+                    .filter(|d| {
+                        crate::plugin::is_plugin_device(d, &[]) || !crate::devices::types().iter().any(|t| t.0 == d.kind)
+                    })
+                    .map(|d| format!(" (plugin type \"{}\"; its refusal is logged above)", d.kind))
+                    .unwrap_or_default();
+                Some(format!(
+                    "{addr:#010x} is offset {:#x} of device '{}' ({:#010x}..{:#010x}){plugin}",
+                    addr - r.base,
+                    r.name,
+                    r.base,
+                    u64::from(r.base) + u64::from(r.size) - 1
+                ))
+            }
+            _ => None,
+        }
+    }
+
     /// The last traced instructions, disassembled, one per line (see `Cpu::enable_trace`).
     pub fn trace_report(&mut self) -> String {
         let mut out = String::new();
@@ -1455,17 +1765,21 @@ impl Machine {
             s.primask as u8,
             s.control
         );
-        if let Some((fault, at)) = self.last_fault {
+        if let Some((fault, at, ipsr)) = self.last_fault {
             let insn = match armlet_cpu::decode_at(&mut self.mem, at, 0, self.cpu.features()) {
                 Ok(i) => i.disasm(),
                 Err(_) => "<cannot fetch>".into(),
             };
             let _ = writeln!(
                 out,
-                "  last fault: {fault}\n    at {}: {insn}\n    {}",
+                "  last fault, in {}: {fault}\n    at {}: {insn}\n    {}",
+                self.exception_name(ipsr),
                 self.location(at),
                 self.fault_status()
             );
+            if let Some(hint) = self.fault_hint(fault) {
+                let _ = writeln!(out, "    {hint}");
+            }
         }
         let pc = s.r[15];
         let insn = match self.cpu.current_insn(&mut self.mem) {
@@ -1479,7 +1793,12 @@ impl Machine {
             }
             Err(_) => "<cannot fetch>".into(),
         };
-        let _ = writeln!(out, "  at {}: {insn}", self.location(pc));
+        let _ = writeln!(
+            out,
+            "  at {} (in {}): {insn}",
+            self.location(pc),
+            self.exception_name(self.cpu.state.ipsr)
+        );
         let _ = write!(
             out,
             "  after {} instructions ({} ns virtual time)",

@@ -14,9 +14,10 @@ use armlet_cpu::{Bus, BusError};
 /// Errors in a memory map.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum MemoryMapError {
-    /// Two regions overlap.
-    #[error("region '{0}' overlaps region '{1}'")]
-    Overlap(String, String),
+    /// Two regions overlap: names and inclusive address ranges of the new one and the one
+    /// already there.
+    #[error("region '{0}' ({1:#010x}..{2:#010x}) overlaps region '{3}' ({4:#010x}..{5:#010x})")]
+    Overlap(String, u32, u32, String, u32, u32),
     /// An alias names no region at its target address.
     #[error("alias '{0}' points at {1:#010x}, where no RAM or ROM region starts")]
     BadAlias(String, u32),
@@ -252,16 +253,61 @@ impl Memory {
     }
 
     fn check(&self, name: &str, base: u32, size: u32) -> Result<(), MemoryMapError> {
+        self.check_against(name, base, size, |_| true)
+    }
+
+    /// Check `[base, base + size)` against the mappings `against` selects.
+    fn check_against(
+        &self,
+        name: &str,
+        base: u32,
+        size: u32,
+        against: impl Fn(&Mapping) -> bool,
+    ) -> Result<(), MemoryMapError> {
         if size == 0 || u64::from(base) + u64::from(size) > 1 << 32 {
             return Err(MemoryMapError::BadSize(name.into()));
         }
         let end = u64::from(base) + u64::from(size);
-        for m in &self.maps {
+        for m in self.maps.iter().filter(|m| against(m)) {
             let mend = u64::from(m.base) + u64::from(m.size);
             if u64::from(base) < mend && u64::from(m.base) < end {
-                return Err(MemoryMapError::Overlap(name.into(), m.name.clone()));
+                return Err(MemoryMapError::Overlap(
+                    name.into(),
+                    base,
+                    (end - 1) as u32,
+                    m.name.clone(),
+                    m.base,
+                    (mend - 1) as u32,
+                ));
             }
         }
+        Ok(())
+    }
+
+    /// Map a filler device (the `unimplemented` type: what a board does not model) at
+    /// `[base, base + size)`. It may lie under RAM/ROM regions, which win there (mapped
+    /// first): a machine file can add memory inside a board's reserved space (e.g. an alias
+    /// at 0x0800_0000) without splitting the filler. It must not overlap other devices.
+    pub fn add_filler_device(
+        &mut self,
+        name: &str,
+        base: u32,
+        size: u32,
+        dev: Box<dyn Device>,
+    ) -> Result<(), MemoryMapError> {
+        self.check_against(name, base, size, |m| !matches!(m.target, Target::Store(_)))?;
+        self.devices.push(DeviceSlot {
+            dev,
+            irqs: Vec::new(),
+        });
+        let idx = self.devices.len() - 1;
+        self.maps.push(Mapping {
+            name: name.into(),
+            base,
+            size,
+            target: Target::Device(idx),
+            kind: RegionKind::Ram,
+        });
         Ok(())
     }
 
@@ -687,6 +733,37 @@ mod tests {
         fn peek(&self, offset: u32, _size: u8) -> Option<u32> {
             Some(self.value + offset)
         }
+    }
+
+    #[test]
+    fn filler_devices_lie_under_memory_but_not_under_devices() {
+        let mut m = Memory::from_board(&board()).unwrap();
+        // A filler over the RAM at 0x1000 and beyond: the RAM wins where it is.
+        m.add_filler_device(
+            "filler",
+            0x1000,
+            0x4000,
+            Box::new(Reg {
+                value: 0x100,
+                reads: 0,
+            }),
+        )
+        .unwrap();
+        m.write32(0x1000, 7).unwrap();
+        assert_eq!(m.read32(0x1000), Ok(7), "RAM, not the filler");
+        assert_eq!(m.read32(0x2000), Ok(0x1100), "the filler past the RAM");
+        // Devices still may not overlap each other, fillers included; errors give ranges.
+        let e = m
+            .add_device("dev", 0x3000, 0x100, Box::<Reg>::default(), vec![])
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "region 'dev' (0x00003000..0x000030ff) overlaps region 'filler' (0x00001000..0x00004fff)"
+        );
+        let e = m
+            .add_filler_device("f2", 0x4f00, 0x200, Box::<Reg>::default())
+            .unwrap_err();
+        assert!(e.to_string().contains("overlaps region 'filler'"), "{e}");
     }
 
     #[test]

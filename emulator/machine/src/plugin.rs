@@ -173,7 +173,21 @@ pub struct Library {
     pub abi_version: u32,
     /// Its device types.
     pub types: Vec<TypeInfo>,
+    /// True if the file looks like Rust code built with `panic = "abort"` (see
+    /// [`built_with_panic_abort`]): a panic in it ends the armlet process.
+    pub panic_abort: bool,
     _lib: libloading::Library,
+}
+
+/// Whether the library at `path` is Rust code built with `panic = "abort"`, as far as its
+/// bytes tell: the Rust runtime is there (`rust_begin_unwind`) with the `panic_abort`
+/// runtime crate and without `panic_unwind`. A stripped library may not tell (false).
+pub fn built_with_panic_abort(path: &Path) -> bool {
+    let Ok(bytes) = std::fs::read(path) else {
+        return false;
+    };
+    let has = |needle: &[u8]| bytes.windows(needle.len()).any(|w| w == needle);
+    has(b"rust_begin_unwind") && has(b"panic_abort") && !has(b"panic_unwind")
 }
 
 impl Library {
@@ -187,6 +201,12 @@ impl Library {
         let mut s = String::new();
         let _ = writeln!(s, "plugin:  {} {}", self.name, self.version);
         let _ = writeln!(s, "file:    {}", self.path.display());
+        if self.panic_abort {
+            let _ = writeln!(
+                s,
+                "panic:   abort (warning: a panic in this plugin ends armlet; build it with panic = \"unwind\")"
+            );
+        }
         let _ = writeln!(
             s,
             "ABI:     {}.{} (this armlet: {}.0 to {}.{})",
@@ -256,10 +276,31 @@ pub fn any_loaded() -> bool {
     !LOADED.lock().unwrap_or_else(|e| e.into_inner()).is_empty()
 }
 
+/// The IRQ output names of device type `kind` from the plugin libraries loaded so far (for
+/// reports naming an interrupt's source).
+pub fn loaded_irq_outputs(kind: &str) -> Vec<String> {
+    LOADED
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .iter()
+        .find_map(|l| l.find(kind))
+        .map(|t| t.irq_outputs.clone())
+        .unwrap_or_default()
+}
+
 /// Load a plugin library (or return it if this process already loaded it). Loading runs the
 /// library's initialisers, so load only paths the user named.
 pub fn load(path: &Path) -> Result<&'static Library, PluginError> {
-    let shown = path.display().to_string();
+    // Errors show the file armlet opens: a relative path is shown resolved, with what it was
+    // relative to.
+    let shown = match std::path::absolute(path) {
+        Ok(abs) if path.is_relative() => format!(
+            "{} (`{}`, relative to the current directory)",
+            abs.display(),
+            path.display()
+        ),
+        _ => path.display().to_string(),
+    };
     let canon = std::fs::canonicalize(path).map_err(|err| PluginError::Missing {
         path: shown.clone(),
         err,
@@ -354,14 +395,25 @@ fn open(path: &Path, shown: &str) -> Result<Library, PluginError> {
         }
         types.push(ty);
     }
+    let panic_abort = built_with_panic_abort(path);
+    if panic_abort {
+        tracing::warn!("{}", panic_abort_warning(shown));
+    }
     Ok(Library {
         path: path.to_path_buf(),
         name,
         version: version_str,
         abi_version: version,
         types,
+        panic_abort,
         _lib: lib,
     })
+}
+
+fn panic_abort_warning(shown: &str) -> String {
+    format!(
+        "plugin {shown} is built with panic = \"abort\": a panic in it ends the armlet process instead of failing only its device; build it with panic = \"unwind\" (e.g. [profile.release] panic = \"unwind\" in the plugin's workspace Cargo.toml)"
+    )
 }
 
 /// The longest string a description may hold.
@@ -666,10 +718,35 @@ pub fn create(desc: &DeviceDesc, plugins: &[PathBuf], cpu_hz: u64) -> Result<Bui
         }
     };
     let what = format!("device '{name}' (type \"{}\")", desc.kind);
+    // Accesses reach the plugin as offsets checked for natural alignment, so the base must
+    // be aligned to the largest access size the type allows.
+    let align = ty
+        .regions
+        .iter()
+        .map(|r| {
+            if r.access & 4 != 0 {
+                4
+            } else if r.access & 2 != 0 {
+                2
+            } else {
+                1
+            }
+        })
+        .max()
+        .unwrap_or(1);
+    if !desc.base.is_multiple_of(align) {
+        return Err(format!(
+            "{what}: key `base`: {:#010x} is not aligned to {align} bytes (the type's registers take {}-bit accesses); use e.g. {:#010x}",
+            desc.base,
+            align * 8,
+            desc.base & !(align - 1)
+        ));
+    }
     if desc.irq.len() > ty.irq_outputs.len() {
         return Err(format!(
-            "{what}: key `irq`: {} lines given, but the type has {} IRQ output{} ({})",
+            "{what}: key `irq`: {} line{} given, but the type has {} IRQ output{} ({})",
             desc.irq.len(),
+            if desc.irq.len() == 1 { "" } else { "s" },
             ty.irq_outputs.len(),
             if ty.irq_outputs.len() == 1 { "" } else { "s" },
             if ty.irq_outputs.is_empty() {
@@ -862,7 +939,14 @@ struct CtxCell {
     plugin: String,
     instance: String,
     misuse_logged: Cell<bool>,
+    /// Errors the plugin logged during the callback in progress: reported when it returns,
+    /// folded into the one failure report if the callback failed (a Rust panic is then one
+    /// line, not the plugin's message and the host's).
+    errors: std::cell::RefCell<Vec<String>>,
 }
+
+/// How many error messages of one callback are kept for its report.
+const MAX_CALLBACK_ERRORS: usize = 8;
 
 thread_local! {
     /// The handle and host state of the plugin callback in progress on this thread, if any.
@@ -985,7 +1069,12 @@ unsafe extern "C" fn host_log(ctx: *mut ffi::Ctx, level: u32, msg: ffi::Str) {
     let _ = catch_unwind(AssertUnwindSafe(|| {
         let (who, plugin) = (&c.instance, &c.plugin);
         match level {
-            ffi::LOG_ERROR => tracing::error!("plugin device '{who}' ({plugin}): {text}"),
+            ffi::LOG_ERROR => {
+                let mut errors = c.errors.borrow_mut();
+                if errors.len() < MAX_CALLBACK_ERRORS {
+                    errors.push(text);
+                }
+            }
             ffi::LOG_WARN => tracing::warn!("plugin device '{who}' ({plugin}): {text}"),
             ffi::LOG_INFO => tracing::info!("plugin device '{who}' ({plugin}): {text}"),
             ffi::LOG_DEBUG => tracing::debug!("plugin device '{who}' ({plugin}): {text}"),
@@ -1175,6 +1264,8 @@ pub struct PluginDevice {
     ctx: *mut CtxCell,
     wake: Arc<WakeFlag>,
     failed: bool,
+    /// Refused accesses already logged: (offset, size, write); at most `MAX_REFUSALS_LOGGED`.
+    refusals_logged: Vec<(u32, u8, bool)>,
     /// Callbacks made so far (the watchdog tells them apart by this number).
     calls: u64,
     watch: Arc<crate::watchdog::Watch>,
@@ -1182,6 +1273,9 @@ pub struct PluginDevice {
     /// life, so a plugin that keeps pointers to them (instead of copying) reads valid data.
     _params: (Vec<ffi::ParamValue>, Vec<String>, Box<str>),
 }
+
+/// How many distinct refused accesses of one device are logged.
+const MAX_REFUSALS_LOGGED: usize = 16;
 
 /// Callback kinds (indexes into `watchdog::OPS`).
 mod op {
@@ -1308,6 +1402,7 @@ impl PluginDevice {
             plugin: format!("plugin {} {}", lib.name, lib.path.display()),
             instance: instance.to_string(),
             misuse_logged: Cell::new(false),
+            errors: Default::default(),
         }));
         let mut d = PluginDevice {
             lib,
@@ -1317,6 +1412,7 @@ impl PluginDevice {
             ctx,
             wake,
             failed: false,
+            refusals_logged: Vec::new(),
             calls: 0,
             watch: crate::watchdog::register(label),
             _params: (names, strings, instance_name),
@@ -1336,9 +1432,12 @@ impl PluginDevice {
             // SAFETY: the slot holds the pointer-sized value `create` wrote (or zero).
             Ok((ffi::OK, b)) => unsafe { b.as_ptr().cast::<*mut c_void>().read_unaligned() },
             Ok((status, _)) => {
-                return Err(format!(
-                    "the plugin refused to create it (status {status}; see the log above)"
-                ))
+                let why = d.take_errors().join("; ");
+                return Err(if why.is_empty() {
+                    format!("the plugin refused to create it (status {status})")
+                } else {
+                    format!("the plugin refused to create it (status {status}): {why}")
+                });
             }
             Err(msg) => return Err(format!("the plugin misbehaved in `create`: {msg}")),
         };
@@ -1393,11 +1492,15 @@ impl PluginDevice {
         self.handle.slot.arm(out_len);
         let handle: *const Handle = self.handle;
         let prev = ACTIVE.with(|a| a.replace((handle, self.ctx)));
+        self.flush_errors(); // any left from a failed callback whose caller did not report them
         self.calls += 1;
         self.watch.enter(self.calls, what);
         let status = f(self.dev, handle.cast_mut().cast());
         self.watch.leave();
         ACTIVE.with(|a| a.set(prev));
+        if status != ffi::FAILED && what != op::CREATE {
+            self.flush_errors();
+        }
         // SAFETY: as above.
         unsafe { (*self.ctx).dctx.set(std::ptr::null_mut()) };
         match self.handle.slot.take(out_len) {
@@ -1427,6 +1530,24 @@ impl PluginDevice {
         }
     }
 
+    /// The errors the plugin logged in the last callback, not reported yet.
+    fn take_errors(&mut self) -> Vec<String> {
+        // SAFETY: `ctx` is live until drop; no callback is in progress (we are the caller).
+        std::mem::take(&mut *unsafe { &*self.ctx }.errors.borrow_mut())
+    }
+
+    /// Report the errors the plugin logged in its last callback.
+    fn flush_errors(&mut self) {
+        for e in self.take_errors() {
+            tracing::error!(
+                "plugin device '{}' (plugin {} {}): {e}",
+                self.instance(),
+                self.lib.name,
+                self.lib.path.display()
+            );
+        }
+    }
+
     /// Mark the instance failed after `what` returned `status` (`detail`: how it misbehaved,
     /// if it did more than return a failure status).
     fn fail(
@@ -1442,8 +1563,10 @@ impl PluginDevice {
                 ctx.set_irq(i, false);
             }
         }
+        let logged = self.take_errors();
         let why = match detail {
             Some(d) => d,
+            None if !logged.is_empty() => logged.join("; "),
             None => format!("status {status}"),
         };
         let msg = format!(
@@ -1474,6 +1597,72 @@ impl PluginDevice {
         if st != ffi::OK {
             self.fail("wake", st, bad, Some(ctx));
         }
+    }
+
+    /// Log a refused access (once per offset, size and direction; the first
+    /// `MAX_REFUSALS_LOGGED` of them): the guest takes a BusFault for it.
+    fn refused(&mut self, offset: u32, size: u8, write: bool, why: &str) {
+        let key = (offset, size, write);
+        if self.refusals_logged.contains(&key) || self.refusals_logged.len() >= MAX_REFUSALS_LOGGED
+        {
+            return;
+        }
+        self.refusals_logged.push(key);
+        let more = if self.refusals_logged.len() == MAX_REFUSALS_LOGGED {
+            " (further refusals of this device are not logged)"
+        } else {
+            ""
+        };
+        tracing::warn!(
+            "plugin device '{}' (type \"{}\", plugin {}): {}-bit {} at offset {offset:#x} refused: {why}; the guest gets a BusFault{more}",
+            self.instance(),
+            self.ty.name,
+            self.lib.name,
+            u32::from(size) * 8,
+            if write { "write" } else { "read" },
+        );
+    }
+
+    /// Why the host refuses a `size`-byte access at `offset` before calling the plugin.
+    fn why_not(&self, offset: u32, size: u8) -> String {
+        let size32 = u32::from(size);
+        let Some(r) = self
+            .ty
+            .regions
+            .iter()
+            .find(|r| offset.checked_sub(r.offset).is_some_and(|o| o < r.size))
+        else {
+            let list: Vec<String> = self
+                .ty
+                .regions
+                .iter()
+                .map(|r| format!("'{}' {:#x}..{:#x}", r.name, r.offset, r.offset + r.size - 1))
+                .collect();
+            return format!("outside the type's register regions ({})", list.join(", "));
+        };
+        if !offset.is_multiple_of(size32) {
+            return format!(
+                "misaligned ({size}-byte access at an offset not a multiple of {size})"
+            );
+        }
+        if r.access & size32 == 0 {
+            let sizes: Vec<String> = [1u32, 2, 4]
+                .iter()
+                .filter(|&&n| r.access & n != 0)
+                .map(|n| format!("{}-bit", n * 8))
+                .collect();
+            return format!(
+                "region '{}' allows only {} accesses",
+                r.name,
+                sizes.join(" and ")
+            );
+        }
+        format!(
+            "the access runs past the end of region '{}' ({:#x}..{:#x})",
+            r.name,
+            r.offset,
+            r.offset + r.size - 1
+        )
     }
 
     /// (region index, offset in region) of a `size`-byte access at `offset`, if the type
@@ -1580,7 +1769,11 @@ impl Device for PluginDevice {
         if self.failed {
             return Err(BusError::DeviceError);
         }
-        let (region, off) = self.locate(offset, size).ok_or(BusError::Denied)?;
+        let Some((region, off)) = self.locate(offset, size) else {
+            let why = self.why_not(offset, size);
+            self.refused(offset, size, false, &why);
+            return Err(BusError::Denied);
+        };
         self.deliver_wake(ctx);
         if self.failed {
             return Err(BusError::DeviceError);
@@ -1594,7 +1787,10 @@ impl Device for PluginDevice {
         });
         match r {
             Ok((ffi::OK, b)) => Ok(u32::from_ne_bytes([b[0], b[1], b[2], b[3]]) & size_mask(size)),
-            Ok((ffi::BUS_ERROR, _)) => Err(BusError::Denied),
+            Ok((ffi::BUS_ERROR, _)) => {
+                self.refused(offset, size, false, "the plugin answered with a bus error");
+                Err(BusError::Denied)
+            }
             Ok((s, _)) => {
                 self.fail("read", s, None, Some(ctx));
                 Err(BusError::DeviceError)
@@ -1616,7 +1812,11 @@ impl Device for PluginDevice {
         if self.failed {
             return Err(BusError::DeviceError);
         }
-        let (region, off) = self.locate(offset, size).ok_or(BusError::Denied)?;
+        let Some((region, off)) = self.locate(offset, size) else {
+            let why = self.why_not(offset, size);
+            self.refused(offset, size, true, &why);
+            return Err(BusError::Denied);
+        };
         self.deliver_wake(ctx);
         if self.failed {
             return Err(BusError::DeviceError);
@@ -1629,7 +1829,10 @@ impl Device for PluginDevice {
         });
         match st {
             ffi::OK => Ok(()),
-            ffi::BUS_ERROR if bad.is_none() => Err(BusError::Denied),
+            ffi::BUS_ERROR if bad.is_none() => {
+                self.refused(offset, size, true, "the plugin answered with a bus error");
+                Err(BusError::Denied)
+            }
             s => {
                 self.fail("write", s, bad, Some(ctx));
                 Err(BusError::DeviceError)

@@ -116,6 +116,18 @@ pub fn types() -> &'static [(&'static str, &'static str)] {
     ]
 }
 
+/// The names of a built-in type's IRQ outputs, in the order of a machine file's `irq`.
+pub fn irq_output_names(kind: &str) -> &'static [&'static str] {
+    match kind {
+        "cmsdk-uart" => &["rx", "tx", "overflow", "combined"],
+        "cmsdk-timer" | "stellaris-gptm" => &["timer"],
+        "cmsdk-dualtimer" => &["combined", "timer 1", "timer 2"],
+        "stellaris-uart" => &["combined", "rx", "tx", "rt", "ms", "e"],
+        "stellaris-sysctl" => &["system control"],
+        _ => &[],
+    }
+}
+
 /// Build a device from its machine-file entry. `serial` gives a UART its backend (asked for
 /// only once the entry has been checked).
 pub fn create(desc: &DeviceDesc, serial: &mut SerialFor<'_>) -> Result<Built, String> {
