@@ -51,6 +51,8 @@ fn firmware(name: &str) -> PathBuf {
                 .arg(root().join("firmware-tests"))
                 .args(["build/gdb_target.elf", "build/gdb_second.elf"])
                 .args(["build/hello_lm3s.elf", "build/fp_lazy.elf"])
+                .args(["build/gdb_fault_O0.elf", "build/gdb_fault_O2.elf"])
+                .arg("build/gdb_fault_psp.elf")
                 .stdout(Stdio::null())
                 .status()
                 .expect("run make");
@@ -1507,4 +1509,61 @@ fn gdb_reads_single_registers_and_raw_p_packets_on_the_m4f() {
     assert!(out.lines().any(|l| l.starts_with("d15 ")), "{out}");
     assert!(out.lines().any(|l| l.starts_with("fpscr ")), "{out}");
     assert_eq!(a.finish().0, Some(137), "killed by GDB");
+}
+
+/// Stepping over a faulting instruction stops at the handler's first instruction (not
+/// one further, as armlet did), like QEMU and silicon; stepping into SVC, over a store that
+/// pends an interrupt and over a semihosting call match QEMU too, with watchpoints set (the
+/// other step path) or not. With `step-irq on` the step over the store ends at the
+/// interrupt handler's first instruction.
+#[test]
+fn stepi_into_exception_handlers_stops_at_their_first_instruction() {
+    if !gdb_available() {
+        return;
+    }
+    for opt in ["O0", "O2"] {
+        let fw = firmware(&format!("gdb_fault_{opt}"));
+        let hardfault = symbol(&fw, "HardFault_Handler");
+        let svc = symbol(&fw, "SVC_Handler");
+        let load = symbol(&fw, "faulting_load");
+        let steps = |pre: &[&str]| {
+            let a = Armlet::start(&fw, &["--wait"]);
+            let out = gdb(&a.addr, &fw, pre, Some("stepi-fault.gdb"), &["kill"]);
+            let pcs = stepped_pcs(&out);
+            assert!(pcs.len() > 10 && pcs.len() < 400, "{out}");
+            (pcs, out)
+        };
+        let (pcs, out) = steps(&[]);
+        let at = pcs.iter().position(|&p| p == hardfault).expect(&out);
+        // The step before the handler was the load in faulting_load (ARM ARM B1.5.6: the
+        // return address of a precise fault is the faulting instruction; the handler's
+        // first instruction has not run).
+        assert!((load..load + 0x40).contains(&pcs[at - 1]), "{opt}: {out}");
+        assert_eq!(
+            pcs.len(),
+            at + 4,
+            "{opt}: three steps inside the handler: {out}"
+        );
+        assert!(pcs.contains(&svc), "{opt}: stepi into SVC_Handler: {out}");
+        let (watched, wout) = steps(&["watch psp_stack[0]"]);
+        assert_eq!(watched, pcs, "{opt}: with a watchpoint set: {wout}");
+        if let Some(q) = Qemu::start(&fw) {
+            let qout = gdb(&q.addr, &fw, &[], Some("stepi-fault.gdb"), &[]);
+            let qpcs = stepped_pcs(&qout);
+            assert_eq!(
+                qpcs, pcs,
+                "{opt}: armlet and QEMU step differently:\n{qout}"
+            );
+        }
+        let irq0 = symbol(&fw, "IRQ0_Handler");
+        let (on, oout) = steps(&["monitor step-irq on"]);
+        let i = on.iter().position(|&p| p == irq0).expect(&oout);
+        assert!(
+            !pcs.contains(&irq0),
+            "{opt}: step-irq off keeps IRQ0 pending"
+        );
+        // The same steps up to the store to NVIC_ISPR0, which ends at the handler's first
+        // instruction.
+        assert_eq!(on[..i], pcs[..i], "{opt}: {oout}");
+    }
 }
