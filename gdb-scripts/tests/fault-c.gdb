@@ -1,7 +1,6 @@
-# A fault caught in a HardFault_Handler written in C: GDB's `break HardFault_Handler` stops
-# after its prologue (registers pushed, SP moved); the report must still find the frame the
-# core stacked.
+# A fault caught in a HardFault_Handler written in C, at a breakpoint the test sets before
+# (inside the handler after its prologue, or in a function it calls): the report must still
+# find the frame the core stacked.
 source gdb-scripts/armlet.gdb
-break HardFault_Handler
 continue
 armlet-fault

@@ -1567,3 +1567,56 @@ fn stepi_into_exception_handlers_stops_at_their_first_instruction() {
         assert_eq!(on[..i], pcs[..i], "{opt}: {oout}");
     }
 }
+
+/// The line of `src/gdb_fault.c` holding `marker`.
+fn fault_source_line(marker: &str) -> usize {
+    let src = std::fs::read_to_string(root().join("firmware-tests/src/gdb_fault.c")).unwrap();
+    1 + src.lines().position(|l| l.contains(marker)).unwrap()
+}
+
+/// `monitor fault` and gdb-scripts' `armlet-fault` decode the frame the core stacked, not
+/// the one at the current SP: stopped in a HardFault_Handler written in C after its
+/// prologue (at -O0 and -O2, Thread mode on MSP or PSP), or in a function it called, they
+/// name the faulting load in faulting_load and its source line.
+#[test]
+fn fault_report_from_a_c_handler_after_its_prologue_finds_the_stacked_frame() {
+    if !gdb_available() {
+        return;
+    }
+    let in_handler = format!(
+        "break gdb_fault.c:{}",
+        fault_source_line("note_fault(words, 4);")
+    );
+    let fault_line = fault_source_line("FAULT HERE");
+    for (fw, stop, stack) in [
+        ("gdb_fault_O0", in_handler.as_str(), "MSP"),
+        ("gdb_fault_O2", in_handler.as_str(), "MSP"),
+        ("gdb_fault_psp", in_handler.as_str(), "PSP"),
+        ("gdb_fault_O2", "break note_fault", "MSP"),
+    ] {
+        let fw = firmware(fw);
+        let load = symbol(&fw, "faulting_load");
+        let a = Armlet::start(&fw, &["--wait"]);
+        let out = gdb(&a.addr, &fw, &[stop], Some("fault-c.gdb"), &["kill"]);
+        let ctx = out
+            .lines()
+            .find(|l| l.starts_with("interrupted context"))
+            .unwrap_or_else(|| panic!("{out}"));
+        assert!(ctx.contains(&format!("frame stacked on {stack}")), "{out}");
+        let pc = num_after(ctx, "pc=") as u32;
+        assert!((load..load + 0x40).contains(&pc), "{out}");
+        assert!(ctx.contains("<faulting_load"), "{out}");
+        assert!(
+            out.contains("faulting instruction (the stacked PC): faulting_load"),
+            "{out}"
+        );
+        assert!(
+            out.contains(&format!("Line {fault_line} of \"src/gdb_fault.c\"")),
+            "{out}"
+        );
+        assert!(out.contains(&format!("{pc:#x} <faulting_load")), "{out}");
+        assert!(out.contains("\tldr\t"), "the faulting instruction: {out}");
+        assert!(out.contains("<signal handler called>"), "{out}");
+        assert_eq!(a.finish().0, Some(137));
+    }
+}

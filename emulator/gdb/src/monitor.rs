@@ -2,6 +2,7 @@
 
 use crate::target::{GdbTarget, OnDetach};
 use armlet_machine::io::exc;
+use armlet_machine::EntryFrame;
 use gdbstub::target::ext::monitor_cmd::{outputln, ConsoleOutput, MonitorCmd};
 
 /// The `monitor help` text.
@@ -164,6 +165,45 @@ impl GdbTarget {
         }
     }
 
+    /// The interrupted context from the frame stacked at `f`: PC (the faulting instruction
+    /// for a precise fault), LR, xPSR, R0-R3, R12 and the SP before the exception.
+    fn describe_frame(&self, out: &mut ConsoleOutput<'_>, f: EntryFrame) {
+        let stack = if f.exc_return & 4 != 0 { "PSP" } else { "MSP" };
+        let mut frame = [0u8; 32];
+        if self.m.debug_read(f.addr, &mut frame).is_err() {
+            outputln!(
+                out,
+                "the frame stacked on {stack} at {:#010x} cannot be read",
+                f.addr
+            );
+            return;
+        }
+        let w = |i: usize| u32::from_le_bytes([0, 1, 2, 3].map(|k| frame[4 * i + k]));
+        let extended = f.exc_return & 0x10 == 0;
+        let size = if extended { 0x68 } else { 0x20 };
+        // xPSR bit 9: the core skipped a word to align the frame to 8 bytes.
+        let sp = f.addr + size + if w(7) & (1 << 9) != 0 { 4 } else { 0 };
+        outputln!(
+            out,
+            "interrupted context (frame stacked on {stack} at {:#010x}, EXC_RETURN={:#010x}): pc={} lr={:#010x} xpsr={:#010x}",
+            f.addr,
+            f.exc_return,
+            location(&self.m, w(6)),
+            w(5),
+            w(7)
+        );
+        outputln!(
+            out,
+            "  r0={:#010x} r1={:#010x} r2={:#010x} r3={:#010x} r12={:#010x} sp={sp:#010x}{}",
+            w(0),
+            w(1),
+            w(2),
+            w(3),
+            w(4),
+            if extended { " (with FP state)" } else { "" }
+        );
+    }
+
     fn fault(&mut self, out: &mut ConsoleOutput<'_>) {
         let status = self.m.fault_status();
         outputln!(out, "{status}");
@@ -190,39 +230,14 @@ impl GdbTarget {
                     active.join(", ")
                 }
             );
-            // The frame stacked on entry (B1.5.6): on the stack EXC_RETURN in LR names.
-            let lr = s.r[14];
-            if lr & 0xffff_fff0 == 0xffff_fff0 {
-                let (name, sp) = if lr & 4 != 0 {
-                    ("PSP", s.psp())
-                } else {
-                    ("MSP", s.msp())
-                };
-                let mut frame = [0u8; 32];
-                if self.m.debug_read(sp, &mut frame).is_ok() {
-                    let w = |i: usize| u32::from_le_bytes([0, 1, 2, 3].map(|k| frame[4 * i + k]));
-                    outputln!(
-                        out,
-                        "interrupted context (frame on {name} at {sp:#010x}): pc={} lr={:#010x} xpsr={:#010x}",
-                        location(&self.m, w(6)),
-                        w(5),
-                        w(7)
-                    );
-                    outputln!(
-                        out,
-                        "  r0={:#010x} r1={:#010x} r2={:#010x} r3={:#010x} r12={:#010x}",
-                        w(0),
-                        w(1),
-                        w(2),
-                        w(3),
-                        w(4)
-                    );
-                }
-            } else {
-                outputln!(
+            // The frame the core stacked on entry (B1.5.6), as recorded then: SP and LR
+            // may have changed since (the handler's prologue, calls).
+            match self.m.entry_frame() {
+                Some(f) => self.describe_frame(out, f),
+                None => outputln!(
                     out,
-                    "LR ({lr:#010x}) is no longer EXC_RETURN: the handler has called something"
-                );
+                    "the frame stacked on entry is unknown (the exception state was changed by the debugger)"
+                ),
             }
         }
     }
