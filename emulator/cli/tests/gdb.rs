@@ -1620,3 +1620,194 @@ fn fault_report_from_a_c_handler_after_its_prologue_finds_the_stacked_frame() {
         assert_eq!(a.finish().0, Some(137));
     }
 }
+
+/// False (and a message) when lldb is not installed.
+fn lldb_available() -> bool {
+    let ok = have("lldb");
+    if !ok {
+        eprintln!("lldb not installed: skipping (apt-get install lldb)");
+    }
+    ok
+}
+
+/// LLDB connects (`gdb-remote`), reads registers and memory, asks `qMemoryRegionInfo` for
+/// mapped and unmapped addresses (answered from the board's map), steps into the HardFault
+/// handler and kills the target with an exit status it understands.
+#[test]
+fn lldb_connects_reads_memory_regions_and_steps() {
+    if !lldb_available() {
+        return;
+    }
+    let fw = firmware("gdb_fault_O2");
+    let hardfault = symbol(&fw, "HardFault_Handler");
+    let a = Armlet::start(&fw, &["--wait"]);
+    let mut c = Command::new("lldb");
+    c.arg("--batch")
+        .args(["-o", &format!("file {}", fw.display())])
+        .args(["-o", &format!("gdb-remote {}", a.addr)])
+        .args(["-o", "register read pc sp"])
+        .args(["-o", "memory read -f x -s 4 -c 2 0"])
+        .args(["-o", "memory region 0x100"])
+        .args(["-o", "memory region 0x20001000"])
+        .args(["-o", "memory region 0x30000000"])
+        .args(["-o", "breakpoint set -n faulting_load"])
+        .args(["-o", "continue"])
+        .args(["-o", "thread step-inst"])
+        .args(["-o", "register read pc"])
+        .args(["-o", "kill"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = c.spawn().expect("run lldb");
+    let out = Lines::default().spawn(child.stdout.take().unwrap());
+    let err = Lines::default().spawn(child.stderr.take().unwrap());
+    let code = wait_child(&mut child, Duration::from_secs(90));
+    std::thread::sleep(Duration::from_millis(50));
+    let text = format!("{}{}", out.text(), err.text());
+    assert!(code.is_some(), "lldb timed out:\n{text}");
+    // The reset vector: initial SP and the reset handler, as in the ELF.
+    let m = machine(&fw, false);
+    let mut v = [0u8; 8];
+    m.debug_read(0, &mut v).unwrap();
+    let sp = u32::from_le_bytes([v[0], v[1], v[2], v[3]]);
+    let reset = u32::from_le_bytes([v[4], v[5], v[6], v[7]]);
+    assert!(
+        text.contains(&format!("0x00000000: {sp:#010x} {reset:#010x}")),
+        "{text}"
+    );
+    assert!(text.contains(&format!("sp = {sp:#010x}")), "{text}");
+    assert!(
+        text.contains("[0x0000000000000000-0x0000000000400000) rwx"),
+        "{text}"
+    );
+    assert!(
+        text.contains("[0x0000000020000000-0x0000000020400000) rwx"),
+        "{text}"
+    );
+    let gap = text
+        .lines()
+        .find(|l| l.contains(") ---"))
+        .unwrap_or_else(|| panic!("an unmapped region for 0x30000000:\n{text}"));
+    assert!(!text.contains("not supported"), "{text}");
+    assert!(gap.starts_with('['), "{gap}");
+    assert!(text.contains("stop reason = breakpoint 1.1"), "{text}");
+    assert!(
+        text.contains("stop reason = instruction step into"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "pc = {hardfault:#010x}  gdb_fault_O2.elf`HardFault_Handler"
+        )),
+        "{text}"
+    );
+    assert!(text.contains("exited with status = 9"), "{text}");
+    assert_eq!(a.finish().0, Some(137));
+}
+
+/// `qMemoryRegionInfo` at the packet level, and `monitor` errors: an unknown command or a
+/// bad argument is its text as console output, then `E01`; the session goes on.
+#[test]
+fn memory_region_info_and_monitor_errors_at_the_packet_level() {
+    let fw = firmware("gdb_fault_O2");
+    let a = Armlet::start(&fw, &["--wait"]);
+    let mut r = Rsp::connect(&a.addr);
+    let hex = |s: &str| -> String { s.bytes().map(|b| format!("{b:02x}")).collect() };
+    assert_eq!(
+        r.cmd("qMemoryRegionInfo:20000010"),
+        format!(
+            "start:20000000;size:400000;permissions:rwx;name:{};",
+            hex("ssram23")
+        )
+    );
+    let gap = r.cmd("qMemoryRegionInfo:30000000");
+    assert!(
+        gap.starts_with("start:") && !gap.contains("permissions"),
+        "{gap}"
+    );
+    assert_eq!(r.cmd("qMemoryRegionInfo:xyz"), "E16");
+    for (cmd, want) in [
+        ("bogus", "unknown monitor command 'bogus'"),
+        ("reset later", "unknown mode 'later'"),
+        ("step-irq maybe", "expected on or off"),
+    ] {
+        r.send(&format!("qRcmd,{}", hex(cmd)));
+        let out = r.recv();
+        let text = String::from_utf8(unhex(out.strip_prefix('O').unwrap())).unwrap();
+        assert!(text.contains(want), "{cmd}: {text}");
+        assert_eq!(r.recv(), "E01", "{cmd}");
+    }
+    assert!(r.monitor("halt").contains("halted at"));
+    assert!(r.monitor("reset init").contains("reset: halted at"));
+    // The session goes on.
+    assert!(r.cmd("?").starts_with('T'));
+    r.send("k");
+    assert_eq!(a.finish().0, Some(137));
+}
+
+/// `monitor resume`/`go`/`reset run` let the core run while GDB does not wait for it; the
+/// debugger's next packet halts it. Here it runs into the fault and stops in the handler.
+#[test]
+fn monitor_go_runs_the_core_until_the_next_packet() {
+    let fw = firmware("gdb_fault_O2");
+    let hardfault = symbol(&fw, "HardFault_Handler");
+    for go in ["go", "resume", "reset run"] {
+        let a = Armlet::start(&fw, &["--wait"]);
+        let mut r = Rsp::connect(&a.addr);
+        let before = r.monitor("icount");
+        assert_eq!(before.trim(), "0");
+        let said = r.monitor(go);
+        assert!(said.contains("until GDB's next command halts it"), "{said}");
+        // Until the firmware reaches its fault (a few hundred instructions).
+        let end = Instant::now() + Duration::from_secs(20);
+        while a
+            .err
+            .wait_for("the core is halted", Duration::from_millis(0))
+            .is_none()
+        {
+            assert!(Instant::now() < end, "{}", a.err.text());
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let pc = r.reg(15);
+        assert!(
+            (hardfault..hardfault + 0x40).contains(&pc),
+            "{go}: pc={pc:#x}"
+        );
+        assert!(r.monitor("icount").trim().parse::<u64>().unwrap() > 100);
+        r.send("k");
+        assert_eq!(a.finish().0, Some(137));
+    }
+}
+
+/// With real GDB: an unknown monitor command is an error GDB shows, and it stops a script;
+/// the probe spellings users copy from OpenOCD/pyOCD/J-Link scripts work.
+#[test]
+fn gdb_stops_a_script_at_an_unknown_monitor_command_and_knows_the_probe_spellings() {
+    if !gdb_available() {
+        return;
+    }
+    let fw = firmware("gdb_fault_O2");
+    let a = Armlet::start(&fw, &["--wait"]);
+    let out = gdb(
+        &a.addr,
+        &fw,
+        &[
+            "monitor reset halt",
+            "monitor reset init",
+            "monitor halt",
+            "monitor help",
+        ],
+        Some("monitor-bogus.gdb"),
+        &["kill"],
+    );
+    assert!(out.contains("reset: halted at"), "{out}");
+    assert!(out.contains("halted at 0x"), "{out}");
+    for spelling in ["reset run", "resume | go", "halt"] {
+        assert!(out.contains(spelling), "help lists {spelling}: {out}");
+    }
+    assert!(out.contains("unknown monitor command 'bogus'"), "{out}");
+    assert!(out.contains("Protocol error with Rcmd"), "{out}");
+    assert!(!out.contains("AFTER-BOGUS"), "the script went on: {out}");
+    // GDB's -batch went on to `kill` after the failed script.
+    assert_eq!(a.finish().0, Some(137));
+}

@@ -96,6 +96,8 @@ struct Session {
     no_ack: bool,
     /// The debugger's `qSupported`, for a restarted stub.
     qsupported: Option<Vec<u8>>,
+    /// The last command was `k` (not `vKill`): LLDB waits for an exit status.
+    plain_kill: bool,
     shared: Rc<Shared>,
 }
 
@@ -416,6 +418,7 @@ impl<'l> Server<'l> {
                     tx,
                     no_ack: false,
                     qsupported: None,
+                    plain_kill: false,
                     shared,
                 });
             }
@@ -474,6 +477,7 @@ impl<'l> Server<'l> {
                 }
             }
             let no_ack = bytes.starts_with(b"$QStartNoAckMode#");
+            s.plain_kill = bytes.starts_with(b"$k#");
             let mut qsupported = bytes.starts_with(b"$qSupported").then(|| bytes.clone());
             for b in bytes {
                 let s = self.session.as_mut()?;
@@ -606,8 +610,10 @@ impl<'l> Server<'l> {
             matches!(s.gdb, Some(GdbStubStateMachine::Running(_))) || self.target.free_run;
         self.target.free_run = false;
         if matches!(how, End::Kill) {
-            // `vKill` wants an answer (gdbstub gives none outside extended mode).
-            let _ = s.tx.send(Out::Bytes(crate::framing::packet(b"OK")));
+            // `vKill` wants an answer (gdbstub gives none outside extended mode); after `k`
+            // GDB reads none and LLDB wants the exit status (killed by signal 9).
+            let reply: &[u8] = if s.plain_kill { b"X09" } else { b"OK" };
+            let _ = s.tx.send(Out::Bytes(crate::framing::packet(reply)));
         }
         let _ = s.tx.send(Out::Close);
         self.target.tap.set_enabled(false);
