@@ -1811,3 +1811,27 @@ fn gdb_stops_a_script_at_an_unknown_monitor_command_and_knows_the_probe_spelling
     // GDB's -batch went on to `kill` after the failed script.
     assert_eq!(a.finish().0, Some(137));
 }
+
+/// A second gdb-multiarch is refused with an error it shows ("Remote failure reply:
+/// E.armlet: another debugger ..."), not a broken `qSupported` exchange; the first session
+/// goes on.
+#[test]
+fn a_second_gdb_is_told_why_it_is_refused() {
+    if !gdb_available() {
+        return;
+    }
+    let fw = firmware("gdb_fault_O2");
+    let a = Armlet::start(&fw, &["--wait"]);
+    let mut first = Rsp::connect(&a.addr);
+    let out = gdb(&a.addr, &fw, &[], None, &["echo AFTER-REFUSAL\\n"]);
+    assert!(
+        out.contains("Remote failure reply: E.armlet: another debugger is already connected"),
+        "{out}"
+    );
+    assert!(!out.contains("unrecognized item"), "{out}");
+    assert!(!out.contains("Broken pipe"), "{out}");
+    assert!(out.contains("AFTER-REFUSAL"), "{out}");
+    assert!(first.cmd("?").starts_with('T'));
+    first.send("k");
+    assert_eq!(a.finish().0, Some(137));
+}

@@ -376,9 +376,7 @@ impl<'l> Server<'l> {
         match ev {
             NetEvent::Connected { id, tx, peer } => {
                 if self.session.is_some() {
-                    let _ = tx.send(Out::Bytes(crate::framing::console_packet(
-                        format!("{}\n", crate::net::BUSY).as_bytes(),
-                    )));
+                    let _ = tx.send(Out::Bytes(crate::net::refusal()));
                     let _ = tx.send(Out::Close);
                     return None;
                 }
