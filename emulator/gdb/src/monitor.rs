@@ -385,7 +385,7 @@ mod tests {
             "halt now",
         ] {
             let msg = rejected(&hex(bad)).expect(bad);
-            assert!(msg.contains(bad.split(' ').last().unwrap()), "{msg}");
+            assert!(msg.contains(bad.split(' ').next_back().unwrap()), "{msg}");
         }
         assert!(rejected(b"qRcmd,6").is_some());
         assert!(rejected(b"qRcmd,zz").is_some());
