@@ -32,7 +32,7 @@ fn machine() -> Machine {
         Box::new(Quiet),
     )
     .unwrap();
-    let mut vt = vec![0u32; 16];
+    let mut vt = [0u32; 16];
     vt[0] = 0x2000_1000;
     vt[1] = 0x2000_0001;
     vt[3] = 0x201;
