@@ -17,8 +17,8 @@ armlet monitor commands:
   halt                halt the core (it is halted whenever GDB can send a command; after
                       `resume` this stops it) and show where
   resume | go         let the core run without GDB waiting for it (OpenOCD's `resume`,
-                      J-Link's `go`): it runs until GDB's next command halts it, or on
-                      after a detach; use `continue` to run it under GDB's control
+                      J-Link's `go`): it runs until GDB's next command halts it; use
+                      `continue` to run it under GDB's control
   info                board, core, state, instruction count, virtual time, breakpoints
   fault               fault status (CFSR/HFSR/MMFAR/BFAR) in words, and where the fault
                       happened (the frame the core stacked on exception entry)

@@ -274,7 +274,7 @@ impl<'l> Server<'l> {
                 return Some(Outcome::Exited(code));
             }
             eprintln!(
-                "{}\narmlet: the core is halted (it was running after `monitor resume`)",
+                "{}\narmlet: the core is halted (it was running without the debugger waiting for it: monitor resume, go or reset run)",
                 stop.note.unwrap_or_else(|| "armlet: stopped".into()),
             );
             return None;
