@@ -289,7 +289,10 @@ impl GdbTarget {
         let extended = f.exc_return & 0x10 == 0;
         let size = if extended { 0x68 } else { 0x20 };
         // xPSR bit 9: the core skipped a word to align the frame to 8 bytes.
-        let sp = f.addr + size + if w(7) & (1 << 9) != 0 { 4 } else { 0 };
+        let sp = f
+            .addr
+            .wrapping_add(size)
+            .wrapping_add(if w(7) & (1 << 9) != 0 { 4 } else { 0 });
         outputln!(
             out,
             "interrupted context (frame stacked on {stack} at {:#010x}, EXC_RETURN={:#010x}): pc={} lr={:#010x} xpsr={:#010x}",
