@@ -48,22 +48,41 @@ document armlet-run-to-main
 Run until the first line of main (a temporary breakpoint).
 end
 
+# Called in each frame, innermost first, by armlet-fault: the frame after GDB's exception
+# frame (`<signal handler called>`, whose PC reads as EXC_RETURN) is the interrupted code,
+# unwound from the frame the core stacked, wherever the handler has moved SP since.
+define armlet-fault-frame
+  if $armlet_fault_state == 1
+    set $armlet_fault_state = 2
+    set $armlet_fault_pc = (unsigned int) $pc
+  end
+  if $armlet_fault_state == 0 && ((unsigned int) $pc & 0xffffff00) == 0xffffff00
+    set $armlet_fault_state = 1
+  end
+end
+document armlet-fault-frame
+Internal to armlet-fault (run in every frame by `frame apply`).
+end
+
 define armlet-fault
   monitor fault
-  if ($xpsr & 0x1ff) != 0 && ($lr & 0xfffffff0) == 0xfffffff0
-    if ($lr & 4) != 0
-      set $armlet_frame = (unsigned int *) $psp
-    else
-      set $armlet_frame = (unsigned int *) $msp
-    end
-    printf "faulting instruction: "
-    info symbol $armlet_frame[6]
-    info line *$armlet_frame[6]
+  set $armlet_fault_state = 0
+  set $armlet_fault_pc = 0
+  frame apply all -q -s armlet-fault-frame
+  if $armlet_fault_state == 2
+    printf "faulting instruction (the stacked PC): "
+    info symbol $armlet_fault_pc
+    info line *$armlet_fault_pc
+    # (no error when the PC is unreadable, e.g. a jump to nowhere: the report goes on)
+    frame apply level 0 -q -s x/i $armlet_fault_pc
+  else
+    printf "no exception frame in GDB's backtrace (see the interrupted context above)\n"
   end
   backtrace
 end
 document armlet-fault
-Explain a fault from inside its handler: CFSR/HFSR/MMFAR/BFAR in words (monitor fault),
-the stacked frame of the interrupted code, its source line and instruction, and a backtrace
-through the exception.
+Explain a fault from inside its handler (also after its prologue, or from a function it
+called): CFSR/HFSR/MMFAR/BFAR in words and the frame the core stacked on entry (monitor
+fault), the faulting instruction and its source line, and a backtrace through the
+exception.
 end

@@ -51,6 +51,8 @@ fn firmware(name: &str) -> PathBuf {
                 .arg(root().join("firmware-tests"))
                 .args(["build/gdb_target.elf", "build/gdb_second.elf"])
                 .args(["build/hello_lm3s.elf", "build/fp_lazy.elf"])
+                .args(["build/gdb_fault_O0.elf", "build/gdb_fault_O2.elf"])
+                .arg("build/gdb_fault_psp.elf")
                 .stdout(Stdio::null())
                 .status()
                 .expect("run make");
@@ -1507,4 +1509,329 @@ fn gdb_reads_single_registers_and_raw_p_packets_on_the_m4f() {
     assert!(out.lines().any(|l| l.starts_with("d15 ")), "{out}");
     assert!(out.lines().any(|l| l.starts_with("fpscr ")), "{out}");
     assert_eq!(a.finish().0, Some(137), "killed by GDB");
+}
+
+/// Stepping over a faulting instruction stops at the handler's first instruction (not
+/// one further, as armlet did), like QEMU and silicon; stepping into SVC, over a store that
+/// pends an interrupt and over a semihosting call match QEMU too, with watchpoints set (the
+/// other step path) or not. With `step-irq on` the step over the store ends at the
+/// interrupt handler's first instruction.
+#[test]
+fn stepi_into_exception_handlers_stops_at_their_first_instruction() {
+    if !gdb_available() {
+        return;
+    }
+    for opt in ["O0", "O2"] {
+        let fw = firmware(&format!("gdb_fault_{opt}"));
+        let hardfault = symbol(&fw, "HardFault_Handler");
+        let svc = symbol(&fw, "SVC_Handler");
+        let load = symbol(&fw, "faulting_load");
+        let steps = |pre: &[&str]| {
+            let a = Armlet::start(&fw, &["--wait"]);
+            let out = gdb(&a.addr, &fw, pre, Some("stepi-fault.gdb"), &["kill"]);
+            let pcs = stepped_pcs(&out);
+            assert!(pcs.len() > 10 && pcs.len() < 400, "{out}");
+            (pcs, out)
+        };
+        let (pcs, out) = steps(&[]);
+        let at = pcs.iter().position(|&p| p == hardfault).expect(&out);
+        // The step before the handler was the load in faulting_load (ARM ARM B1.5.6: the
+        // return address of a precise fault is the faulting instruction; the handler's
+        // first instruction has not run).
+        assert!((load..load + 0x40).contains(&pcs[at - 1]), "{opt}: {out}");
+        assert_eq!(
+            pcs.len(),
+            at + 4,
+            "{opt}: three steps inside the handler: {out}"
+        );
+        assert!(pcs.contains(&svc), "{opt}: stepi into SVC_Handler: {out}");
+        let (watched, wout) = steps(&["watch psp_stack[0]"]);
+        assert_eq!(watched, pcs, "{opt}: with a watchpoint set: {wout}");
+        if let Some(q) = Qemu::start(&fw) {
+            let qout = gdb(&q.addr, &fw, &[], Some("stepi-fault.gdb"), &[]);
+            let qpcs = stepped_pcs(&qout);
+            assert_eq!(
+                qpcs, pcs,
+                "{opt}: armlet and QEMU step differently:\n{qout}"
+            );
+        }
+        let irq0 = symbol(&fw, "IRQ0_Handler");
+        let (on, oout) = steps(&["monitor step-irq on"]);
+        let i = on.iter().position(|&p| p == irq0).expect(&oout);
+        assert!(
+            !pcs.contains(&irq0),
+            "{opt}: step-irq off keeps IRQ0 pending"
+        );
+        // The same steps up to the store to NVIC_ISPR0, which ends at the handler's first
+        // instruction.
+        assert_eq!(on[..i], pcs[..i], "{opt}: {oout}");
+    }
+}
+
+/// The line of `src/gdb_fault.c` holding `marker`.
+fn fault_source_line(marker: &str) -> usize {
+    let src = std::fs::read_to_string(root().join("firmware-tests/src/gdb_fault.c")).unwrap();
+    1 + src.lines().position(|l| l.contains(marker)).unwrap()
+}
+
+/// `monitor fault` and gdb-scripts' `armlet-fault` decode the frame the core stacked, not
+/// the one at the current SP: stopped in a HardFault_Handler written in C after its
+/// prologue (at -O0 and -O2, Thread mode on MSP or PSP), or in a function it called, they
+/// name the faulting load in faulting_load and its source line.
+#[test]
+fn fault_report_from_a_c_handler_after_its_prologue_finds_the_stacked_frame() {
+    if !gdb_available() {
+        return;
+    }
+    let in_handler = format!(
+        "break gdb_fault.c:{}",
+        fault_source_line("note_fault(words, 4);")
+    );
+    let fault_line = fault_source_line("FAULT HERE");
+    for (fw, stop, stack) in [
+        ("gdb_fault_O0", in_handler.as_str(), "MSP"),
+        ("gdb_fault_O2", in_handler.as_str(), "MSP"),
+        ("gdb_fault_psp", in_handler.as_str(), "PSP"),
+        ("gdb_fault_O2", "break note_fault", "MSP"),
+    ] {
+        let fw = firmware(fw);
+        let load = symbol(&fw, "faulting_load");
+        let a = Armlet::start(&fw, &["--wait"]);
+        let out = gdb(&a.addr, &fw, &[stop], Some("fault-c.gdb"), &["kill"]);
+        let ctx = out
+            .lines()
+            .find(|l| l.starts_with("interrupted context"))
+            .unwrap_or_else(|| panic!("{out}"));
+        assert!(ctx.contains(&format!("frame stacked on {stack}")), "{out}");
+        let pc = num_after(ctx, "pc=") as u32;
+        assert!((load..load + 0x40).contains(&pc), "{out}");
+        assert!(ctx.contains("<faulting_load"), "{out}");
+        assert!(
+            out.contains("faulting instruction (the stacked PC): faulting_load"),
+            "{out}"
+        );
+        assert!(
+            out.contains(&format!("Line {fault_line} of \"src/gdb_fault.c\"")),
+            "{out}"
+        );
+        assert!(out.contains(&format!("{pc:#x} <faulting_load")), "{out}");
+        assert!(out.contains("\tldr\t"), "the faulting instruction: {out}");
+        assert!(out.contains("<signal handler called>"), "{out}");
+        assert_eq!(a.finish().0, Some(137));
+    }
+}
+
+/// False (and a message) when lldb is not installed.
+fn lldb_available() -> bool {
+    let ok = have("lldb");
+    if !ok {
+        eprintln!("lldb not installed: skipping (apt-get install lldb)");
+    }
+    ok
+}
+
+/// LLDB connects (`gdb-remote`), reads registers and memory, asks `qMemoryRegionInfo` for
+/// mapped and unmapped addresses (answered from the board's map), steps into the HardFault
+/// handler and kills the target with an exit status it understands.
+#[test]
+fn lldb_connects_reads_memory_regions_and_steps() {
+    if !lldb_available() {
+        return;
+    }
+    let fw = firmware("gdb_fault_O2");
+    let hardfault = symbol(&fw, "HardFault_Handler");
+    let a = Armlet::start(&fw, &["--wait"]);
+    let mut c = Command::new("lldb");
+    c.arg("--batch")
+        .args(["-o", &format!("file {}", fw.display())])
+        .args(["-o", &format!("gdb-remote {}", a.addr)])
+        .args(["-o", "register read pc sp"])
+        .args(["-o", "memory read -f x -s 4 -c 2 0"])
+        .args(["-o", "memory region 0x100"])
+        .args(["-o", "memory region 0x20001000"])
+        .args(["-o", "memory region 0x30000000"])
+        .args(["-o", "breakpoint set -n faulting_load"])
+        .args(["-o", "continue"])
+        .args(["-o", "thread step-inst"])
+        .args(["-o", "register read pc"])
+        .args(["-o", "kill"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = c.spawn().expect("run lldb");
+    let out = Lines::default().spawn(child.stdout.take().unwrap());
+    let err = Lines::default().spawn(child.stderr.take().unwrap());
+    let code = wait_child(&mut child, Duration::from_secs(90));
+    std::thread::sleep(Duration::from_millis(50));
+    let text = format!("{}{}", out.text(), err.text());
+    assert!(code.is_some(), "lldb timed out:\n{text}");
+    // The reset vector: initial SP and the reset handler, as in the ELF.
+    let m = machine(&fw, false);
+    let mut v = [0u8; 8];
+    m.debug_read(0, &mut v).unwrap();
+    let sp = u32::from_le_bytes([v[0], v[1], v[2], v[3]]);
+    let reset = u32::from_le_bytes([v[4], v[5], v[6], v[7]]);
+    assert!(
+        text.contains(&format!("0x00000000: {sp:#010x} {reset:#010x}")),
+        "{text}"
+    );
+    assert!(text.contains(&format!("sp = {sp:#010x}")), "{text}");
+    assert!(
+        text.contains("[0x0000000000000000-0x0000000000400000) rwx"),
+        "{text}"
+    );
+    assert!(
+        text.contains("[0x0000000020000000-0x0000000020400000) rwx"),
+        "{text}"
+    );
+    let gap = text
+        .lines()
+        .find(|l| l.contains(") ---"))
+        .unwrap_or_else(|| panic!("an unmapped region for 0x30000000:\n{text}"));
+    assert!(!text.contains("not supported"), "{text}");
+    assert!(gap.starts_with('['), "{gap}");
+    assert!(text.contains("stop reason = breakpoint 1.1"), "{text}");
+    assert!(
+        text.contains("stop reason = instruction step into"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "pc = {hardfault:#010x}  gdb_fault_O2.elf`HardFault_Handler"
+        )),
+        "{text}"
+    );
+    assert!(text.contains("exited with status = 9"), "{text}");
+    assert_eq!(a.finish().0, Some(137));
+}
+
+/// `qMemoryRegionInfo` at the packet level, and `monitor` errors: an unknown command or a
+/// bad argument is its text as console output, then `E01`; the session goes on.
+#[test]
+fn memory_region_info_and_monitor_errors_at_the_packet_level() {
+    let fw = firmware("gdb_fault_O2");
+    let a = Armlet::start(&fw, &["--wait"]);
+    let mut r = Rsp::connect(&a.addr);
+    let hex = |s: &str| -> String { s.bytes().map(|b| format!("{b:02x}")).collect() };
+    assert_eq!(
+        r.cmd("qMemoryRegionInfo:20000010"),
+        format!(
+            "start:20000000;size:400000;permissions:rwx;name:{};",
+            hex("ssram23")
+        )
+    );
+    let gap = r.cmd("qMemoryRegionInfo:30000000");
+    assert!(
+        gap.starts_with("start:") && !gap.contains("permissions"),
+        "{gap}"
+    );
+    assert_eq!(r.cmd("qMemoryRegionInfo:xyz"), "E16");
+    for (cmd, want) in [
+        ("bogus", "unknown monitor command 'bogus'"),
+        ("reset later", "unknown mode 'later'"),
+        ("step-irq maybe", "expected on or off"),
+    ] {
+        r.send(&format!("qRcmd,{}", hex(cmd)));
+        let out = r.recv();
+        let text = String::from_utf8(unhex(out.strip_prefix('O').unwrap())).unwrap();
+        assert!(text.contains(want), "{cmd}: {text}");
+        assert_eq!(r.recv(), "E01", "{cmd}");
+    }
+    assert!(r.monitor("halt").contains("halted at"));
+    assert!(r.monitor("reset init").contains("reset: halted at"));
+    // The session goes on.
+    assert!(r.cmd("?").starts_with('T'));
+    r.send("k");
+    assert_eq!(a.finish().0, Some(137));
+}
+
+/// `monitor resume`/`go`/`reset run` let the core run while GDB does not wait for it; the
+/// debugger's next packet halts it. Here it runs into the fault and stops in the handler.
+#[test]
+fn monitor_go_runs_the_core_until_the_next_packet() {
+    let fw = firmware("gdb_fault_O2");
+    let hardfault = symbol(&fw, "HardFault_Handler");
+    for go in ["go", "resume", "reset run"] {
+        let a = Armlet::start(&fw, &["--wait"]);
+        let mut r = Rsp::connect(&a.addr);
+        let before = r.monitor("icount");
+        assert_eq!(before.trim(), "0");
+        let said = r.monitor(go);
+        assert!(said.contains("until GDB's next command halts it"), "{said}");
+        // Until the firmware reaches its fault (a few hundred instructions).
+        let end = Instant::now() + Duration::from_secs(20);
+        while a
+            .err
+            .wait_for("the core is halted", Duration::from_millis(0))
+            .is_none()
+        {
+            assert!(Instant::now() < end, "{}", a.err.text());
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let pc = r.reg(15);
+        assert!(
+            (hardfault..hardfault + 0x40).contains(&pc),
+            "{go}: pc={pc:#x}"
+        );
+        assert!(r.monitor("icount").trim().parse::<u64>().unwrap() > 100);
+        r.send("k");
+        assert_eq!(a.finish().0, Some(137));
+    }
+}
+
+/// With real GDB: an unknown monitor command is an error GDB shows, and it stops a script;
+/// the probe spellings users copy from OpenOCD/pyOCD/J-Link scripts work.
+#[test]
+fn gdb_stops_a_script_at_an_unknown_monitor_command_and_knows_the_probe_spellings() {
+    if !gdb_available() {
+        return;
+    }
+    let fw = firmware("gdb_fault_O2");
+    let a = Armlet::start(&fw, &["--wait"]);
+    let out = gdb(
+        &a.addr,
+        &fw,
+        &[
+            "monitor reset halt",
+            "monitor reset init",
+            "monitor halt",
+            "monitor help",
+        ],
+        Some("monitor-bogus.gdb"),
+        &["kill"],
+    );
+    assert!(out.contains("reset: halted at"), "{out}");
+    assert!(out.contains("halted at 0x"), "{out}");
+    for spelling in ["reset run", "resume | go", "halt"] {
+        assert!(out.contains(spelling), "help lists {spelling}: {out}");
+    }
+    assert!(out.contains("unknown monitor command 'bogus'"), "{out}");
+    assert!(out.contains("Protocol error with Rcmd"), "{out}");
+    assert!(!out.contains("AFTER-BOGUS"), "the script went on: {out}");
+    // GDB's -batch went on to `kill` after the failed script.
+    assert_eq!(a.finish().0, Some(137));
+}
+
+/// A second gdb-multiarch is refused with an error it shows ("Remote failure reply:
+/// E.armlet: another debugger ..."), not a broken `qSupported` exchange; the first session
+/// goes on.
+#[test]
+fn a_second_gdb_is_told_why_it_is_refused() {
+    if !gdb_available() {
+        return;
+    }
+    let fw = firmware("gdb_fault_O2");
+    let a = Armlet::start(&fw, &["--wait"]);
+    let mut first = Rsp::connect(&a.addr);
+    let out = gdb(&a.addr, &fw, &[], None, &["echo AFTER-REFUSAL\\n"]);
+    assert!(
+        out.contains("Remote failure reply: E.armlet: another debugger is already connected"),
+        "{out}"
+    );
+    assert!(!out.contains("unrecognized item"), "{out}");
+    assert!(!out.contains("Broken pipe"), "{out}");
+    assert!(out.contains("AFTER-REFUSAL"), "{out}");
+    assert!(first.cmd("?").starts_with('T'));
+    first.send("k");
+    assert_eq!(a.finish().0, Some(137));
 }

@@ -91,23 +91,16 @@ impl GdbTarget {
 
     /// One instruction (or the entry to a pending exception). `Machine::step` executes the
     /// instruction without checking watchpoints (it is meant for resuming from one); so
-    /// unless we are resuming from a watchpoint here, or an exception is about to be taken,
-    /// the instruction runs as a one-cycle `run` with breakpoints skipped, where watchpoints
-    /// are checked.
+    /// unless we are resuming from a watchpoint here, the instruction runs with watchpoints
+    /// checked (`Machine::step_watched`). Either way an exception the instruction raises is
+    /// entered and the step ends at the handler's first instruction.
     fn step_once(&mut self) -> Exit {
         let pc = self.pc();
         let resuming = self.debug_stop_pc.take() == Some(pc);
         if self.m.debug.watchpoints.is_empty() || resuming {
             return self.m.step();
         }
-        let s = &self.m.cpu.state;
-        let nvic = &self.m.mem.io.nvic;
-        let prio = nvic.execution_priority(s.primask, s.faultmask, s.basepri);
-        if nvic.to_take(prio).is_some() {
-            return self.m.step();
-        }
-        self.m.cpu.skip_breakpoint_once();
-        self.m.run(1)
+        self.m.step_watched()
     }
 
     /// What a machine exit means to GDB; `None` for "still running".

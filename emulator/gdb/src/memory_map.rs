@@ -65,6 +65,70 @@ pub fn memory_map_xml(m: &Machine) -> String {
     out
 }
 
+/// The reply to LLDB's `qMemoryRegionInfo:ADDR` (a packet body), `None` for other packets.
+/// The answer describes the largest range around ADDR that one region of the board's map
+/// covers (where regions overlap, the smallest region containing ADDR; ranges are cut at
+/// every region boundary): `start:..;size:..;permissions:..;name:HEX;`, with `rwx` for RAM,
+/// `rx` for ROM and aliases of it, `rw` for device registers and the PPB. An address
+/// outside every region is answered with the unmapped gap up to the next region and no
+/// permissions, as the LLDB gdb-remote protocol documentation asks; a malformed address is
+/// `E16`.
+pub fn region_info(m: &Machine, body: &[u8]) -> Option<Vec<u8>> {
+    let arg = body.strip_prefix(b"qMemoryRegionInfo:")?;
+    let Some(addr) = std::str::from_utf8(arg)
+        .ok()
+        .and_then(|a| u64::from_str_radix(a, 16).ok())
+    else {
+        return Some(b"E16".to_vec());
+    };
+    const TOP: u64 = 1 << 32;
+    let regions: Vec<_> = m.mem.regions().filter(|r| r.size > 0).collect();
+    let span = |r: &armlet_machine::memory::RegionInfo| {
+        (u64::from(r.base), u64::from(r.base) + u64::from(r.size))
+    };
+    if addr >= TOP {
+        return Some(format!("start:{addr:x};size:1;").into_bytes());
+    }
+    // The elementary range around `addr` between region boundaries.
+    let (mut lo, mut hi) = (0u64, TOP);
+    for r in &regions {
+        let (b, e) = span(r);
+        for edge in [b, e] {
+            if edge <= addr {
+                lo = lo.max(edge);
+            } else {
+                hi = hi.min(edge);
+            }
+        }
+    }
+    let covering = regions
+        .iter()
+        .filter(|r| {
+            let (b, e) = span(r);
+            (b..e).contains(&addr)
+        })
+        .min_by_key(|r| r.size);
+    let Some(r) = covering else {
+        return Some(format!("start:{lo:x};size:{:x};", hi - lo).into_bytes());
+    };
+    let kind_at = |base: u32| regions.iter().find(|x| x.base == base).and_then(|x| x.kind);
+    let perms = match r.kind {
+        Some(RegionKind::Ram) => "rwx",
+        Some(RegionKind::Rom) => "rx",
+        Some(RegionKind::Alias(t)) if kind_at(t) == Some(RegionKind::Rom) => "rx",
+        Some(RegionKind::Alias(_)) => "rwx",
+        None => "rw",
+    };
+    let name: String = r.name.bytes().map(|b| format!("{b:02x}")).collect();
+    Some(
+        format!(
+            "start:{lo:x};size:{:x};permissions:{perms};name:{name};",
+            hi - lo
+        )
+        .into_bytes(),
+    )
+}
+
 /// Copy `data[offset..]` into `buf` for a `qXfer` read.
 pub fn copy_range(data: &[u8], offset: u64, length: usize, buf: &mut [u8]) -> usize {
     let start = usize::try_from(offset)
@@ -123,6 +187,56 @@ impl Flash for GdbTarget {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn info(m: &Machine, addr: &str) -> String {
+        let body = format!("qMemoryRegionInfo:{addr}");
+        String::from_utf8(region_info(m, body.as_bytes()).unwrap()).unwrap()
+    }
+
+    /// Against the mps2-an385 map as QEMU defines it (hw/arm/mps2.c: 4 MiB of SSRAM1 at 0,
+    /// 4 MiB of SSRAM2/3 at 0x20000000, the CMSDK UART0 at 0x40004000) and the PPB.
+    #[test]
+    fn region_info_follows_the_board_map() {
+        let t = crate::target::tests::target();
+        let m = &t.m;
+        assert_eq!(region_info(m, b"qSupported"), None);
+        let code = info(m, "100");
+        assert!(
+            code.starts_with("start:0;size:400000;permissions:rwx;name:"),
+            "{code}"
+        );
+        let ram = info(m, "20001234");
+        assert!(
+            ram.starts_with("start:20000000;size:400000;permissions:rwx;"),
+            "{ram}"
+        );
+        let uart = info(m, "40004000");
+        assert!(uart.contains(";permissions:rw;"), "{uart}");
+        assert!(info(m, "e000ed00").contains(";permissions:rw;"));
+        // An unmapped address: the gap to the next region, no permissions.
+        let gap = info(m, "30000000");
+        assert!(!gap.contains("permissions"), "{gap}");
+        let start = u64::from_str_radix(&gap[6..gap.find(';').unwrap()], 16).unwrap();
+        let size_at = gap.find("size:").unwrap() + 5;
+        let size = u64::from_str_radix(gap[size_at..].trim_end_matches(';'), 16).unwrap();
+        assert!(start <= 0x3000_0000 && start + size > 0x3000_0000, "{gap}");
+        let next = info(m, &format!("{:x}", start + size));
+        assert!(
+            next.contains("permissions"),
+            "the gap ends at a region: {next}"
+        );
+        assert!(info(m, "ffffffff").starts_with("start:"));
+        assert_eq!(info(m, "zz"), "E16");
+        assert_eq!(info(m, ""), "E16");
+        // Every answer covers the address asked about and names a range without holes.
+        for a in (0..=0xffffu64).map(|i| i << 16) {
+            let r = info(m, &format!("{a:x}"));
+            let s = u64::from_str_radix(&r[6..r.find(';').unwrap()], 16).unwrap();
+            let z = r.find("size:").unwrap() + 5;
+            let n = u64::from_str_radix(&r[z..z + r[z..].find(';').unwrap()], 16).unwrap();
+            assert!(s <= a && a < s + n, "{a:#x}: {r}");
+        }
+    }
 
     #[test]
     fn copy_range_pages_through() {

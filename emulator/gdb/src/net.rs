@@ -1,7 +1,7 @@
 //! The socket side, on tokio: accept connections, pass bytes to the machine thread, write
 //! what it sends back. One debugger at a time; a second one is refused with a message.
 
-use crate::framing::{console_packet, packet};
+use crate::framing::packet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::sync::Arc;
@@ -171,15 +171,46 @@ async fn pump(
     let _ = wr.flush().await;
 }
 
-/// Tell a second debugger that the target is taken: answer its first packet with an error
-/// carrying the message (GDB prints it) and a console line, then close.
+/// Tell a second debugger that the target is taken: answer each of its packets (for up to
+/// two seconds, or until it hangs up) with an error carrying the message, then close. GDB
+/// shows it ("Remote failure reply: E.armlet: another debugger ...") and gives up on the
+/// connection; a console `O` packet here would break its `qSupported` exchange instead.
 async fn refuse(mut sock: TcpStream, peer: &str) {
     tracing::warn!("gdb: refused a second debugger from {peer}: one is already connected");
-    let mut buf = [0u8; 1024];
-    let _ = tokio::time::timeout(Duration::from_millis(500), sock.read(&mut buf)).await;
-    let mut reply = b"+".to_vec();
-    reply.extend(console_packet(format!("{BUSY}\n").as_bytes()));
-    reply.extend(packet(format!("E.{BUSY}").as_bytes()));
-    let _ = sock.write_all(&reply).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
+    let mut buf = [0u8; 4096];
+    let mut pending = Vec::new();
+    loop {
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        let n = match tokio::time::timeout(left, sock.read(&mut buf)).await {
+            Ok(Ok(n)) if n > 0 => n,
+            _ => break,
+        };
+        pending.extend_from_slice(&buf[..n]);
+        let mut reply = Vec::new();
+        while let Some(start) = pending.iter().position(|&b| b == b'$') {
+            let Some(hash) = pending[start..].iter().position(|&b| b == b'#') else {
+                break;
+            };
+            let end = start + hash + 3;
+            if pending.len() < end {
+                break;
+            }
+            pending.drain(..end);
+            reply.push(b'+');
+            reply.extend(refusal());
+        }
+        if pending.len() > 64 * 1024 {
+            break;
+        }
+        if !reply.is_empty() && sock.write_all(&reply).await.is_err() {
+            break;
+        }
+    }
     let _ = sock.shutdown().await;
+}
+
+/// The error packet a refused debugger gets for each of its packets.
+pub fn refusal() -> Vec<u8> {
+    packet(format!("E.{BUSY}").as_bytes())
 }

@@ -96,17 +96,27 @@ struct Session {
     no_ack: bool,
     /// The debugger's `qSupported`, for a restarted stub.
     qsupported: Option<Vec<u8>>,
+    /// The last command was `k` (not `vKill`): LLDB waits for an exit status.
+    plain_kill: bool,
     shared: Rc<Shared>,
 }
 
 impl Session {
     /// Send a reply packet (after the `+` for the command, in acknowledgement mode).
     fn reply(&self, body: &[u8]) {
+        self.reply_after(&[], body);
+    }
+
+    /// Send `console` as an `O` packet (if not empty), then the reply packet.
+    fn reply_after(&self, console: &[u8], body: &[u8]) {
         let p = crate::framing::packet(body);
         *self.shared.last.borrow_mut() = p.clone();
         let mut bytes = Vec::with_capacity(p.len() + 1);
         if !self.no_ack {
             bytes.push(b'+');
+        }
+        if !console.is_empty() {
+            bytes.extend(console_packet(console));
         }
         bytes.extend(p);
         let _ = self.tx.send(Out::Bytes(bytes));
@@ -232,7 +242,11 @@ impl<'l> Server<'l> {
     fn busy(&self) -> bool {
         match &self.session {
             None => self.running_free,
-            Some(s) => matches!(s.gdb, Some(GdbStubStateMachine::Running(_))),
+            Some(s) => match s.gdb {
+                Some(GdbStubStateMachine::Running(_)) => true,
+                Some(GdbStubStateMachine::Idle(_)) => self.target.free_run,
+                _ => false,
+            },
         }
     }
 
@@ -243,12 +257,29 @@ impl<'l> Server<'l> {
             budget = budget.min(max.saturating_sub(self.target.m.instructions()).max(1));
         }
         let t0 = Instant::now();
-        if self.session.is_none() {
+        // Without a session, or after `monitor resume` (GDB is not waiting for a stop).
+        let free = self.session.is_none() || self.target.free_run;
+        if free {
             self.target.resume = Some(crate::target::Resume::Continue);
         }
         let stop = self.target.exec(budget);
         self.adapt_slice(t0.elapsed());
-        if self.session.is_none() {
+        if free && self.session.is_some() {
+            // GDB is not waiting: its console shows nothing until it resumes the target.
+            self.target.resume = None;
+            let _ = self.target.tap.take();
+            let stop = stop?;
+            self.target.free_run = false;
+            if let Some(code) = stop.exit {
+                return Some(Outcome::Exited(code));
+            }
+            eprintln!(
+                "{}\narmlet: the core is halted (it was running without the debugger waiting for it: monitor resume, go or reset run)",
+                stop.note.unwrap_or_else(|| "armlet: stopped".into()),
+            );
+            return None;
+        }
+        if free {
             self.target.resume = None;
             let stop = stop?;
             if let Some(code) = stop.exit {
@@ -345,9 +376,7 @@ impl<'l> Server<'l> {
         match ev {
             NetEvent::Connected { id, tx, peer } => {
                 if self.session.is_some() {
-                    let _ = tx.send(Out::Bytes(crate::framing::console_packet(
-                        format!("{}\n", crate::net::BUSY).as_bytes(),
-                    )));
+                    let _ = tx.send(Out::Bytes(crate::net::refusal()));
                     let _ = tx.send(Out::Close);
                     return None;
                 }
@@ -356,6 +385,8 @@ impl<'l> Server<'l> {
             }
             NetEvent::Data { id, bytes } => {
                 let s = self.session.as_mut().filter(|s| s.id == id)?;
+                // Running after `monitor resume`: the debugger's next packet halts it.
+                self.target.free_run = false;
                 let mut frames = Vec::new();
                 s.framer.push(&bytes, &mut frames);
                 self.feed(frames)
@@ -385,6 +416,7 @@ impl<'l> Server<'l> {
                     tx,
                     no_ack: false,
                     qsupported: None,
+                    plain_kill: false,
                     shared,
                 });
             }
@@ -431,8 +463,19 @@ impl<'l> Server<'l> {
                     s.reply(&reply);
                     continue;
                 }
+                if let Some(msg) = crate::monitor::rejected(body) {
+                    // GDB prints the text, then fails the command ("Protocol error with
+                    // Rcmd"), so a script stops here.
+                    s.reply_after(format!("{msg}\n").as_bytes(), b"E01");
+                    continue;
+                }
+                if let Some(reply) = crate::memory_map::region_info(&self.target.m, body) {
+                    s.reply(&reply);
+                    continue;
+                }
             }
             let no_ack = bytes.starts_with(b"$QStartNoAckMode#");
+            s.plain_kill = bytes.starts_with(b"$k#");
             let mut qsupported = bytes.starts_with(b"$qSupported").then(|| bytes.clone());
             for b in bytes {
                 let s = self.session.as_mut()?;
@@ -561,10 +604,14 @@ impl<'l> Server<'l> {
     /// The session is over.
     fn end(&mut self, how: End) -> Option<Outcome> {
         let s = self.session.take()?;
-        let was_running = matches!(s.gdb, Some(GdbStubStateMachine::Running(_)));
+        let was_running =
+            matches!(s.gdb, Some(GdbStubStateMachine::Running(_))) || self.target.free_run;
+        self.target.free_run = false;
         if matches!(how, End::Kill) {
-            // `vKill` wants an answer (gdbstub gives none outside extended mode).
-            let _ = s.tx.send(Out::Bytes(crate::framing::packet(b"OK")));
+            // `vKill` wants an answer (gdbstub gives none outside extended mode); after `k`
+            // GDB reads none and LLDB wants the exit status (killed by signal 9).
+            let reply: &[u8] = if s.plain_kill { b"X09" } else { b"OK" };
+            let _ = s.tx.send(Out::Bytes(crate::framing::packet(reply)));
         }
         let _ = s.tx.send(Out::Close);
         self.target.tap.set_enabled(false);

@@ -70,6 +70,9 @@ pub struct GdbTarget {
     pub tap: ConsoleTap,
     /// Where the debugger server listens (for `monitor info`).
     pub(crate) listen: String,
+    /// `monitor resume`/`go`/`reset run`: the core runs while GDB is not waiting for it,
+    /// until the debugger's next packet halts it.
+    pub(crate) free_run: bool,
 }
 
 impl GdbTarget {
@@ -89,6 +92,7 @@ impl GdbTarget {
             on_detach: OnDetach::Run,
             tap,
             listen: String::new(),
+            free_run: false,
         }
     }
 

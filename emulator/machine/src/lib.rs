@@ -18,6 +18,6 @@ pub mod watchdog;
 
 pub use board::Board;
 pub use machine::{
-    exit_code, DebugState, Exit, Limits, Machine, MachineError, MachineOptions, Outcome,
-    SerialFactory, Watch, WatchKind,
+    exit_code, DebugState, EntryFrame, Exit, Limits, Machine, MachineError, MachineOptions,
+    Outcome, SerialFactory, Watch, WatchKind,
 };

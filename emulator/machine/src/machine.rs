@@ -222,6 +222,24 @@ pub struct Machine {
     skip_watch: bool,
     /// Single-stepping without interrupts (`step_irq` off).
     stepping_masked: bool,
+    /// A debugger step: the run ends once its instruction has executed or raised an
+    /// exception (a faulting instruction consumes no cycle, so the budget alone would let
+    /// the handler's first instruction run too).
+    single_step: bool,
+    /// For each active exception, innermost last: where the core stacked the frame it
+    /// entered the handler on ([`Machine::entry_frame`]).
+    entry_frames: Vec<EntryFrame>,
+}
+
+/// An exception frame the core stacked on exception entry (B1.5.6): what the debugger's
+/// fault report decodes, whatever the handler has done to SP and LR since.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EntryFrame {
+    /// The frame's address (the stacked R0).
+    pub addr: u32,
+    /// The EXC_RETURN value the core put in LR on entry (bit 2: the frame is on the PSP;
+    /// bit 4 clear: an extended frame with the FP registers).
+    pub exc_return: u32,
 }
 
 /// What a watchpoint watches for.
@@ -576,6 +594,8 @@ impl Machine {
             debug: DebugState::default(),
             skip_watch: false,
             stepping_masked: false,
+            single_step: false,
+            entry_frames: Vec::new(),
         };
         m.mem.reset();
         Ok(m)
@@ -868,6 +888,7 @@ impl Machine {
             }
         }
         self.cpu.state = armlet_cpu::CpuState::default();
+        self.entry_frames.clear();
         self.cpu.state.r[13] = sp & !3;
         self.cpu.state.r[14] = 0xffff_ffff;
         self.cpu.state.r[15] = pc & !1;
@@ -918,7 +939,7 @@ impl Machine {
     /// Run at most `budget` cycles of virtual time (instructions, plus time asleep).
     pub fn run(&mut self, budget: u64) -> Exit {
         let start = self.cycles();
-        let end = start.saturating_add(budget);
+        let mut end = start.saturating_add(budget);
         self.mem.io.attention = true;
         loop {
             if let Some(exit) = self.service() {
@@ -1021,6 +1042,12 @@ impl Machine {
                         return exit;
                     }
                 }
+            }
+            if self.single_step {
+                // The stepped instruction is done, or raised an exception that has been
+                // entered: the step ends at the handler's first instruction (as on
+                // silicon and QEMU), once pending interrupts the step may take are taken.
+                end = end.min(self.cycles());
             }
         }
     }
@@ -1193,7 +1220,41 @@ impl Machine {
                 Err(exit) => return Some(exit),
             },
         };
+        self.record_entry_frame();
         self.enter_vector(target)
+    }
+
+    /// Remember the frame just stacked (LR holds its EXC_RETURN) for the exception now
+    /// entered; frames of exceptions no longer active are dropped first.
+    fn record_entry_frame(&mut self) {
+        let s = &self.cpu.state;
+        let exc_return = s.r[14];
+        let addr = if exc_return & 4 != 0 {
+            s.psp()
+        } else {
+            s.msp()
+        };
+        let outer = self.mem.io.nvic.active_count().saturating_sub(1);
+        self.entry_frames.truncate(outer);
+        self.entry_frames.push(EntryFrame { addr, exc_return });
+    }
+
+    /// The frame the core stacked when it entered the handler now running (IPSR != 0),
+    /// recorded at entry: right even after the handler's prologue has pushed registers,
+    /// moved SP or overwritten LR. `None` in Thread mode, or when the exception state was
+    /// changed behind the core's back (a debugger writing IPSR).
+    pub fn entry_frame(&self) -> Option<EntryFrame> {
+        if self.cpu.state.ipsr == 0 {
+            return None;
+        }
+        let nvic = &self.mem.io.nvic;
+        let ipsr = usize::from(self.cpu.state.ipsr);
+        let consistent = ipsr < nvic.len()
+            && nvic.active[ipsr]
+            && self.entry_frames.len() == nvic.active_count();
+        consistent
+            .then(|| self.entry_frames.last().copied())
+            .flatten()
     }
 
     /// A derived exception (B1.5.6, B1.5.8; `DerivedLateArrival()`): the frame of exception
@@ -1448,6 +1509,7 @@ impl Machine {
         self.mem.io.attention = true;
         match r {
             Ok(()) => {
+                self.entry_frames.truncate(self.mem.io.nvic.active_count());
                 if self.cpu.state.ipsr == 0 && self.mem.scs.scr & 2 != 0 {
                     // SLEEPONEXIT: back to Thread mode means back to sleep.
                     self.sleeping = Some(false);
@@ -1478,9 +1540,22 @@ impl Machine {
     }
 
     /// Execute one instruction (a debugger `stepi`). Exceptions it raises are entered (PC
-    /// at the handler); pending interrupts are taken first only if `debug.step_irq`.
+    /// at the handler's first instruction, which has not run); pending interrupts are taken
+    /// first only if `debug.step_irq`. Watchpoints are not checked (see
+    /// [`Machine::step_watched`]).
     pub fn step(&mut self) -> Exit {
         self.resume();
+        self.step_inner()
+    }
+
+    /// [`Machine::step`], with the instruction's accesses checked against the watchpoints
+    /// (a hit stops before the access); a breakpoint at PC does not stop it.
+    pub fn step_watched(&mut self) -> Exit {
+        self.cpu.skip_breakpoint_once();
+        self.step_inner()
+    }
+
+    fn step_inner(&mut self) -> Exit {
         self.stepping_masked = !self.debug.step_irq;
         if self.sleeping.is_some() && self.stepping_masked {
             // Asleep with interrupts off while stepping: stay put, like a halted core.
@@ -1494,7 +1569,12 @@ impl Machine {
         let exit = match self.service() {
             Some(exit) => exit,
             None if (self.cpu.state.r[15], self.cpu.state.ipsr) != before => Exit::Budget,
-            None => self.run(1),
+            None => {
+                self.single_step = true;
+                let exit = self.run(1);
+                self.single_step = false;
+                exit
+            }
         };
         self.stepping_masked = false;
         self.skip_watch = false;
