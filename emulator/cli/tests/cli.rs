@@ -676,7 +676,7 @@ fn unpredictable_cmp_runs_by_default_and_faults_with_strict() {
         let mut addrs: Vec<&str> = notes
             .iter()
             .map(|l| {
-                l.split("warning: ")
+                l.split("UNPREDICTABLE at ")
                     .nth(1)
                     .unwrap_or("")
                     .split(':')

@@ -204,8 +204,8 @@ fn note_unpredictable(insn: &DecodedInsn) {
     };
     let name = entry_name(insn.raw, insn.len);
     tracing::info!(
-        "warning: {:#010x}: {enc} `{}` ({name}) is UNPREDICTABLE in ARMv7-M; executing it as \
-         Cortex-M cores and QEMU do (--strict makes it UNDEFINED; see UNPREDICTABLE.md)",
+        "UNPREDICTABLE at {:#010x}: {enc} `{}` ({name}); executed as Cortex-M cores and QEMU \
+         do (--strict makes it UNDEFINED; see emulator/cpu/UNPREDICTABLE.md)",
         insn.pc,
         insn.disasm()
     );
