@@ -45,6 +45,10 @@ NOT_ON_QEMU = {
                         "Cortex-M3 has no DSP extension (ARMv7-M ARM A5.3: ARMv7E-M only; the "
                         "other DSP encodings are UNDEFINED there, dsp-undef-m3 checks those on QEMU)",
     "freertos-start-prio3": "silicon's 3 priority bits (machines/prio3.toml); QEMU 7.2 implements 8",
+    "handler-spin-systick": "armlet only: QEMU spins forever in a handler nothing can preempt",
+    "handler-spin-irq": "armlet only: QEMU spins forever in a handler nothing can preempt",
+    "handler-spin-wfi": "armlet only: QEMU sleeps forever in a handler nothing can preempt",
+    "handler-spin-basepri": "armlet only: QEMU sleeps forever with everything masked by BASEPRI",
 }
 
 

@@ -540,3 +540,29 @@ fn gdb_and_tcp_serial_listen_on_loopback_by_default() {
         "{any:?}"
     );
 }
+
+/// panic-halt in an interrupt handler: a `b .` in timer0's handler (priority 0x40) while
+/// SysTick (0x80) and timer0 itself keep interrupting and timer1 runs on a disabled line.
+/// Nothing can preempt it: a deadlock at once (not 2,000,000 instructions of skipped time),
+/// with a report that names the handler, its exception number and the PC's symbol; the same
+/// with and without the decoded-instruction cache.
+#[test]
+fn a_b_dot_in_a_handler_nothing_can_preempt_is_a_deadlock_naming_the_handler() {
+    let fw = built("handler_spin");
+    for cache in [&[][..], &["--no-icache"][..]] {
+        let mut args = vec!["--max-instructions", "2000000", "--timeout", "20"];
+        args.extend_from_slice(cache);
+        args.extend_from_slice(&["--", "irq"]);
+        let o = run_file(&fw, &args);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(EXIT_DEADLOCK), "{cache:?}: {err}");
+        assert_eq!(stdout(&o), "b . in IRQ 8\n");
+        assert!(err.contains("deadlock"), "{err}");
+        assert!(
+            err.contains("in the IRQ 8 handler (exception 24) at 0x"),
+            "{err}"
+        );
+        assert!(err.contains("<IRQ8_Handler+0x"), "{err}");
+        assert!(err.contains("execution priority 0x40"), "{err}");
+    }
+}

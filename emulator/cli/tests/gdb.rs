@@ -51,6 +51,7 @@ fn firmware(name: &str) -> PathBuf {
                 .arg(root().join("firmware-tests"))
                 .args(["build/gdb_target.elf", "build/gdb_second.elf"])
                 .args(["build/hello_lm3s.elf", "build/fp_lazy.elf"])
+                .arg("build/handler_spin.elf")
                 .stdout(Stdio::null())
                 .status()
                 .expect("run make");
@@ -1507,4 +1508,33 @@ fn gdb_reads_single_registers_and_raw_p_packets_on_the_m4f() {
     assert!(out.lines().any(|l| l.starts_with("d15 ")), "{out}");
     assert!(out.lines().any(|l| l.starts_with("fpscr ")), "{out}");
     assert_eq!(a.finish().0, Some(137), "killed by GDB");
+}
+
+/// A `b .` in the SysTick handler that nothing can preempt is a deadlock under the GDB
+/// server too: `continue` comes back with a stop (SIGSTOP and the report, PC in the handler),
+/// not a hang.
+#[test]
+fn a_deadlock_in_a_handler_stops_the_debugger_with_a_report() {
+    if !gdb_available() {
+        return;
+    }
+    let fw = firmware("handler_spin");
+    let a = Armlet::start(&fw, &["--wait", "--", "systick"]);
+    let t0 = Instant::now();
+    let out = gdb(
+        &a.addr,
+        &fw,
+        &["continue", "info symbol $pc", "p/x $xpsr & 0x1ff"],
+        None,
+        &["kill"],
+    );
+    assert!(t0.elapsed() < Duration::from_secs(30), "{out}");
+    assert!(out.contains("SIGSTOP"), "{out}");
+    assert!(
+        out.contains("the SysTick handler (exception 15)"),
+        "the report names the handler: {out}"
+    );
+    assert!(out.contains("SysTick_Handler"), "{out}");
+    assert!(out.contains("= 0xf"), "IPSR is SysTick's: {out}");
+    assert_eq!(a.finish().0, Some(137));
 }
