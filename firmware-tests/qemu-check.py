@@ -49,6 +49,8 @@ NOT_ON_QEMU = {
     "handler-spin-irq": "armlet only: QEMU spins forever in a handler nothing can preempt",
     "handler-spin-wfi": "armlet only: QEMU sleeps forever in a handler nothing can preempt",
     "handler-spin-basepri": "armlet only: QEMU sleeps forever with everything masked by BASEPRI",
+    "itm-probe-no-debugger": "armlet only: an instruction limit (QEMU 7.2 has no ITM: it spins forever)",
+    "itm-probe": "armlet only: --itm (QEMU 7.2 has no ITM)",
 }
 
 

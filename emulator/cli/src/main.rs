@@ -227,9 +227,34 @@ struct RunArgs {
     /// the run ends at its next limit check, within 2^20 instructions, or when it ends).
     #[arg(long, value_enum, default_value = "continue")]
     on_plugin_failure: OnPluginFailure,
+    /// Enable the ITM as a debug probe would (DEMCR.TRCENA, ITM_TCR.ITMENA, every port in
+    /// ITM_TER, after every reset), for firmware that waits for a debugger to do it
+    /// (defmt-itm, cortex-m's iprintln!). Port 0 goes to stdout, the others to --itm-port files.
+    #[arg(long)]
+    itm: bool,
+    /// Write ITM stimulus port N (0-31) to the file PATH (created or truncated; raw bytes as
+    /// the firmware wrote them). Repeatable; implies --itm.
+    #[arg(long, value_name = "N=PATH", value_parser = parse_itm_port)]
+    itm_port: Vec<(u8, PathBuf)>,
     /// Arguments for the firmware (SYS_GET_CMDLINE).
     #[arg(last = true)]
     args: Vec<String>,
+}
+
+/// `--itm-port N=PATH`.
+fn parse_itm_port(s: &str) -> Result<(u8, PathBuf), String> {
+    let (n, path) = s
+        .split_once('=')
+        .ok_or_else(|| format!("'{s}': expected N=PATH (a stimulus port 0-31 and a file)"))?;
+    let port: u8 = n
+        .parse()
+        .ok()
+        .filter(|&p| p < 32)
+        .ok_or_else(|| format!("'{n}' is not an ITM stimulus port (0-31)"))?;
+    if path.is_empty() {
+        return Err(format!("port {port}: no file given (N=PATH)"));
+    }
+    Ok((port, PathBuf::from(path)))
 }
 
 fn init_logging(verbose: u8, quiet: bool) {
@@ -407,6 +432,8 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         serial,
         realtime: args.realtime,
         plugins: args.plugin.clone(),
+        itm: args.itm || !args.itm_port.is_empty(),
+        itm_ports: args.itm_port.clone(),
     };
     for p in &args.plugin {
         armlet_machine::plugin::load(p)?;

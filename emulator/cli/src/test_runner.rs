@@ -76,6 +76,10 @@ struct Spec {
     #[serde(default)]
     #[allow(dead_code)]
     qemu: Option<bool>,
+    /// Enable the ITM as a debug probe would (`armlet run --itm`): port 0 is captured as
+    /// stdout.
+    #[serde(default)]
+    itm: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -256,6 +260,8 @@ fn execute(
         serial,
         realtime: false,
         plugins: spec.plugins.iter().map(|p| t.dir.join(p)).collect(),
+        itm: spec.itm,
+        ..Default::default()
     };
     let mut m = Machine::new(board, opts, Box::new(cap))?;
     m.load_elf(&bytes)

@@ -30,6 +30,8 @@ struct TestCase {
     max_instructions: Option<u64>,
     machine: Option<String>,
     machine_file: Option<String>,
+    #[serde(default)]
+    itm: bool,
     stdin: Option<String>,
     #[serde(default)]
     serial: Vec<String>,
@@ -57,6 +59,9 @@ fn run(case: &TestCase, no_icache: bool) -> Outcome {
     }
     if let Some(f) = &case.machine_file {
         cmd.arg("--machine-file").arg(dir.join(f));
+    }
+    if case.itm {
+        cmd.arg("--itm");
     }
     for s in &case.serial {
         cmd.arg("--serial").arg(s);

@@ -34,6 +34,11 @@ pub struct MachineOptions {
     pub realtime: bool,
     /// Plugin libraries whose device types machine files may use (`--plugin PATH`).
     pub plugins: Vec<PathBuf>,
+    /// Enable the ITM at reset as a debug probe does (`--itm`; see [`crate::scs::Scs::set_itm_probe`]).
+    pub itm: bool,
+    /// ITM stimulus ports written to files (created or truncated) instead of the default:
+    /// port 0 to the console, the others nowhere (`--itm-port N=PATH`).
+    pub itm_ports: Vec<(u8, PathBuf)>,
 }
 
 /// Makes a serial backend for a UART (called once per machine build and reset-safe).
@@ -496,7 +501,20 @@ impl Machine {
     ) -> Result<Machine, MachineError> {
         let console = SharedConsole::new(console);
         let mut mem = Memory::from_board(&board)?;
-        mem.scs.set_itm_output(Box::new(console.clone()));
+        mem.scs.set_itm_output(0, Box::new(console.clone()));
+        for (port, path) in &opts.itm_ports {
+            if *port > 31 {
+                return Err(MachineError::Board(format!(
+                    "--itm-port {port}: the ITM has stimulus ports 0-31"
+                )));
+            }
+            let f = std::fs::File::create(path).map_err(|e| {
+                MachineError::Board(format!("--itm-port {port}={}: {e}", path.display()))
+            })?;
+            mem.scs
+                .set_itm_output(*port, Box::new(crate::serial::FileSerial(f)));
+        }
+        mem.scs.set_itm_probe(opts.itm);
         mem.scs.set_systick_ref_hz(board.systick_ref_hz);
         for (name, _) in &opts.serial {
             if !board.devices.iter().any(|d| &d.name == name) {
