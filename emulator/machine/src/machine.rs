@@ -934,9 +934,10 @@ impl Machine {
     /// priority beats `prio` (B1.5.4)? The core itself cannot: it spins in `b .` or sleeps,
     /// so SVCall, PendSV, NMI and the faults stay as they are, and so do the enables,
     /// priorities and masks. What can: SysTick (its event is scheduled only with TICKINT
-    /// set), each device with a scheduled event through the NVIC lines its outputs drive,
-    /// and, while a device may signal from another thread (a plugin's worker), every
-    /// device's lines. `any`: any pending at all counts (WFE with SCR.SEVONPEND).
+    /// set) and each device with a scheduled event, through the NVIC lines its outputs
+    /// drive. While a device may signal from another thread (a plugin's worker), what it
+    /// will do is unknown: the machine keeps waiting for it, as before. `any`: any pending
+    /// at all counts (WFE with SCR.SEVONPEND).
     fn wake_possible(&self, prio: i32, any: bool) -> bool {
         let nvic = &self.mem.io.nvic;
         let beats = |e: usize| {
@@ -948,7 +949,7 @@ impl Machine {
                 .iter()
                 .any(|&l| beats(exc::IRQ0 + l as usize))
         };
-        if crate::device::wake_signal().possible() && (0..self.mem.device_count()).any(device_can) {
+        if crate::device::wake_signal().possible() {
             return true;
         }
         self.mem.io.events.owners().any(|o| match o {

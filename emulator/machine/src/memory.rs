@@ -333,11 +333,6 @@ impl Memory {
         }
     }
 
-    /// The number of devices (indices of [`crate::io::EventOwner::Device`]).
-    pub fn device_count(&self) -> usize {
-        self.devices.len()
-    }
-
     /// The NVIC lines device `i`'s IRQ outputs drive (empty for an unknown index).
     pub fn device_irqs(&self, i: usize) -> &[u32] {
         self.devices.get(i).map_or(&[], |d| &d.irqs)
