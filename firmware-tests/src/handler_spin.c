@@ -12,6 +12,8 @@
  *            ends the run from its handler                                  -> exit 0
  *   wait     timer0's handler (0xC0) sleeps in WFI until SysTick (0x40) has ticked five times,
  *            then returns                                                   -> exit 0
+ *   sevonpend WFE in the SysTick handler with SCR.SEVONPEND: timer0's interrupt, disabled in
+ *            the NVIC, becoming pending is a wake-up event (B1.5.18)        -> exit 0
  * The deadlocks are armlet's (QEMU spins or sleeps forever); the other two run on QEMU. */
 #include "armv7m.h"
 #include "mps2_timers.h"
@@ -33,6 +35,13 @@ void SysTick_Handler(void)
         sh_puts("wfi in SysTick\n");
         for (;;)
             wfi();
+    }
+    if (mode == 'e') {
+        SCB_SCR |= SCR_SEVONPEND;
+        while (!nvic_is_pending(TIMER0_IRQ))
+            __asm__ volatile("wfe" ::: "memory");
+        sh_puts("WFE woken by a disabled interrupt becoming pending (SEVONPEND)\n");
+        sh_exit(0);
     }
     if (mode == 'p' && ticks == 5) {
         sh_puts("SysTick preempted the spinning handler 5 times\n");
@@ -91,7 +100,7 @@ int main(void)
     while (*p == ' ')
         p++;
     /* "wait" and "wfi" share a first letter. */
-    mode = (p[0] == 'w' && p[1] == 'a') ? 'a' : p[0];
+    mode = (p[0] == 'w' && p[1] == 'a') ? 'a' : (p[0] == 's' && p[1] == 'e') ? 'e' : p[0];
     switch (mode) {
     case 's':
     case 'w':
@@ -109,13 +118,17 @@ int main(void)
         sh_puts("wfi with BASEPRI 0x40\n");
         for (;;)
             wfi();
+    case 'e':
+        timer_start(CMSDK_TIMER0, 50000, 0, TIMER0_IRQ, 0xC0);
+        systick_start(0x80);
+        break;
     case 'p':
     case 'a':
         timer_start(CMSDK_TIMER0, 10000, 1, TIMER0_IRQ, 0xC0);
         systick_start(0x40);
         break;
     default:
-        sh_puts("usage: handler_spin systick|irq|wfi|basepri|preempt|wait\n");
+        sh_puts("usage: handler_spin systick|irq|wfi|basepri|preempt|wait|sevonpend\n");
         return 2;
     }
     while (mode != 'a' || ticks < 5 || timer_runs == 0)

@@ -416,6 +416,9 @@ pub struct IoState {
     pub dma_writes: Vec<(u32, u32)>,
     /// True if the core runs privileged (mirrored by the machine).
     pub privileged: bool,
+    /// An exception became pending since the core last entered WFE (for SCR.SEVONPEND; the
+    /// machine clears it when the core goes to sleep).
+    pub pended: bool,
 }
 
 impl IoState {
@@ -432,6 +435,7 @@ impl IoState {
             ipsr: 0,
             dma_writes: Vec::new(),
             privileged: true,
+            pended: false,
         }
     }
 
@@ -464,6 +468,7 @@ impl IoState {
                 // Rising edge: the interrupt becomes pending (B3.4.1).
                 self.nvic.pending.set(exc::IRQ0 + n, true);
                 self.attention = true;
+                self.pended = true;
             }
         } else {
             *count = count.saturating_sub(1);
@@ -475,6 +480,7 @@ impl IoState {
         if e < self.nvic.len() {
             self.nvic.pending.set(e, true);
             self.attention = true;
+            self.pended = true;
         }
     }
 }

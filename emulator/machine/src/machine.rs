@@ -798,7 +798,10 @@ impl Machine {
                     }
                 }
                 StopReason::Wfi => self.sleeping = Some(false),
-                StopReason::Wfe => self.sleeping = Some(true),
+                StopReason::Wfe => {
+                    self.sleeping = Some(true);
+                    self.mem.io.pended = false;
+                }
                 StopReason::Idle => {
                     if let Some(exit) = self.idle(end) {
                         return exit;
@@ -865,6 +868,11 @@ impl Machine {
     /// Asleep: wake for an exception that would preempt if PRIMASK were clear (B1.5.19),
     /// for WFE also for the event register; otherwise skip virtual time to the next event.
     fn sleep(&mut self, wfe: bool, end: u64) -> Option<Exit> {
+        if wfe && self.mem.scs.scr & (1 << 4) != 0 && std::mem::take(&mut self.mem.io.pended) {
+            // SEVONPEND: an exception that became pending since the WFE (even one that is
+            // disabled or cannot preempt) is a wake-up event (B1.5.18).
+            self.cpu.state.event = true;
+        }
         let s = &self.cpu.state;
         let prio = self
             .mem
@@ -892,10 +900,6 @@ impl Machine {
         if target > now {
             self.mem.io.slept += target - now;
             self.pace();
-        }
-        if wfe && self.mem.scs.scr & (1 << 4) != 0 {
-            // SEVONPEND: a newly pending interrupt is a wake-up event.
-            self.cpu.state.event |= self.mem.io.attention;
         }
         None
     }
