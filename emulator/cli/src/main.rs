@@ -24,7 +24,8 @@ mod code {
 const AFTER_HELP: &str = "\
 Exit status of `armlet run`:
   0-255  the firmware's own exit status (semihosting SYS_EXIT / SYS_EXIT_EXTENDED)
-  123    deadlock: the core sleeps (WFI/WFE or `b .`) and nothing can ever wake it
+  123    deadlock: the core sleeps (WFI/WFE or `b .`) and nothing can ever wake it, also
+         inside a handler that no enabled interrupt can preempt (panic-halt in an ISR)
   124    instruction limit or timeout reached
   125    bad input or emulator error (e.g. not an ELF, unknown machine, bad machine file,
          a plugin that cannot be loaded, a failed plugin device with --on-plugin-failure stop)
