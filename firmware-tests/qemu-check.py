@@ -40,7 +40,7 @@ NOT_ON_QEMU = {
                     "exception: a BKPT is a HardFault there; the expectations follow the ARMv7-M "
                     "ARM (C1.6, DEMCR.MON_EN/MON_PEND, DFSR.BKPT, HFSR.DEBUGEVT)",
     "sys-prio-bits": "QEMU 7.2 implements all 8 priority bits in NVIC_IPR/SHPR/BASEPRI; the "
-                     "Cortex-M3 of mps2-an385 implements 3",
+                     "Cortex-M3 of mps2-an385 implements 3 (machines/prio3.toml)",
     "dsp-undef-m3-all": "QEMU 7.2's cortex-m3 executes SMUAD, USAD8, SMLALD and SSAT16 although the "
                         "Cortex-M3 has no DSP extension (ARMv7-M ARM A5.3: ARMv7E-M only; the "
                         "other DSP encodings are UNDEFINED there, dsp-undef-m3 checks those on QEMU)",
@@ -52,6 +52,13 @@ NOT_ON_QEMU = {
     "atomic-o0-strict": "armlet only: --strict (QEMU executes the UNPREDICTABLE CMP T2 as CMP)",
     "diag-fault-in-systick": "armlet only: the fault report for a core stuck in its HardFault handler",
     "diag-fault-in-irq0": "armlet only: the fault report for a core stuck in its HardFault handler",
+    "freertos-start-prio3": "silicon's 3 priority bits (machines/prio3.toml); QEMU 7.2 implements 8",
+    "handler-spin-systick": "armlet only: QEMU spins forever in a handler nothing can preempt",
+    "handler-spin-irq": "armlet only: QEMU spins forever in a handler nothing can preempt",
+    "handler-spin-wfi": "armlet only: QEMU sleeps forever in a handler nothing can preempt",
+    "handler-spin-basepri": "armlet only: QEMU sleeps forever with everything masked by BASEPRI",
+    "itm-probe-no-debugger": "armlet only: an instruction limit (QEMU 7.2 has no ITM: it spins forever)",
+    "itm-probe": "armlet only: --itm (QEMU 7.2 has no ITM)",
 }
 
 

@@ -25,7 +25,8 @@ mod code {
 const AFTER_HELP: &str = "\
 Exit status of `armlet run`:
   0-255  the firmware's own exit status (semihosting SYS_EXIT / SYS_EXIT_EXTENDED)
-  123    deadlock: the core sleeps (WFI/WFE or `b .`) and nothing can ever wake it
+  123    deadlock: the core sleeps (WFI/WFE or `b .`) and nothing can ever wake it, also
+         inside a handler that no enabled interrupt can preempt (panic-halt in an ISR)
   124    instruction limit or timeout reached
   125    bad input or emulator error (e.g. not an ELF, unknown machine, bad machine file,
          a plugin that cannot be loaded, a failed plugin device with --on-plugin-failure stop)
@@ -236,6 +237,15 @@ struct RunArgs {
     /// the run ends at its next limit check, within 2^20 instructions, or when it ends).
     #[arg(long, value_enum, default_value = "continue")]
     on_plugin_failure: OnPluginFailure,
+    /// Enable the ITM as a debug probe would (DEMCR.TRCENA, ITM_TCR.ITMENA, every port in
+    /// ITM_TER, after every reset), for firmware that waits for a debugger to do it
+    /// (defmt-itm, cortex-m's iprintln!). Port 0 goes to stdout, the others to --itm-port files.
+    #[arg(long)]
+    itm: bool,
+    /// Write ITM stimulus port N (0-31) to the file PATH (created or truncated; raw bytes as
+    /// the firmware wrote them). Repeatable; implies --itm.
+    #[arg(long, value_name = "N=PATH", value_parser = parse_itm_port)]
+    itm_port: Vec<(u8, PathBuf)>,
     /// Arguments for the firmware (SYS_GET_CMDLINE).
     #[arg(last = true)]
     args: Vec<String>,
@@ -243,6 +253,22 @@ struct RunArgs {
     /// Cortex-M cores and QEMU execute run as they do (logged once per address with -v).
     #[arg(long)]
     strict: bool,
+}
+
+/// `--itm-port N=PATH`.
+fn parse_itm_port(s: &str) -> Result<(u8, PathBuf), String> {
+    let (n, path) = s
+        .split_once('=')
+        .ok_or_else(|| format!("'{s}': expected N=PATH (a stimulus port 0-31 and a file)"))?;
+    let port: u8 = n
+        .parse()
+        .ok()
+        .filter(|&p| p < 32)
+        .ok_or_else(|| format!("'{n}' is not an ITM stimulus port (0-31)"))?;
+    if path.is_empty() {
+        return Err(format!("port {port}: no file given (N=PATH)"));
+    }
+    Ok((port, PathBuf::from(path)))
 }
 
 fn init_logging(verbose: u8, quiet: bool) {
@@ -632,6 +658,8 @@ fn run_loading(args: RunArgs, loads: &[qemu::Load], cpu: Option<&str>) -> anyhow
         realtime: args.realtime,
         plugins: args.plugin.clone(),
         strict: args.strict,
+        itm: args.itm || !args.itm_port.is_empty(),
+        itm_ports: args.itm_port.clone(),
     };
     for p in &args.plugin {
         armlet_machine::plugin::load(p)?;

@@ -97,6 +97,10 @@ struct Spec {
     /// Every UNPREDICTABLE encoding is UNDEFINED, as `armlet run --strict`.
     #[serde(default)]
     strict: bool,
+    /// Enable the ITM as a debug probe would (`armlet run --itm`): port 0 is captured as
+    /// stdout.
+    #[serde(default)]
+    itm: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -316,6 +320,8 @@ fn execute(
         realtime: false,
         plugins: spec.plugins.iter().map(|p| t.dir.join(p)).collect(),
         strict: spec.strict,
+        itm: spec.itm,
+        ..Default::default()
     };
     let mut m = Machine::new(board, opts, Box::new(cap))?;
     m.load_elf(&bytes)

@@ -724,3 +724,80 @@ fn unpredictable_cmp_runs_by_default_and_faults_with_strict() {
     let o = armlet(&["test", "--strict", m]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
 }
+
+/// panic-halt in an interrupt handler: a `b .` in timer0's handler (priority 0x40) while
+/// SysTick (0x80) and timer0 itself keep interrupting and timer1 runs on a disabled line.
+/// Nothing can preempt it: a deadlock at once (not 2,000,000 instructions of skipped time),
+/// with a report that names the handler, its exception number and the PC's symbol; the same
+/// with and without the decoded-instruction cache.
+#[test]
+fn a_b_dot_in_a_handler_nothing_can_preempt_is_a_deadlock_naming_the_handler() {
+    let fw = built("handler_spin");
+    for cache in [&[][..], &["--no-icache"][..]] {
+        let mut args = vec!["--max-instructions", "2000000", "--timeout", "20"];
+        args.extend_from_slice(cache);
+        args.extend_from_slice(&["--", "irq"]);
+        let o = run_file(&fw, &args);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(EXIT_DEADLOCK), "{cache:?}: {err}");
+        assert_eq!(stdout(&o), "b . in IRQ 8\n");
+        assert!(err.contains("deadlock"), "{err}");
+        assert!(
+            err.contains("in the IRQ 8 handler (exception 24) at 0x"),
+            "{err}"
+        );
+        assert!(err.contains("<IRQ8_Handler+0x"), "{err}");
+        assert!(err.contains("execution priority 0x40"), "{err}");
+    }
+}
+
+/// Firmware that waits for a debugger to enable the ITM (defmt-itm, cortex-m's iprintln!):
+/// with `--itm` armlet enables it as a probe does, port 0 goes to stdout in order with the
+/// semihosting output and port 1's binary stream reaches its `--itm-port` file byte for
+/// byte; without it the firmware spins, deterministically, with no output.
+#[test]
+fn itm_enabled_like_a_probe_routes_port_0_to_stdout_and_port_1_to_a_file() {
+    let fw = built("itm_probe");
+    let dir = tempfile::tempdir().unwrap();
+    let p1 = dir.path().join("port1.bin");
+    let spec = format!("1={}", p1.display());
+    for cache in [&[][..], &["--no-icache"][..]] {
+        let mut args = vec!["--itm", "--itm-port", spec.as_str(), "--timeout", "20"];
+        args.extend_from_slice(cache);
+        let o = run_file(&fw, &args);
+        assert_eq!(o.status.code(), Some(0), "{cache:?}: {}", stderr(&o));
+        assert_eq!(
+            stdout(&o),
+            "Hello from ITM port 0\n\
+             demcr.trcena set by the probe: ok\n\
+             itm_tcr.itmena set by the probe: ok\n\
+             itm_ter: every port: ok\n\
+             itm_tpr: unprivileged access: ok\n\
+             PASS itm_probe (4 checks)\n"
+        );
+        assert_eq!(
+            std::fs::read(&p1).unwrap(),
+            [0x00, 0xff, 0x0a, 0x34, 0x12, 0xef, 0xbe, 0xad, 0xde],
+            "port 1, truncated at each run"
+        );
+    }
+    // --itm-port alone implies --itm.
+    let o = run_file(&fw, &["--itm-port", &spec, "--timeout", "20"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // Without a probe: it spins in the FIFOREADY poll, as on a board with no debugger.
+    let o = run_file(&fw, &["--max-instructions", "200000"]);
+    assert_eq!(o.status.code(), Some(124), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "");
+    // Bad ports and unwritable files are clear errors.
+    let o = run_file(&fw, &["--itm-port", "32=x"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("not an ITM stimulus port (0-31)"),
+        "{}",
+        stderr(&o)
+    );
+    let bad = format!("1={}", dir.path().join("no/such/dir").display());
+    let o = run_file(&fw, &["--itm-port", &bad]);
+    assert_eq!(o.status.code(), Some(125));
+    assert!(stderr(&o).contains("--itm-port 1="), "{}", stderr(&o));
+}

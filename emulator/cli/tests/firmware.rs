@@ -29,6 +29,9 @@ struct TestCase {
     semihosting_root: bool,
     max_instructions: Option<u64>,
     machine: Option<String>,
+    machine_file: Option<String>,
+    #[serde(default)]
+    itm: bool,
     stdin: Option<String>,
     #[serde(default)]
     serial: Vec<String>,
@@ -57,6 +60,12 @@ fn run(case: &TestCase, no_icache: bool) -> Outcome {
     cmd.arg("run").arg(dir.join(&case.firmware)).arg("--stats");
     if let Some(m) = &case.machine {
         cmd.arg("--machine").arg(m);
+    }
+    if let Some(f) = &case.machine_file {
+        cmd.arg("--machine-file").arg(dir.join(f));
+    }
+    if case.itm {
+        cmd.arg("--itm");
     }
     for s in &case.serial {
         cmd.arg("--serial").arg(s);

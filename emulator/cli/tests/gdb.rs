@@ -53,6 +53,7 @@ fn firmware(name: &str) -> PathBuf {
                 .args(["build/hello_lm3s.elf", "build/fp_lazy.elf"])
                 .args(["build/gdb_fault_O0.elf", "build/gdb_fault_O2.elf"])
                 .arg("build/gdb_fault_psp.elf")
+                .arg("build/handler_spin.elf")
                 .stdout(Stdio::null())
                 .status()
                 .expect("run make");
@@ -1833,5 +1834,34 @@ fn a_second_gdb_is_told_why_it_is_refused() {
     assert!(out.contains("AFTER-REFUSAL"), "{out}");
     assert!(first.cmd("?").starts_with('T'));
     first.send("k");
+    assert_eq!(a.finish().0, Some(137));
+}
+
+/// A `b .` in the SysTick handler that nothing can preempt is a deadlock under the GDB
+/// server too: `continue` comes back with a stop (SIGSTOP and the report, PC in the handler),
+/// not a hang.
+#[test]
+fn a_deadlock_in_a_handler_stops_the_debugger_with_a_report() {
+    if !gdb_available() {
+        return;
+    }
+    let fw = firmware("handler_spin");
+    let a = Armlet::start(&fw, &["--wait", "--", "systick"]);
+    let t0 = Instant::now();
+    let out = gdb(
+        &a.addr,
+        &fw,
+        &["continue", "info symbol $pc", "p/x $xpsr & 0x1ff"],
+        None,
+        &["kill"],
+    );
+    assert!(t0.elapsed() < Duration::from_secs(30), "{out}");
+    assert!(out.contains("SIGSTOP"), "{out}");
+    assert!(
+        out.contains("the SysTick handler (exception 15)"),
+        "the report names the handler: {out}"
+    );
+    assert!(out.contains("SysTick_Handler"), "{out}");
+    assert!(out.contains("= 0xf"), "IPSR is SysTick's: {out}");
     assert_eq!(a.finish().0, Some(137));
 }

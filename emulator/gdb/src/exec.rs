@@ -141,7 +141,13 @@ impl GdbTarget {
                 Signal::SIGSEGV,
                 format!("armlet: {e}\narmlet: {}", self.m.fault_status()),
             ),
-            e @ Exit::Deadlock => Stopped::signal(Signal::SIGSTOP, format!("armlet: {e}")),
+            e @ Exit::Deadlock => Stopped::signal(
+                Signal::SIGSTOP,
+                match self.m.deadlock_report() {
+                    Some(d) => format!("armlet: {e}\narmlet: the core {d}"),
+                    None => format!("armlet: {e}"),
+                },
+            ),
             e @ Exit::Unsupported(_) => Stopped::signal(Signal::SIGILL, format!("armlet: {e}")),
         };
         Some(stop)

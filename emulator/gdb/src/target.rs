@@ -435,7 +435,23 @@ pub(crate) mod tests {
     fn masks_keep_only_what_the_core_implements() {
         let mut t = target();
         t.write_reg(CortexMRegId::Basepri, 0xff);
-        assert_eq!(t.regs().basepri, 0xe0, "3 priority bits on the AN385");
+        assert_eq!(
+            t.regs().basepri,
+            0xff,
+            "QEMU's 8 priority bits on mps2-an385"
+        );
+        let mut board = Board::by_name("mps2-an385").unwrap();
+        board.prio_bits = 3;
+        let m = Machine::new(board, MachineOptions::default(), Box::new(Quiet))
+            .ok()
+            .unwrap();
+        let mut t3 = GdbTarget::new(m, ConsoleTap::default());
+        t3.write_reg(CortexMRegId::Basepri, 0xff);
+        assert_eq!(
+            t3.regs().basepri,
+            0xe0,
+            "3 priority bits, as the AN385's Cortex-M3"
+        );
         t.write_reg(CortexMRegId::Primask, 3);
         t.write_reg(CortexMRegId::Faultmask, 1);
         let r = t.regs();

@@ -56,6 +56,11 @@ impl EventQueue {
         }
     }
 
+    /// The owners of the scheduled events (in no particular order, repeats possible).
+    pub fn owners(&self) -> impl Iterator<Item = EventOwner> + '_ {
+        self.heap.iter().map(|e| e.0 .2)
+    }
+
     /// True if nothing is scheduled.
     pub fn is_empty(&self) -> bool {
         self.heap.is_empty()
@@ -86,6 +91,25 @@ pub mod exc {
     pub const SYSTICK: usize = 15;
     /// The first external interrupt.
     pub const IRQ0: usize = 16;
+
+    /// The exception's name as the ARMv7-M ARM writes it: "SysTick", "IRQ 3", ...
+    pub fn name(e: usize) -> String {
+        match e {
+            0 => "Thread mode".into(),
+            RESET => "Reset".into(),
+            NMI => "NMI".into(),
+            HARDFAULT => "HardFault".into(),
+            MEMMANAGE => "MemManage".into(),
+            BUSFAULT => "BusFault".into(),
+            USAGEFAULT => "UsageFault".into(),
+            SVCALL => "SVCall".into(),
+            DEBUGMON => "DebugMonitor".into(),
+            PENDSV => "PendSV".into(),
+            SYSTICK => "SysTick".into(),
+            e if e >= IRQ0 => format!("IRQ {}", e - IRQ0),
+            e => format!("reserved exception {e}"),
+        }
+    }
 }
 
 /// The NVIC's view of every exception: enabled, pending, active, priority.
@@ -392,6 +416,9 @@ pub struct IoState {
     pub dma_writes: Vec<(u32, u32)>,
     /// True if the core runs privileged (mirrored by the machine).
     pub privileged: bool,
+    /// An exception became pending since the core last entered WFE (for SCR.SEVONPEND; the
+    /// machine clears it when the core goes to sleep).
+    pub pended: bool,
 }
 
 impl IoState {
@@ -408,6 +435,7 @@ impl IoState {
             ipsr: 0,
             dma_writes: Vec::new(),
             privileged: true,
+            pended: false,
         }
     }
 
@@ -440,6 +468,7 @@ impl IoState {
                 // Rising edge: the interrupt becomes pending (B3.4.1).
                 self.nvic.pending.set(exc::IRQ0 + n, true);
                 self.attention = true;
+                self.pended = true;
             }
         } else {
             *count = count.saturating_sub(1);
@@ -451,6 +480,7 @@ impl IoState {
         if e < self.nvic.len() {
             self.nvic.pending.set(e, true);
             self.attention = true;
+            self.pended = true;
         }
     }
 }

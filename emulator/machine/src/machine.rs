@@ -37,6 +37,11 @@ pub struct MachineOptions {
     /// Every UNPREDICTABLE encoding is UNDEFINED (`--strict`), instead of executing those
     /// that Cortex-M cores and QEMU execute (`emulator/cpu/UNPREDICTABLE.md`).
     pub strict: bool,
+    /// Enable the ITM at reset as a debug probe does (`--itm`; see [`crate::scs::Scs::set_itm_probe`]).
+    pub itm: bool,
+    /// ITM stimulus ports written to files (created or truncated) instead of the default:
+    /// port 0 to the console, the others nowhere (`--itm-port N=PATH`).
+    pub itm_ports: Vec<(u8, PathBuf)>,
 }
 
 /// Makes a serial backend for a UART (called once per machine build and reset-safe).
@@ -213,6 +218,8 @@ pub struct Machine {
     /// The last fault taken, for reports when the core gets stuck in its handler.
     /// (fault, PC, IPSR when it was raised).
     last_fault: Option<(Fault, u32, u16)>,
+    /// Where and why the core deadlocked (for the report), once it has.
+    deadlock: Option<String>,
     /// Wall-clock pacing (`--realtime`): the instant virtual time 0 corresponds to.
     realtime: Option<std::time::Instant>,
     console: SharedConsole,
@@ -520,7 +527,20 @@ impl Machine {
     ) -> Result<Machine, MachineError> {
         let console = SharedConsole::new(console);
         let mut mem = Memory::from_board(&board)?;
-        mem.scs.set_itm_output(Box::new(console.clone()));
+        mem.scs.set_itm_output(0, Box::new(console.clone()));
+        for (port, path) in &opts.itm_ports {
+            if *port > 31 {
+                return Err(MachineError::Board(format!(
+                    "--itm-port {port}: the ITM has stimulus ports 0-31"
+                )));
+            }
+            let f = std::fs::File::create(path).map_err(|e| {
+                MachineError::Board(format!("--itm-port {port}={}: {e}", path.display()))
+            })?;
+            mem.scs
+                .set_itm_output(*port, Box::new(crate::serial::FileSerial(f)));
+        }
+        mem.scs.set_itm_probe(opts.itm);
         mem.scs.set_systick_ref_hz(board.systick_ref_hz);
         for (name, _) in &opts.serial {
             if !board.devices.iter().any(|d| &d.name == name) {
@@ -589,6 +609,7 @@ impl Machine {
             semihosting_enabled: !opts.no_semihosting,
             sleeping: None,
             last_fault: None,
+            deadlock: None,
             realtime: opts.realtime.then(std::time::Instant::now),
             console,
             debug: DebugState::default(),
@@ -896,6 +917,7 @@ impl Machine {
         self.cpu.state.fp.kind = self.cpu.features().fpu;
         self.sleeping = None;
         self.last_fault = None;
+        self.deadlock = None;
         self.sync_config();
     }
 
@@ -1015,7 +1037,10 @@ impl Machine {
                     }
                 }
                 StopReason::Wfi => self.sleeping = Some(false),
-                StopReason::Wfe => self.sleeping = Some(true),
+                StopReason::Wfe => {
+                    self.sleeping = Some(true);
+                    self.mem.io.pended = false;
+                }
                 StopReason::Idle => {
                     if let Some(exit) = self.idle(end) {
                         return exit;
@@ -1088,6 +1113,11 @@ impl Machine {
     /// Asleep: wake for an exception that would preempt if PRIMASK were clear (B1.5.19),
     /// for WFE also for the event register; otherwise skip virtual time to the next event.
     fn sleep(&mut self, wfe: bool, end: u64) -> Option<Exit> {
+        if wfe && self.mem.scs.scr & (1 << 4) != 0 && std::mem::take(&mut self.mem.io.pended) {
+            // SEVONPEND: an exception that became pending since the WFE (even one that is
+            // disabled or cannot preempt) is a wake-up event (B1.5.18).
+            self.cpu.state.event = true;
+        }
         let s = &self.cpu.state;
         let prio = self
             .mem
@@ -1101,6 +1131,12 @@ impl Machine {
             self.mem.io.attention = true;
             return None;
         }
+        // With SEVONPEND, WFE also wakes for an interrupt that becomes pending without
+        // being able to preempt (even a disabled one).
+        let any = wfe && self.mem.scs.scr & (1 << 4) != 0;
+        if !self.wake_possible(prio, any) {
+            return Some(self.stuck(if wfe { "WFE" } else { "WFI" }, prio));
+        }
         let Some(due) = self.mem.io.events.next_due() else {
             return self.wait_for_wake();
         };
@@ -1110,51 +1146,119 @@ impl Machine {
             self.mem.io.slept += target - now;
             self.pace();
         }
-        if wfe && self.mem.scs.scr & (1 << 4) != 0 {
-            // SEVONPEND: a newly pending interrupt is a wake-up event.
-            self.cpu.state.event |= self.mem.io.attention;
-        }
         None
     }
 
     /// The core spins in `b .`: skip to the next event, counting the skipped cycles as
-    /// executed instructions (one per cycle), or report a deadlock or a stuck fault handler.
+    /// executed instructions (one per cycle), or report a deadlock or a stuck fault handler
+    /// when nothing can ever preempt the loop ([`Machine::wake_possible`]).
     fn idle(&mut self, end: u64) -> Option<Exit> {
         if self.cpu.state.itstate != 0 {
             self.cpu.step_idle();
             return None;
         }
-        let stuck_in_fault = matches!(
-            self.cpu.state.ipsr as usize,
-            exc::HARDFAULT..=exc::USAGEFAULT
-        );
-        let can_preempt = self.execution_priority() > -1;
+        let prio = self.execution_priority();
+        if self.mem.io.nvic.to_take(prio).is_some() {
+            self.mem.io.attention = true;
+            self.cpu.step_idle();
+            return None;
+        }
+        if !self.wake_possible(prio, false) {
+            return Some(self.stuck("a `b .` loop", prio));
+        }
         let now = self.cycles();
         match self.mem.io.events.next_due() {
-            Some(due) if can_preempt || !stuck_in_fault => {
+            Some(due) => {
                 let target = due.min(end).max(now + 1);
                 self.cpu.icount += target - now;
                 self.mem.io.icount = self.cpu.icount;
                 self.pace();
                 None
             }
-            _ if stuck_in_fault => {
-                let f = self.last_fault.map(|(f, _, _)| f);
-                Some(f.map_or(Exit::Deadlock, Exit::Fault))
-            }
-            _ if self
-                .mem
-                .io
-                .nvic
-                .to_take(self.execution_priority())
-                .is_some() =>
-            {
-                self.mem.io.attention = true;
-                self.cpu.step_idle();
-                None
-            }
-            _ => self.wait_for_wake(),
+            None => self.wait_for_wake(),
         }
+    }
+
+    /// Can anything that goes on without the core ever pend an exception whose group
+    /// priority beats `prio` (B1.5.4)? The core itself cannot: it spins in `b .` or sleeps,
+    /// so SVCall, PendSV, NMI and the faults stay as they are, and so do the enables,
+    /// priorities and masks. What can: SysTick (its event is scheduled only with TICKINT
+    /// set) and each device with a scheduled event, through the NVIC lines its outputs
+    /// drive. While a device may signal from another thread (a plugin's worker), what it
+    /// will do is unknown: the machine keeps waiting for it, as before. `any`: any pending
+    /// at all counts (WFE with SCR.SEVONPEND).
+    fn wake_possible(&self, prio: i32, any: bool) -> bool {
+        let nvic = &self.mem.io.nvic;
+        let beats = |e: usize| {
+            e < nvic.len() && (any || (nvic.enabled[e] && nvic.group(nvic.priority(e)) < prio))
+        };
+        let device_can = |i: usize| {
+            self.mem
+                .device_irqs(i)
+                .iter()
+                .any(|&l| beats(exc::IRQ0 + l as usize))
+        };
+        if crate::device::wake_signal().possible() {
+            return true;
+        }
+        self.mem.io.events.owners().any(|o| match o {
+            EventOwner::SysTick => beats(exc::SYSTICK),
+            EventOwner::Device(i) => device_can(i),
+        })
+    }
+
+    /// The core waits (`how`: WFI, WFE or a `b .` loop) at execution priority `prio` and
+    /// nothing can ever preempt it: in a fault handler after a fault, the run ends with that
+    /// fault's report (exit 126, as before); anywhere else it is a deadlock (exit 123), whose
+    /// report names the exception being handled, the PC and what masks it.
+    fn stuck(&mut self, how: &str, prio: i32) -> Exit {
+        let ipsr = usize::from(self.cpu.state.ipsr);
+        if (exc::HARDFAULT..=exc::USAGEFAULT).contains(&ipsr) {
+            if let Some((f, _, _)) = self.last_fault {
+                return Exit::Fault(f);
+            }
+        }
+        let s = &self.cpu.state;
+        let mut masks = Vec::new();
+        if s.primask {
+            masks.push("PRIMASK set".to_string());
+        }
+        if s.faultmask {
+            masks.push("FAULTMASK set".to_string());
+        }
+        if s.basepri != 0 {
+            masks.push(format!("BASEPRI {:#04x}", s.basepri));
+        }
+        let prio = match prio {
+            256 => "none".to_string(),
+            p if p < 0 => p.to_string(),
+            p => format!("{p:#04x}"),
+        };
+        let place = if ipsr == 0 {
+            "Thread mode".to_string()
+        } else {
+            format!("the {} handler (exception {ipsr})", exc::name(ipsr))
+        };
+        let masks = if masks.is_empty() {
+            String::new()
+        } else {
+            format!(", {}", masks.join(", "))
+        };
+        let at = self.location(self.cpu.state.r[15]);
+        let what = if how.starts_with('W') {
+            format!("sleeps in {how} in {place}, resuming at {at}")
+        } else {
+            format!("spins in {how} in {place} at {at}")
+        };
+        self.deadlock = Some(format!(
+            "{what}, execution priority {prio}{masks}: no enabled source (SysTick, device interrupts) can pend an exception that preempts it"
+        ));
+        Exit::Deadlock
+    }
+
+    /// Where and why the core deadlocked, if the last run ended in a deadlock.
+    pub fn deadlock_report(&self) -> Option<&str> {
+        self.deadlock.as_deref()
     }
 
     /// Nothing scheduled can wake the core. If a device may still be woken from another
@@ -1164,7 +1268,15 @@ impl Machine {
     fn wait_for_wake(&mut self) -> Option<Exit> {
         let signal = crate::device::wake_signal();
         if !signal.possible() {
-            return Some(Exit::Deadlock);
+            let prio = self.execution_priority();
+            return Some(self.stuck(
+                if self.sleeping.is_some() {
+                    "WFI/WFE"
+                } else {
+                    "a `b .` loop"
+                },
+                prio,
+            ));
         }
         signal.wait(std::time::Duration::from_millis(20));
         self.mem.wake_devices();
@@ -1822,8 +1934,11 @@ impl Machine {
     /// A multi-line report of the core's state: registers, the instruction at PC
     /// (disassembled) and the nearest symbol.
     pub fn state_report(&mut self) -> String {
-        let s = &self.cpu.state;
         let mut out = String::new();
+        if let Some(d) = &self.deadlock {
+            let _ = writeln!(out, "  the core {d}");
+        }
+        let s = &self.cpu.state;
         for row in 0..4 {
             for col in 0..4 {
                 let i = row * 4 + col;

@@ -379,6 +379,11 @@ impl Memory {
         }
     }
 
+    /// The NVIC lines device `i`'s IRQ outputs drive (empty for an unknown index).
+    pub fn device_irqs(&self, i: usize) -> &[u32] {
+        self.devices.get(i).map_or(&[], |d| &d.irqs)
+    }
+
     /// Deliver a due timer event to device `i`.
     pub fn device_event(&mut self, i: usize, token: u64) {
         self.call_device(i, |dev, ctx| dev.event(token, ctx));

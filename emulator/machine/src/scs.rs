@@ -63,6 +63,8 @@ pub mod demcr {
     pub const MON_EN: u32 = 1 << 16;
     /// The DebugMonitor exception is pending.
     pub const MON_PEND: u32 = 1 << 17;
+    /// Global enable of the DWT and ITM.
+    pub const TRCENA: u32 = 1 << 24;
 }
 
 /// DFSR bits (C1.6.1).
@@ -238,9 +240,12 @@ pub struct Scs {
     itm_tcr: u32,
     itm_ter: u32,
     itm_tpr: u32,
-    /// Where ITM stimulus port 0 writes go.
-    itm_out: Option<Box<dyn Serial>>,
-    itm_warned: bool,
+    /// Where each ITM stimulus port's writes go (port 0: the console by default).
+    itm_out: Vec<Option<Box<dyn Serial>>>,
+    /// Ports whose dropped output was logged (once each).
+    itm_warned: u32,
+    /// Enable the ITM at every reset as a debug probe does (`--itm`).
+    itm_probe: bool,
     /// The guest asked for a system reset (AIRCR.SYSRESETREQ).
     pub reset_requested: bool,
     /// Set by writes that change configuration the CPU or the machine caches (CCR, MPU).
@@ -281,8 +286,9 @@ impl Scs {
             itm_tcr: 0,
             itm_ter: 0,
             itm_tpr: 0,
-            itm_out: None,
-            itm_warned: false,
+            itm_out: (0..32).map(|_| None).collect(),
+            itm_warned: 0,
+            itm_probe: false,
             reset_requested: false,
             config_changed: true,
             mpu_changed: false,
@@ -305,9 +311,27 @@ impl Scs {
         self.systick_ref_hz = hz.filter(|&h| h > 0);
     }
 
-    /// Send ITM stimulus port 0 output here.
-    pub fn set_itm_output(&mut self, out: Box<dyn Serial>) {
-        self.itm_out = Some(out);
+    /// Send ITM stimulus port `port` (0-31) output here.
+    pub fn set_itm_output(&mut self, port: u8, out: Box<dyn Serial>) {
+        if let Some(slot) = self.itm_out.get_mut(usize::from(port)) {
+            *slot = Some(out);
+        }
+    }
+
+    /// Act as a debug probe that enables the ITM (`--itm`): after every reset, DEMCR.TRCENA,
+    /// ITM_TCR.ITMENA (with SYNCENA and trace bus ID 1, as OpenOCD and probe-rs set it) and
+    /// every stimulus port in ITM_TER are set; ITM_TPR stays 0 (all ports unprivileged).
+    /// These registers live in the debug power domain, so a system reset keeps what the probe
+    /// wrote; the firmware may still change them.
+    pub fn set_itm_probe(&mut self, on: bool) {
+        self.itm_probe = on;
+    }
+
+    fn itm_probe_setup(&mut self) {
+        self.demcr |= demcr::TRCENA;
+        self.itm_tcr = 0x0001_0005; // TraceBusID 1, SYNCENA, ITMENA
+        self.itm_ter = 0xffff_ffff;
+        self.itm_tpr = 0;
     }
 
     /// System reset: every register to its reset value (SysTick stops).
@@ -333,6 +357,9 @@ impl Scs {
         self.itm_tcr = 0;
         self.itm_ter = 0;
         self.itm_tpr = 0;
+        if self.itm_probe {
+            self.itm_probe_setup();
+        }
         self.reset_requested = false;
         self.config_changed = true;
     }
@@ -684,15 +711,17 @@ impl Scs {
         match off {
             0x0000..=0x007c => {
                 let port = off / 4;
-                if self.itm_tcr & 1 != 0 && self.itm_ter & (1 << port) != 0 && port == 0 {
+                if self.itm_tcr & 1 != 0 && self.itm_ter & (1 << port) != 0 {
                     let bytes = val.to_le_bytes();
                     let n = usize::from(size);
                     let start = (mask.trailing_zeros() / 8) as usize;
-                    match &mut self.itm_out {
+                    match &mut self.itm_out[port as usize] {
                         Some(out) => out.write(&bytes[start..start + n]),
-                        None if !self.itm_warned => {
-                            self.itm_warned = true;
-                            tracing::info!("ITM output is not connected; dropped");
+                        None if self.itm_warned & (1 << port) == 0 => {
+                            self.itm_warned |= 1 << port;
+                            tracing::info!(
+                                "ITM stimulus port {port} is not connected (--itm-port {port}=PATH); its output is dropped"
+                            );
                         }
                         None => {}
                     }

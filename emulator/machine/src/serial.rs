@@ -151,8 +151,9 @@ impl SerialFactory for SerialSpec {
     }
 }
 
+/// Output to a file, written through (flushed) at every write.
 #[derive(Debug)]
-struct FileSerial(std::fs::File);
+pub(crate) struct FileSerial(pub(crate) std::fs::File);
 
 impl Serial for FileSerial {
     fn write(&mut self, bytes: &[u8]) {
