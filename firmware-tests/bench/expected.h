@@ -4,3 +4,5 @@
 #define BENCH_VM_EXPECTED        0xdc6e956du /* bench_vm */
 #define BENCH_IRQ_EXPECTED       0xeceae368u /* bench_irq */
 #define BENCH_SLEEPY_EXPECTED    0xa11a0bd7u /* bench_sleepy */
+#define BENCH_RTOS_EXPECTED      0xe4f62327u /* bench_rtos */
+#define BENCH_CALLS_EXPECTED     0x0323bb9fu /* bench_calls */
