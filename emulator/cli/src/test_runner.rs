@@ -144,6 +144,8 @@ struct Result {
 
 /// Failures of runs up to this long are replayed with a trace (tracing runs uncached).
 const TRACE_REPLAY_MAX: u64 = 10_000_000;
+/// The longest a failure's traced replay may take (wall clock).
+const REPLAY_WALL_MAX: Duration = Duration::from_secs(20);
 
 /// What running one test left behind: how it ended, the machine, its captured stdout and
 /// stderr.
@@ -340,9 +342,14 @@ fn execute(
     let outcome = match trace {
         Some((n, count)) => {
             m.cpu.enable_trace(n);
+            // The replay stops where the run did (instruction count), and like it at the
+            // virtual-time limit; a wall-clock bound too, so a failure that sleeps (a core
+            // waiting for a plugin's thread) can never hang the report.
             m.run_to_end(&Limits {
                 max_instructions: Some(count),
-                ..Default::default()
+                max_cycles: virt,
+                deadline: Some(Instant::now() + REPLAY_WALL_MAX),
+                stop: None,
             })
         }
         None => m.run_to_end(&limits),
@@ -383,6 +390,12 @@ fn replay_command(t: &Test) -> String {
         v.extend(["--plugin".into(), t.dir.join(p).display().to_string()]);
     }
     v.extend(["--epoch".into(), t.epoch_secs.to_string()]);
+    if spec.strict {
+        v.push("--strict".into());
+    }
+    if spec.itm {
+        v.push("--itm".into());
+    }
     if let Some(n) = spec.max_instructions {
         v.extend(["--max-instructions".into(), n.to_string()]);
     }
@@ -853,6 +866,20 @@ mod tests {
             replay_command(&t),
             "printf '%s' 'x y' | armlet run /d/fw.elf --machine mps2-an385 --epoch 5 \
              --semihosting-root \"$(mktemp -d)\" -- 'a b'"
+        );
+        // Every manifest key that changes the run is on the line.
+        let spec: Spec =
+            toml::from_str("name = \"t\"\nfirmware = \"fw.elf\"\nstrict = true\nitm = true\n")
+                .unwrap();
+        let t = Test {
+            spec,
+            dir: PathBuf::from("/d"),
+            epoch: None,
+            epoch_secs: 5,
+        };
+        assert_eq!(
+            replay_command(&t),
+            "armlet run /d/fw.elf --machine mps2-an385 --epoch 5 --strict --itm"
         );
     }
 }
