@@ -1288,7 +1288,9 @@ fn t32_mla(x: u32, c: &Ctx) -> Op {
     {
         return undef(x);
     }
-    if ra == 15 {
+    // MLA with Ra = PC is MUL (T2); MLS with Ra = PC is UNPREDICTABLE and, where the policy
+    // executes it, reads PC like any source (QEMU and Unicorn: Rd = (address + 4) - Rn * Rm).
+    if ra == 15 && !sub {
         return Op::Mul {
             s: false,
             rd,
@@ -1797,6 +1799,22 @@ mod tests {
             .to_string();
             assert!(shown.starts_with(text), "{raw:#x}: {shown}");
         }
+        // MLS with Ra = PC subtracts from PC (not a MUL, which is what MLA with Ra = PC is).
+        assert!(
+            matches!(
+                decode(0xfb05_fc10, 4, &ctx(false, false, true)),
+                Op::Mla {
+                    sub: true,
+                    ra: 15,
+                    ..
+                }
+            ),
+            "mls r12, r5, r0, pc"
+        );
+        assert!(matches!(
+            decode(0xfb05_fc00, 4, &ctx(false, false, true)),
+            Op::Mul { .. }
+        ));
         // The low-register CMP T2 is exactly CMP T1 (0x4288).
         assert_eq!(
             format!("{:?}", decode(0x4508, 2, &ctx(false, false, true))),
