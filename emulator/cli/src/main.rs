@@ -472,12 +472,7 @@ pub(crate) fn serial_options(
     specs: &[String],
 ) -> anyhow::Result<Vec<(String, Box<dyn armlet_machine::SerialFactory>)>> {
     use armlet_machine::serial::SerialSpec;
-    let uarts: Vec<&str> = board
-        .devices
-        .iter()
-        .filter(|d| d.kind.contains("uart"))
-        .map(|d| d.name.as_str())
-        .collect();
+    let uarts: Vec<&str> = board.uart_names();
     let mut out: Vec<(String, Box<dyn armlet_machine::SerialFactory>)> = Vec::new();
     let mut next = 0;
     for s in specs {

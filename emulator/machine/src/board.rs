@@ -233,6 +233,15 @@ const BUILTIN: &[(&str, &str)] = &[
 ];
 
 impl Board {
+    /// The names of the board's UARTs (the devices `--serial` can name), in board order.
+    pub fn uart_names(&self) -> Vec<&str> {
+        self.devices
+            .iter()
+            .filter(|d| d.kind.contains("uart"))
+            .map(|d| d.name.as_str())
+            .collect()
+    }
+
     /// Parse a machine description; `path` names it in errors.
     pub fn from_toml(text: &str, path: &str) -> Result<Board, BoardError> {
         let board: Board = toml::from_str(text).map_err(|e| BoardError::Parse {

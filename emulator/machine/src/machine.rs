@@ -544,12 +544,7 @@ impl Machine {
         mem.scs.set_systick_ref_hz(board.systick_ref_hz);
         for (name, _) in &opts.serial {
             if !board.devices.iter().any(|d| &d.name == name) {
-                let uarts: Vec<&str> = board
-                    .devices
-                    .iter()
-                    .filter(|d| d.kind.contains("uart"))
-                    .map(|d| d.name.as_str())
-                    .collect();
+                let uarts: Vec<&str> = board.uart_names();
                 return Err(MachineError::Board(format!(
                     "--serial {name}=...: {} has no device named '{name}' (its UARTs: {})",
                     board.name,

@@ -164,14 +164,42 @@ impl Serial for FileSerial {
     }
 }
 
-/// A UART on a pair of named pipes (QEMU's `pipe:` backend, which Zephyr's twister uses).
+/// A UART whose output is written through to `W` and whose input a thread of its own reads
+/// (so the run loop never blocks): the `pipe:PATH` and `tcp-client:` backends.
 #[derive(Debug)]
-pub struct PipeSerial {
-    out: std::fs::File,
+pub struct ThreadedSerial<W> {
+    out: W,
     rx: mpsc::Receiver<u8>,
 }
 
-impl PipeSerial {
+/// `pipe:PATH`: a pair of FIFOs, as QEMU's pipe chardev.
+pub type PipeSerial = ThreadedSerial<std::fs::File>;
+/// `tcp-client:HOST:PORT`: a TCP connection armlet opened.
+pub type StreamSerial = ThreadedSerial<std::net::TcpStream>;
+
+impl<W> ThreadedSerial<W> {
+    /// Start a thread named `name` that feeds what `input` reads to the UART.
+    fn start(
+        out: W,
+        name: String,
+        mut input: impl std::io::Read + Send + 'static,
+    ) -> std::io::Result<Self> {
+        let (tx, rx) = mpsc::sync_channel::<u8>(1 << 16);
+        std::thread::Builder::new().name(name).spawn(move || {
+            let mut buf = [0u8; 1024];
+            // A FIFO held open for writing too never reads end of file: the thread then
+            // ends with the process.
+            while let Ok(n @ 1..) = input.read(&mut buf) {
+                if buf[..n].iter().any(|&b| tx.send(b).is_err()) {
+                    return;
+                }
+            }
+        })?;
+        Ok(ThreadedSerial { out, rx })
+    }
+}
+
+impl ThreadedSerial<std::fs::File> {
     /// The (input, output) paths for `pipe:PATH`, as QEMU picks them.
     pub fn paths(path: &std::path::Path) -> (PathBuf, PathBuf) {
         let with = |ext: &str| {
@@ -192,70 +220,24 @@ impl PipeSerial {
         let (i, o) = Self::paths(path);
         let rw = |p: &PathBuf| std::fs::OpenOptions::new().read(true).write(true).open(p);
         let out = rw(&o)?;
-        let mut input = rw(&i)?;
-        let (tx, rx) = mpsc::sync_channel::<u8>(1 << 16);
-        std::thread::Builder::new()
-            .name("serial-pipe".into())
-            .spawn(move || {
-                use std::io::Read;
-                let mut buf = [0u8; 1024];
-                // Holding the FIFO open for writing too, reads never see end of file; the
-                // thread ends with the process.
-                while let Ok(n @ 1..) = input.read(&mut buf) {
-                    if buf[..n].iter().any(|&b| tx.send(b).is_err()) {
-                        return;
-                    }
-                }
-            })?;
-        Ok(PipeSerial { out, rx })
+        let input = rw(&i)?;
+        Self::start(out, "serial-pipe".into(), input)
     }
 }
 
-impl Serial for PipeSerial {
-    fn write(&mut self, bytes: &[u8]) {
-        let _ = self.out.write_all(bytes).and_then(|_| self.out.flush());
-    }
-    fn read(&mut self) -> Rx {
-        match self.rx.try_recv() {
-            Ok(b) => Rx::Byte(b),
-            Err(mpsc::TryRecvError::Empty) => Rx::Empty,
-            Err(mpsc::TryRecvError::Disconnected) => Rx::Eof,
-        }
-    }
-}
-
-/// A UART on a TCP connection it opened (a client): output written through, input read by
-/// a thread of its own.
-#[derive(Debug)]
-pub struct StreamSerial {
-    out: std::net::TcpStream,
-    rx: mpsc::Receiver<u8>,
-}
-
-impl StreamSerial {
+impl ThreadedSerial<std::net::TcpStream> {
     /// Connect to `addr` (HOST:PORT) and start reading.
     pub fn connect(addr: &str) -> std::io::Result<StreamSerial> {
         let out = std::net::TcpStream::connect(addr)?;
         let _ = out.set_nodelay(true);
-        let mut input = out.try_clone()?;
-        let (tx, rx) = mpsc::sync_channel::<u8>(1 << 16);
-        std::thread::Builder::new()
-            .name(format!("serial-tcp-client-{addr}"))
-            .spawn(move || {
-                use std::io::Read;
-                let mut buf = [0u8; 1024];
-                while let Ok(n @ 1..) = input.read(&mut buf) {
-                    if buf[..n].iter().any(|&b| tx.send(b).is_err()) {
-                        return;
-                    }
-                }
-            })?;
+        let input = out.try_clone()?;
+        let s = Self::start(out, format!("serial-tcp-client-{addr}"), input)?;
         tracing::info!("serial: connected to tcp:{addr}");
-        Ok(StreamSerial { out, rx })
+        Ok(s)
     }
 }
 
-impl Serial for StreamSerial {
+impl<W: std::io::Write + Send + std::fmt::Debug> Serial for ThreadedSerial<W> {
     fn write(&mut self, bytes: &[u8]) {
         let _ = self.out.write_all(bytes).and_then(|_| self.out.flush());
     }
