@@ -103,7 +103,7 @@ impl std::fmt::Display for Exit {
             ),
             Exit::Deadlock => write!(
                 f,
-                "deadlock: the core is asleep (WFI/WFE or a `b .` loop) and no interrupt or event can ever wake it"
+                "deadlock: the core sleeps (WFI/WFE) or spins in a loop that changes nothing, and no interrupt or event can ever wake it"
             ),
             Exit::Breakpoint(imm) => {
                 write!(f, "guest hit BKPT #{imm:#x} with no debugger attached")
