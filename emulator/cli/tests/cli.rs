@@ -814,7 +814,7 @@ fn a_multi_instruction_spin_that_changes_nothing_is_a_deadlock() {
     for cache in [&[][..], &["--no-icache"][..]] {
         let mut args = vec![
             "--max-instructions",
-            "3000000",
+            "6000000",
             "--timeout",
             "20",
             "--stats",
@@ -836,6 +836,6 @@ fn a_multi_instruction_spin_that_changes_nothing_is_a_deadlock() {
         counts[0], counts[1],
         "instruction counts with and without the cache"
     );
-    let o = run_file(&fw, &["--max-instructions", "3000000", "--", "device"]);
+    let o = run_file(&fw, &["--max-instructions", "6000000", "--", "device"]);
     assert_eq!(o.status.code(), Some(EXIT_LIMIT), "{}", stderr(&o));
 }

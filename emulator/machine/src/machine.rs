@@ -364,7 +364,7 @@ impl<B: Bus> Bus for WatchBus<'_, B> {
 
 /// How often, in instructions, the run loop looks for a loop that nothing can end
 /// ([`Machine::prove_spin`]).
-const SPIN_CHECK_INTERVAL: u64 = 1 << 20;
+const SPIN_CHECK_INTERVAL: u64 = 1 << 22;
 /// The most instructions the spin proof single-steps (the longest loop it recognises).
 const SPIN_PROOF_STEPS: u64 = 256;
 
@@ -1262,7 +1262,9 @@ impl Machine {
         self.mem.io.ipsr = s.ipsr;
         self.mem.io.privileged = s.privileged();
         self.cpu.fetch_domain = 0;
+        // The states seen, and their PCs apart (a cheap scan before a full comparison).
         let mut seen = vec![self.cpu.state.clone()];
+        let mut pcs = vec![self.cpu.state.r[15]];
         for _ in 0..steps {
             let mut bus = ProofBus::new(&mut self.mem);
             let stop = self.cpu.run(&mut bus, 1);
@@ -1274,7 +1276,12 @@ impl Machine {
             if !plain {
                 return Spin::Unproven;
             }
-            if let Some(i) = seen.iter().position(|st| *st == self.cpu.state) {
+            let pc = self.cpu.state.r[15];
+            let again = pcs
+                .iter()
+                .enumerate()
+                .position(|(i, &p)| p == pc && seen[i] == self.cpu.state);
+            if let Some(i) = again {
                 let how = format!(
                     "a loop of {} instructions that changes nothing",
                     seen.len() - i
@@ -1282,6 +1289,7 @@ impl Machine {
                 return Spin::Stuck(self.stuck(&how, prio));
             }
             seen.push(self.cpu.state.clone());
+            pcs.push(pc);
         }
         Spin::Unproven
     }
