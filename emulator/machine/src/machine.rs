@@ -237,7 +237,7 @@ pub struct Machine {
     /// For each active exception, innermost last: where the core stacked the frame it
     /// entered the handler on ([`Machine::entry_frame`]).
     entry_frames: Vec<EntryFrame>,
-    /// The instruction count at which the run loop next looks for a spin that nothing can
+    /// The cycle count at which the run loop next looks for a spin that nothing can
     /// end ([`Machine::prove_spin`]).
     spin_check_at: u64,
 }
@@ -362,7 +362,8 @@ impl<B: Bus> Bus for WatchBus<'_, B> {
     }
 }
 
-/// How often, in instructions, the run loop looks for a loop that nothing can end
+/// How often, in cycles (instructions and time asleep), the run loop looks for a loop that
+/// nothing can end
 /// ([`Machine::prove_spin`]).
 const SPIN_CHECK_INTERVAL: u64 = 1 << 22;
 /// The most instructions the spin proof single-steps (the longest loop it recognises).
