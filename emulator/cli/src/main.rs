@@ -25,7 +25,8 @@ mod code {
 const AFTER_HELP: &str = "\
 Exit status of `armlet run`:
   0-255  the firmware's own exit status (semihosting SYS_EXIT / SYS_EXIT_EXTENDED)
-  123    deadlock: the core sleeps (WFI/WFE or `b .`) and nothing can ever wake it, also
+  123    deadlock: the core sleeps (WFI/WFE) or spins (`b .`, or any loop that changes
+         nothing: panic-halt at -O0, `while (!flag);`) and nothing can ever wake it, also
          inside a handler that no enabled interrupt can preempt (panic-halt in an ISR)
   124    instruction limit or timeout reached
   125    bad input or emulator error (e.g. not an ELF, unknown machine, bad machine file,

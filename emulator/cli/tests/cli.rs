@@ -801,3 +801,41 @@ fn itm_enabled_like_a_probe_routes_port_0_to_stdout_and_port_1_to_a_file() {
     assert_eq!(o.status.code(), Some(125));
     assert!(stderr(&o).contains("--itm-port 1="), "{}", stderr(&o));
 }
+
+/// A loop of several instructions that changes nothing (a -O0 panic-halt that calls a
+/// function each iteration, inside SysTick with only a lower-priority timer interrupting) is
+/// proven to repeat forever: a deadlock naming the handler and the loop, with the same
+/// instruction count with and without the decoded-instruction cache; a `while (!flag);`
+/// polling a device register instead runs to the instruction limit.
+#[test]
+fn a_multi_instruction_spin_that_changes_nothing_is_a_deadlock() {
+    let fw = built("spin_loop");
+    let mut counts = Vec::new();
+    for cache in [&[][..], &["--no-icache"][..]] {
+        let mut args = vec![
+            "--max-instructions",
+            "6000000",
+            "--timeout",
+            "20",
+            "--stats",
+        ];
+        args.extend_from_slice(cache);
+        args.extend_from_slice(&["--", "call"]);
+        let o = run_file(&fw, &args);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(EXIT_DEADLOCK), "{cache:?}: {err}");
+        assert_eq!(stdout(&o), "-O0 loop with a call in SysTick\n");
+        assert!(
+            err.contains("spins in a loop of 13 instructions that changes nothing in the SysTick handler (exception 15)"),
+            "{err}"
+        );
+        assert!(err.contains("execution priority 0x80"), "{err}");
+        counts.push(stats_instructions(&err));
+    }
+    assert_eq!(
+        counts[0], counts[1],
+        "instruction counts with and without the cache"
+    );
+    let o = run_file(&fw, &["--max-instructions", "6000000", "--", "device"]);
+    assert_eq!(o.status.code(), Some(EXIT_LIMIT), "{}", stderr(&o));
+}

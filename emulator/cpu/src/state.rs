@@ -200,7 +200,7 @@ impl Default for CoreConfig {
 }
 
 /// Registers and processor state.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct CpuState {
     /// R0–R15. R13 is the active stack pointer; R15 is the address of the next instruction
     /// between instructions (and reads as instruction address + 4 while one executes).

@@ -34,6 +34,12 @@ pub trait Device: Send + std::fmt::Debug {
     /// Another thread signalled input for this device (see [`wake_signal`]): take it now.
     /// Called by the machine while the core sleeps with nothing else to wait for.
     fn wake(&mut self, _ctx: &mut DeviceCtx<'_>) {}
+    /// May this device write guest memory (DMA) when its events fire? The machine's proof
+    /// that a core spins forever ([`crate::machine::Machine::run`]) relies on a device that
+    /// answers `false` never doing so. Defaults to `true` (plugins may DMA).
+    fn may_dma(&self) -> bool {
+        true
+    }
 }
 
 /// The process-wide signal with which device worker threads (plugins waiting on sockets or

@@ -14,6 +14,7 @@ pub mod plugin;
 pub mod scs;
 pub mod semihosting;
 pub mod serial;
+mod spin;
 pub mod watchdog;
 
 pub use board::Board;

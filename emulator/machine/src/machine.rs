@@ -8,6 +8,7 @@ use crate::loader::{load_elf, Image, LoadError, Symbols};
 use crate::memory::{Memory, MemoryMapError};
 use crate::scs::{cfsr, dfsr, hfsr, Access, Mpu};
 use crate::semihosting::{self, Console, HeapInfo, SemihostConfig, Semihosting, SharedConsole};
+use crate::spin::ProofBus;
 use armlet_cpu::{Bus, BusError, Cpu, Fault, StackingError, StopReason};
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -102,7 +103,7 @@ impl std::fmt::Display for Exit {
             ),
             Exit::Deadlock => write!(
                 f,
-                "deadlock: the core is asleep (WFI/WFE or a `b .` loop) and no interrupt or event can ever wake it"
+                "deadlock: the core sleeps (WFI/WFE) or spins in a loop that changes nothing, and no interrupt or event can ever wake it"
             ),
             Exit::Breakpoint(imm) => {
                 write!(f, "guest hit BKPT #{imm:#x} with no debugger attached")
@@ -236,6 +237,9 @@ pub struct Machine {
     /// For each active exception, innermost last: where the core stacked the frame it
     /// entered the handler on ([`Machine::entry_frame`]).
     entry_frames: Vec<EntryFrame>,
+    /// The cycle count at which the run loop next looks for a spin that nothing can
+    /// end ([`Machine::prove_spin`]).
+    spin_check_at: u64,
 }
 
 /// An exception frame the core stacked on exception entry (B1.5.6): what the debugger's
@@ -356,6 +360,24 @@ impl<B: Bus> Bus for WatchBus<'_, B> {
     fn unprivileged_access(&mut self, on: bool) {
         self.inner.unprivileged_access(on);
     }
+}
+
+/// How often, in cycles (instructions and time asleep), the run loop looks for a loop that
+/// nothing can end
+/// ([`Machine::prove_spin`]).
+const SPIN_CHECK_INTERVAL: u64 = 1 << 22;
+/// The most instructions the spin proof single-steps (the longest loop it recognises).
+const SPIN_PROOF_STEPS: u64 = 256;
+
+/// What [`Machine::prove_spin`] found.
+enum Spin {
+    /// The core repeats a state forever: the run ends with this.
+    Stuck(Exit),
+    /// A stepped instruction stopped the core (an exception, a semihosting call...): the
+    /// run loop handles it as if the core had run normally.
+    Stop(StopReason),
+    /// Nothing proven (or not tried); the core ran normally.
+    Unproven,
 }
 
 /// Run the core on `bus`, through a [`WatchBus`] when watchpoints are set.
@@ -612,6 +634,7 @@ impl Machine {
             stepping_masked: false,
             single_step: false,
             entry_frames: Vec::new(),
+            spin_check_at: SPIN_CHECK_INTERVAL,
         };
         m.mem.reset();
         Ok(m)
@@ -972,38 +995,52 @@ impl Machine {
                 }
                 continue;
             }
-            let mut n = end - now;
-            if let Some(due) = self.mem.io.events.next_due() {
-                n = n.min(due.saturating_sub(now).max(1));
+            let mut proof_stop = None;
+            if now >= self.spin_check_at {
+                self.spin_check_at = now.saturating_add(SPIN_CHECK_INTERVAL);
+                match self.prove_spin(end) {
+                    Spin::Stuck(exit) => return exit,
+                    Spin::Stop(stop) => proof_stop = Some(stop),
+                    Spin::Unproven => continue,
+                }
             }
-            let s = &self.cpu.state;
-            self.mem.io.ipsr = s.ipsr;
-            self.mem.io.privileged = s.privileged();
-            let exec_prio = self.execution_priority();
-            let watches: &[Watch] = if std::mem::take(&mut self.skip_watch) {
-                n = 1;
-                &[]
+            let stop = if let Some(stop) = proof_stop {
+                stop
             } else {
-                &self.debug.watchpoints
-            };
-            let mpu_active = self.mem.scs.mpu.active(exec_prio);
-            // Blocks decoded under the MPU (privileged or not) and without it are kept apart.
-            self.cpu.fetch_domain = match (mpu_active, self.cpu.state.privileged()) {
-                (false, _) => 0,
-                (true, true) => 1 << 62,
-                (true, false) => 3 << 62,
-            };
-            let stop = if mpu_active {
-                let mut bus = MpuBus {
-                    mpu: self.mem.scs.mpu.clone(),
-                    privileged: self.cpu.state.privileged(),
-                    mem: &mut self.mem,
+                let mut n = (end - now).min(self.spin_check_at.saturating_sub(now).max(1));
+                if let Some(due) = self.mem.io.events.next_due() {
+                    n = n.min(due.saturating_sub(now).max(1));
+                }
+                let s = &self.cpu.state;
+                self.mem.io.ipsr = s.ipsr;
+                self.mem.io.privileged = s.privileged();
+                let exec_prio = self.execution_priority();
+                let watches: &[Watch] = if std::mem::take(&mut self.skip_watch) {
+                    n = 1;
+                    &[]
+                } else {
+                    &self.debug.watchpoints
                 };
-                run_on(&mut self.cpu, &mut bus, watches, n)
-            } else {
-                run_on(&mut self.cpu, &mut self.mem, watches, n)
+                let mpu_active = self.mem.scs.mpu.active(exec_prio);
+                // Blocks decoded under the MPU (privileged or not) and without it are kept apart.
+                self.cpu.fetch_domain = match (mpu_active, self.cpu.state.privileged()) {
+                    (false, _) => 0,
+                    (true, true) => 1 << 62,
+                    (true, false) => 3 << 62,
+                };
+                let stop = if mpu_active {
+                    let mut bus = MpuBus {
+                        mpu: self.mem.scs.mpu.clone(),
+                        privileged: self.cpu.state.privileged(),
+                        mem: &mut self.mem,
+                    };
+                    run_on(&mut self.cpu, &mut bus, watches, n)
+                } else {
+                    run_on(&mut self.cpu, &mut self.mem, watches, n)
+                };
+                self.mem.io.icount = self.cpu.icount;
+                stop
             };
-            self.mem.io.icount = self.cpu.icount;
             match stop {
                 StopReason::Budget => {}
                 StopReason::Sync => self.mem.io.attention = true,
@@ -1172,6 +1209,85 @@ impl Machine {
             }
             None => self.wait_for_wake(),
         }
+    }
+
+    /// Does the core spin forever in a loop that nothing can end? Tried every
+    /// [`SPIN_CHECK_INTERVAL`] instructions, and only when nothing can preempt the core
+    /// ([`Machine::wake_possible`] is false, nothing pending can be taken, no device with a
+    /// scheduled event may write memory, no debugger, no MPU): then the core is
+    /// single-stepped for up to [`SPIN_PROOF_STEPS`] instructions on a [`ProofBus`]. If its
+    /// whole architectural state (registers, flags, ITSTATE, masks, CONTROL, the exclusive
+    /// monitor, the FP registers) repeats with every access in between to plain RAM/ROM and
+    /// no store changing memory, the same instructions will run again forever: it is the
+    /// deadlock of a `b .` loop ([`Machine::stuck`]). Otherwise the steps were ordinary
+    /// execution (a step that stops the core, e.g. on an exception, is handed back to the
+    /// run loop). `end`: the run's end in cycles, not to be overrun.
+    fn prove_spin(&mut self, end: u64) -> Spin {
+        if self.single_step
+            || self.stepping_masked
+            || self.skip_watch
+            || !self.debug.watchpoints.is_empty()
+            || !self.cpu.breakpoints().is_empty()
+            || self.mem.scs.debugger_attached
+            || self.cpu.state.itstate != 0
+        {
+            return Spin::Unproven;
+        }
+        let prio = self.execution_priority();
+        if self.mem.scs.mpu.active(prio)
+            || self.mem.io.nvic.to_take(prio).is_some()
+            || self.wake_possible(prio, false)
+        {
+            return Spin::Unproven;
+        }
+        let dma = self.mem.io.events.owners().any(|o| match o {
+            EventOwner::SysTick => false,
+            EventOwner::Device(i) => self.mem.device_may_dma(i),
+        });
+        if dma {
+            return Spin::Unproven;
+        }
+        let now = self.cycles();
+        // Stop before the next event is due (it is delivered between instructions) and
+        // before the run's end.
+        let mut steps = SPIN_PROOF_STEPS.min(end.saturating_sub(now));
+        if let Some(due) = self.mem.io.events.next_due() {
+            steps = steps.min(due.saturating_sub(now));
+        }
+        let s = &self.cpu.state;
+        self.mem.io.ipsr = s.ipsr;
+        self.mem.io.privileged = s.privileged();
+        self.cpu.fetch_domain = 0;
+        // The states seen, and their PCs apart (a cheap scan before a full comparison).
+        let mut seen = vec![self.cpu.state.clone()];
+        let mut pcs = vec![self.cpu.state.r[15]];
+        for _ in 0..steps {
+            let mut bus = ProofBus::new(&mut self.mem);
+            let stop = self.cpu.run(&mut bus, 1);
+            let plain = !bus.foreign && !bus.changed;
+            self.mem.io.icount = self.cpu.icount;
+            if !matches!(stop, StopReason::Budget) {
+                return Spin::Stop(stop);
+            }
+            if !plain {
+                return Spin::Unproven;
+            }
+            let pc = self.cpu.state.r[15];
+            let again = pcs
+                .iter()
+                .enumerate()
+                .position(|(i, &p)| p == pc && seen[i] == self.cpu.state);
+            if let Some(i) = again {
+                let how = format!(
+                    "a loop of {} instructions that changes nothing",
+                    seen.len() - i
+                );
+                return Spin::Stuck(self.stuck(&how, prio));
+            }
+            seen.push(self.cpu.state.clone());
+            pcs.push(pc);
+        }
+        Spin::Unproven
     }
 
     /// Can anything that goes on without the core ever pend an exception whose group

@@ -384,6 +384,17 @@ impl Memory {
         self.devices.get(i).map_or(&[], |d| &d.irqs)
     }
 
+    /// May device `i` write guest memory (DMA) when its events fire ([`Device::may_dma`])?
+    pub fn device_may_dma(&self, i: usize) -> bool {
+        self.devices.get(i).is_some_and(|d| d.dev.may_dma())
+    }
+
+    /// The `N` bytes at `addr` if they are plain RAM/ROM (no device, no PPB), read without
+    /// side effects; `None` otherwise.
+    pub(crate) fn plain_read<const N: usize>(&mut self, addr: u32) -> Option<[u8; N]> {
+        self.fast_read(addr)
+    }
+
     /// Deliver a due timer event to device `i`.
     pub fn device_event(&mut self, i: usize, token: u64) {
         self.call_device(i, |dev, ctx| dev.event(token, ctx));

@@ -153,6 +153,9 @@ impl Device for CmsdkTimer {
         Ok(())
     }
 
+    fn may_dma(&self) -> bool {
+        false
+    }
     fn peek(&self, offset: u32, size: u8) -> Option<u32> {
         // VALUE depends on the time, which peek does not have.
         self.reg(offset, None).map(|v| v & size_mask(size))

@@ -224,6 +224,9 @@ impl Device for CmsdkUart {
         Ok(())
     }
 
+    fn may_dma(&self) -> bool {
+        false
+    }
     fn peek(&self, offset: u32, size: u8) -> Option<u32> {
         self.reg(offset).map(|v| v & size_mask(size))
     }

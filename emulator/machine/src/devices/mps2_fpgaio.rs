@@ -218,6 +218,9 @@ impl Device for Mps2Fpgaio {
         Ok(())
     }
 
+    fn may_dma(&self) -> bool {
+        false
+    }
     fn peek(&self, offset: u32, size: u8) -> Option<u32> {
         if matches!(offset, COUNTER | PSCNTR | CLK1HZ | CLK100HZ) {
             return None; // depend on the time

@@ -337,6 +337,9 @@ impl Device for StellarisGptm {
         Ok(())
     }
 
+    fn may_dma(&self) -> bool {
+        false
+    }
     fn peek(&self, offset: u32, size: u8) -> Option<u32> {
         self.reg(offset, None).map(|v| v & size_mask(size))
     }

@@ -380,6 +380,9 @@ impl Device for StellarisUart {
         Ok(())
     }
 
+    fn may_dma(&self) -> bool {
+        false
+    }
     fn peek(&self, offset: u32, size: u8) -> Option<u32> {
         self.reg(offset & !3).map(|v| word_lane(offset, size, v))
     }

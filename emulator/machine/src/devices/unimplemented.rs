@@ -47,6 +47,9 @@ impl Device for Unimplemented {
         self.note(offset, true, value);
         Ok(())
     }
+    fn may_dma(&self) -> bool {
+        false
+    }
     fn peek(&self, _offset: u32, _size: u8) -> Option<u32> {
         Some(0)
     }
