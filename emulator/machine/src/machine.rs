@@ -1309,7 +1309,10 @@ impl Machine {
                 .iter()
                 .any(|&l| beats(exc::IRQ0 + l as usize))
         };
-        if crate::device::wake_signal().possible() {
+        // A device woken from another thread (a plugin's worker) can only drive its IRQ
+        // lines: it matters while some enabled line could preempt (in a HardFault handler,
+        // at priority -1, none can, and the stuck handler is reported as before).
+        if crate::device::wake_signal().possible() && (exc::IRQ0..nvic.len()).any(beats) {
             return true;
         }
         self.mem.io.events.owners().any(|o| match o {
