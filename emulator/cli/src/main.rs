@@ -183,8 +183,9 @@ struct RunArgs {
     /// Run on the board described by this machine file (TOML; see `armlet machines show`).
     #[arg(long, value_name = "FILE", conflicts_with = "machine")]
     machine_file: Option<PathBuf>,
-    /// Serial port backend: [UART=]stdio|null|file:PATH|pipe:PATH|tcp:[HOST]:PORT. Without UART=,
-    /// successive --serial options go to the board's UARTs in order. The console UART
+    /// Serial port backend:
+    /// [UART=]stdio|null|file:PATH|pipe:PATH|tcp:[HOST]:PORT|tcp-client:HOST:PORT. Without
+    /// UART=, successive --serial options go to the board's UARTs in order. The console UART
     /// defaults to stdio, the others to null.
     #[arg(long, value_name = "[UART=]SPEC")]
     serial: Vec<String>,
