@@ -59,6 +59,10 @@ NOT_ON_QEMU = {
     "handler-spin-basepri": "armlet only: QEMU sleeps forever with everything masked by BASEPRI",
     "itm-probe-no-debugger": "armlet only: an instruction limit (QEMU 7.2 has no ITM: it spins forever)",
     "itm-probe": "armlet only: --itm (QEMU 7.2 has no ITM)",
+    "spin-loop-call": "armlet only: QEMU spins forever in a loop nothing can end",
+    "spin-loop-flag": "armlet only: QEMU spins forever in a loop nothing can end",
+    "spin-loop-fault": "armlet only: QEMU spins forever in its HardFault handler",
+    "spin-loop-device": "armlet only: an instruction limit (QEMU polls the stopped timer forever)",
 }
 
 
