@@ -458,14 +458,19 @@ fn a_plugin_wake_reaches_a_core_asleep_with_nothing_scheduled() {
     };
     let mut m = Machine::new(board, opts, Box::new(Quiet)).unwrap();
     // SP, reset vector; then: ldr r0,=0x50000000; movs r1,#0; str r1,[r0] (the plugin starts
-    // a thread that calls wake); 1: wfi; b 1b
+    // a thread that calls wake); ldr r2,=NVIC_ISER0; movs r3,#1; str r3,[r2] (IRQ 0 enabled:
+    // a device woken from another thread could drive it, so the sleep is not a deadlock);
+    // 1: wfi; b 1b
     let mut code = Vec::new();
     code.extend_from_slice(&0x2000_1000u32.to_le_bytes());
     code.extend_from_slice(&0x0000_0009u32.to_le_bytes());
-    for hw in [0x4802u16, 0x2100, 0x6001, 0xbf30, 0xe7fd, 0xbf00] {
+    for hw in [
+        0x4803u16, 0x2100, 0x6001, 0x4a03, 0x2301, 0x6013, 0xbf30, 0xe7fd,
+    ] {
         code.extend_from_slice(&hw.to_le_bytes());
     }
     code.extend_from_slice(&0x5000_0000u32.to_le_bytes());
+    code.extend_from_slice(&0xe000_e100u32.to_le_bytes());
     m.mem.load(0, &code).unwrap();
     m.reset();
     // Before the worker calls wake nothing is scheduled: the machine must wait for it (and
@@ -481,4 +486,38 @@ fn a_plugin_wake_reaches_a_core_asleep_with_nothing_scheduled() {
         Ok(1),
         "its wake was delivered once"
     );
+}
+
+/// The same sleep with no IRQ line enabled: whatever the plugin's thread does, it can only
+/// drive IRQ lines, and none could wake WFI, so this is the deadlock (not a wait forever).
+#[test]
+fn a_plugin_thread_cannot_wake_a_core_with_no_interrupt_enabled() {
+    let text = "name = \"t\"\ndescription = \"d\"\ncpu = \"cortex-m3\"\ncpu_hz = 1000000\n\
+        [[region]]\nname = \"code\"\nbase = 0\nsize = 0x1000\nkind = \"ram\"\n\
+        [[region]]\nname = \"ram\"\nbase = 0x2000_0000\nsize = 0x1000\nkind = \"ram\"\n\
+        [[device]]\nname = \"w\"\ntype = \"waker\"\nbase = 0x5000_0000\n";
+    let board = Board::from_toml(text, "t.toml").unwrap();
+    let opts = MachineOptions {
+        plugins: vec![lib("testkit")],
+        ..Default::default()
+    };
+    let mut m = Machine::new(board, opts, Box::new(Quiet)).unwrap();
+    // ldr r0,=0x50000000; movs r1,#0; str r1,[r0] (the worker starts); 1: wfi; b 1b
+    let mut code = Vec::new();
+    code.extend_from_slice(&0x2000_1000u32.to_le_bytes());
+    code.extend_from_slice(&0x0000_0009u32.to_le_bytes());
+    for hw in [0x4802u16, 0x2100, 0x6001, 0xbf30, 0xe7fd, 0xbf00] {
+        code.extend_from_slice(&hw.to_le_bytes());
+    }
+    code.extend_from_slice(&0x5000_0000u32.to_le_bytes());
+    m.mem.load(0, &code).unwrap();
+    m.reset();
+    let mut exit = m.run(10_000);
+    for _ in 0..25 {
+        if exit != armlet_machine::Exit::Budget {
+            break;
+        }
+        exit = m.run(10_000);
+    }
+    assert_eq!(exit, armlet_machine::Exit::Deadlock);
 }
