@@ -296,18 +296,7 @@ impl Memory {
         dev: Box<dyn Device>,
     ) -> Result<(), MemoryMapError> {
         self.check_against(name, base, size, |m| !matches!(m.target, Target::Store(_)))?;
-        self.devices.push(DeviceSlot {
-            dev,
-            irqs: Vec::new(),
-        });
-        let idx = self.devices.len() - 1;
-        self.maps.push(Mapping {
-            name: name.into(),
-            base,
-            size,
-            target: Target::Device(idx),
-            kind: RegionKind::Ram,
-        });
+        self.map_device(name, base, size, dev, Vec::new());
         Ok(())
     }
 
@@ -321,16 +310,27 @@ impl Memory {
         irqs: Vec<u32>,
     ) -> Result<(), MemoryMapError> {
         self.check(name, base, size)?;
+        self.map_device(name, base, size, dev, irqs);
+        Ok(())
+    }
+
+    /// Add the device and its mapping (the caller has checked for overlaps).
+    fn map_device(
+        &mut self,
+        name: &str,
+        base: u32,
+        size: u32,
+        dev: Box<dyn Device>,
+        irqs: Vec<u32>,
+    ) {
         self.devices.push(DeviceSlot { dev, irqs });
-        let idx = self.devices.len() - 1;
         self.maps.push(Mapping {
             name: name.into(),
             base,
             size,
-            target: Target::Device(idx),
+            target: Target::Device(self.devices.len() - 1),
             kind: RegionKind::Ram,
         });
-        Ok(())
     }
 
     /// The memory map.
